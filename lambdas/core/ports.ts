@@ -1,0 +1,87 @@
+/**
+ * The ports the domain core depends on. Two adapter sets implement them:
+ * `adapters/aws` (DynamoDB, SQS FIFO, API Gateway Management API) and
+ * `adapters/local` (embedded lmdb store, in-process queue, direct WebSocket sends).
+ * test/contract runs one suite against both.
+ */
+import type { CloudMessage } from '../../protocol/messages';
+import type { AgentRecord, PushRecord, PushStatus, QueueItem } from './types';
+
+export interface CreatePushResult {
+  push: PushRecord;
+  /** false when the idempotency key was already used: `push` is the earlier one. */
+  created: boolean;
+}
+
+export interface PushStore {
+  /**
+   * Stores a new push. When `push.idempotencyKey` is set and that key was already used for
+   * the same agent, nothing is written and the earlier push is returned with created=false
+   * (the caller compares body hashes). Must be safe when two creates race on one key.
+   */
+  create(push: PushRecord): Promise<CreatePushResult>;
+  get(pushId: string): Promise<PushRecord | undefined>;
+  /**
+   * Conditional update: applies `patch` only while the push's status is one of `from`
+   * (and, when given, its attempts equal `expectAttempts`). Returns the updated record,
+   * or undefined when the condition failed or the push does not exist.
+   * A patch value of `undefined` removes that attribute.
+   */
+  update(
+    pushId: string,
+    from: readonly PushStatus[],
+    patch: Partial<PushRecord>,
+    expectAttempts?: number,
+  ): Promise<PushRecord | undefined>;
+}
+
+export interface AgentStore {
+  /** false when the agent id is taken. */
+  create(agent: AgentRecord): Promise<boolean>;
+  get(agentId: string): Promise<AgentRecord | undefined>;
+  /** Records a new relay connection (the newest connection wins). */
+  setConnection(agentId: string, connectionId: string, at: number): Promise<void>;
+  /** Clears the connection only if it is still `connectionId`; true when it did. */
+  clearConnection(agentId: string, connectionId: string): Promise<boolean>;
+  /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
+  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
+}
+
+export interface PushQueue {
+  /** FIFO per (agentId, destination); deduplicated by pushId. */
+  enqueue(item: QueueItem): Promise<void>;
+  /**
+   * The push reached a terminal state: let the next push of its group go now rather than
+   * when the current delivery's retry timer fires. Best effort; the timer is the fallback.
+   */
+  release(push: PushRecord): Promise<void>;
+  /** A relay (re)connected: retry its waiting pushes soon. Best effort. */
+  wake(agentId: string): Promise<void>;
+}
+
+export type PostResult = 'ok' | 'gone';
+
+export interface ConnectionGateway {
+  /** Sends one message down a relay connection; 'gone' when that connection no longer exists. */
+  post(connectionId: string, message: CloudMessage): Promise<PostResult>;
+}
+
+export interface PushWatcher {
+  /** Resolves with the push once terminal, or undefined after timeoutMs. */
+  waitForTerminal(pushId: string, timeoutMs: number): Promise<PushRecord | undefined>;
+  /** Called by the core whenever a push becomes terminal (local adapters wake waiters; AWS polls). */
+  notify(push: PushRecord): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Ports {
+  pushes: PushStore;
+  agents: AgentStore;
+  queue: PushQueue;
+  gateway: ConnectionGateway;
+  watcher: PushWatcher;
+  clock: Clock;
+}

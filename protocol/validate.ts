@@ -1,0 +1,132 @@
+/**
+ * One validator for the protocol, used on both ends: the cloud checks what a relay sends,
+ * the relay checks what the cloud sends. Anything that does not validate is refused with a
+ * ProtocolError carrying a stable code; it never reaches the domain.
+ */
+import {
+  type CloudMessage,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RelayMessage,
+} from './messages';
+
+const RESULT_STATUSES = new Set(['acked', 'nacked', 'failed']);
+const RETURN_ACKS = new Set(['first', 'application']);
+const MAX_ID = 128;
+const MAX_NAME = 128;
+const MAX_DEVICES = 1000;
+
+type Obj = Record<string, unknown>;
+
+function parseObject(raw: string | Buffer): Obj {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_MESSAGE_BYTES) {
+    throw new ProtocolError('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    throw new ProtocolError('MALFORMED_JSON', 'message is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('INVALID_MESSAGE', 'message must be a JSON object');
+  }
+  const obj = value as Obj;
+  if (obj.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version must be ${PROTOCOL_VERSION}`);
+  }
+  return obj;
+}
+
+function str(obj: Obj, key: string, max: number, optional = false): string | undefined {
+  const value = obj[key];
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new ProtocolError('INVALID_MESSAGE', `${key} must be a non-empty string of at most ${max} characters`);
+  }
+  return value;
+}
+
+/** Validates a message a relay sent to the cloud. */
+export function parseRelayMessage(raw: string | Buffer): RelayMessage {
+  const obj = parseObject(raw);
+  switch (obj.action) {
+    case 'hello': {
+      const devices = obj.devices;
+      if (!Array.isArray(devices) || devices.length > MAX_DEVICES || !devices.every((d) => typeof d === 'string' && d.length > 0 && d.length <= MAX_NAME)) {
+        throw new ProtocolError('INVALID_MESSAGE', 'devices must be an array of device names');
+      }
+      return { action: 'hello', v: PROTOCOL_VERSION, version: str(obj, 'version', 64)!, devices: devices as string[] };
+    }
+    case 'result': {
+      const status = obj.status;
+      if (typeof status !== 'string' || !RESULT_STATUSES.has(status)) {
+        throw new ProtocolError('INVALID_MESSAGE', 'status must be acked, nacked or failed');
+      }
+      const msg: RelayMessage = { action: 'result', v: PROTOCOL_VERSION, pushId: str(obj, 'pushId', MAX_ID)!, status: status as 'acked' };
+      const ackCode = str(obj, 'ackCode', 2, true);
+      const response = str(obj, 'response', MAX_MESSAGE_BYTES, true);
+      const error = str(obj, 'error', 1024, true);
+      if (ackCode !== undefined) msg.ackCode = ackCode;
+      if (response !== undefined) msg.response = response;
+      if (error !== undefined) msg.error = error;
+      if (obj.retryable !== undefined) {
+        if (typeof obj.retryable !== 'boolean') throw new ProtocolError('INVALID_MESSAGE', 'retryable must be a boolean');
+        msg.retryable = obj.retryable;
+      }
+      if (status === 'failed' && error === undefined) {
+        throw new ProtocolError('INVALID_MESSAGE', 'a failed result needs an error');
+      }
+      if (status !== 'failed' && ackCode === undefined) {
+        throw new ProtocolError('INVALID_MESSAGE', `an ${status} result needs an ackCode`);
+      }
+      return msg;
+    }
+    case 'heartbeat':
+      return { action: 'heartbeat', v: PROTOCOL_VERSION };
+    default:
+      throw new ProtocolError('UNKNOWN_ACTION', `unknown action ${JSON.stringify(String(obj.action)).slice(0, 40)}`);
+  }
+}
+
+/** Validates a message the cloud sent to a relay. */
+export function parseCloudMessage(raw: string | Buffer): CloudMessage {
+  const obj = parseObject(raw);
+  switch (obj.type) {
+    case 'push': {
+      const returnAck = obj.returnAck;
+      if (typeof returnAck !== 'string' || !RETURN_ACKS.has(returnAck)) {
+        throw new ProtocolError('INVALID_MESSAGE', 'returnAck must be first or application');
+      }
+      if (typeof obj.expiresAt !== 'number' || !Number.isFinite(obj.expiresAt)) {
+        throw new ProtocolError('INVALID_MESSAGE', 'expiresAt must be a number (epoch ms)');
+      }
+      return {
+        type: 'push',
+        v: PROTOCOL_VERSION,
+        pushId: str(obj, 'pushId', MAX_ID)!,
+        destination: str(obj, 'destination', MAX_NAME)!,
+        contentType: str(obj, 'contentType', 128)!,
+        body: str(obj, 'body', MAX_MESSAGE_BYTES)!,
+        returnAck: returnAck as 'first' | 'application',
+        expiresAt: obj.expiresAt,
+      };
+    }
+    case 'helloAck':
+      return { type: 'helloAck', v: PROTOCOL_VERSION };
+    case 'heartbeatAck':
+      return { type: 'heartbeatAck', v: PROTOCOL_VERSION };
+    case 'resultAck':
+      return { type: 'resultAck', v: PROTOCOL_VERSION, pushId: str(obj, 'pushId', MAX_ID)! };
+    case 'error': {
+      const msg: CloudMessage = { type: 'error', v: PROTOCOL_VERSION, code: str(obj, 'code', 64)!, error: str(obj, 'error', 1024)! };
+      const pushId = str(obj, 'pushId', MAX_ID, true);
+      if (pushId !== undefined) msg.pushId = pushId;
+      return msg;
+    }
+    default:
+      throw new ProtocolError('UNKNOWN_TYPE', `unknown type ${JSON.stringify(String(obj.type)).slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,20 @@
+// Bundles the `edgepush` CLI into dist/. Our own code is bundled; npm dependencies stay
+// external so the tarball carries them as ordinary packages (lmdb has a native part).
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { edgepush: 'bin/edgepush.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: true,
+  banner: { js: '#!/usr/bin/env node' },
+  define: { __EDGEPUSH_VERSION__: JSON.stringify(version) },
+  logLevel: 'warning',
+});
