@@ -77,6 +77,13 @@ export interface Clock {
   now(): number;
 }
 
+/** Structured log sink. No message body is ever passed to it. */
+export interface Log {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
 export interface Ports {
   pushes: PushStore;
   agents: AgentStore;
@@ -84,4 +91,6 @@ export interface Ports {
   gateway: ConnectionGateway;
   watcher: PushWatcher;
   clock: Clock;
+  /** Optional: the core logs nothing when absent. */
+  log?: Log;
 }

@@ -28,6 +28,8 @@ export interface PushRecord {
   sentAt?: number;
   completedAt?: number;
   expiresAt: number;
+  /** Epoch ms before which it is not sent again (after the device was unreachable). */
+  retryAt?: number;
   /** The relay connection it was last dispatched to. */
   connectionId?: string;
   /** Set by the queue adapter when it needs one (the SQS receipt handle, for early release). */

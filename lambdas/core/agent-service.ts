@@ -1,0 +1,46 @@
+/** Registering agents and checking their secrets. */
+import { DomainError, badRequest, notFound } from './errors';
+import type { Ports } from './ports';
+import { generateSecret, hashSecret, verifySecret } from './secrets';
+import type { AgentRecord } from './types';
+
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function validateAgentId(agentId: unknown): string {
+  if (typeof agentId !== 'string' || !AGENT_ID.test(agentId)) {
+    throw badRequest('INVALID_AGENT_ID', 'agentId must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return agentId;
+}
+
+/** Creates an agent and returns its secret: the only time the secret exists in clear. */
+export async function createAgent(ports: Ports, agentId: string): Promise<{ agentId: string; secret: string }> {
+  const secret = generateSecret();
+  const created = await ports.agents.create({
+    agentId,
+    secretHash: await hashSecret(secret),
+    createdAt: ports.clock.now(),
+    devices: [],
+  });
+  if (!created) throw new DomainError(409, 'AGENT_EXISTS', `agent ${agentId} already exists`);
+  ports.log?.info('agent created', { agentId });
+  return { agentId, secret };
+}
+
+export async function getAgent(ports: Ports, agentId: string): Promise<AgentRecord> {
+  const agent = await ports.agents.get(agentId);
+  if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  return agent;
+}
+
+// A fixed hash to verify against when the agent does not exist, so the answer takes as long
+// either way and does not reveal which agent ids are real.
+let decoyHash: Promise<string> | undefined;
+
+export async function authenticateAgent(ports: Ports, agentId: string, secret: string): Promise<boolean> {
+  if (!AGENT_ID.test(agentId) || secret.length === 0 || secret.length > 256) return false;
+  const agent = await ports.agents.get(agentId);
+  decoyHash ??= hashSecret('decoy');
+  const ok = await verifySecret(secret, agent ? agent.secretHash : await decoyHash);
+  return ok && agent !== undefined;
+}

@@ -1,0 +1,32 @@
+import { MAX_MESSAGE_BYTES } from '../../protocol/messages';
+
+export interface CoreConfig {
+  /** Largest message body, in UTF-8 bytes. Over it: 413. */
+  maxBodyBytes: number;
+  /** How long a dispatched push may wait for the relay's result before it is sent again. */
+  resultTimeoutMs: number;
+  /** Retry delay while the relay is offline or the device unreachable. */
+  offlineRetryMs: number;
+  /** Dispatches without a result before a push is failed. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_CONFIG: CoreConfig = {
+  // Leaves room for the JSON envelope and escaped `\r`s inside API Gateway's 128 KB message.
+  maxBodyBytes: 100 * 1024,
+  // A little over the relay's default device ACK timeout (10 s) plus its connect retries.
+  resultTimeoutMs: 35_000,
+  offlineRetryMs: 2_000,
+  maxAttempts: 5,
+};
+
+// Guard against a future default that would not fit down the WebSocket.
+if (DEFAULT_CONFIG.maxBodyBytes > MAX_MESSAGE_BYTES) throw new Error('maxBodyBytes exceeds the WebSocket message limit');
+
+export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
+/** API Gateway's HTTP integration timeout is 30 s; keep the wait well inside it. */
+export const MAX_WAIT_TIMEOUT_MS = 25_000;
+export const DEFAULT_EXPIRES_IN_S = 3600;
+/** SQS FIFO keeps a message at most 14 days; a week leaves margin. */
+export const MAX_EXPIRES_IN_S = 7 * 24 * 3600;
+export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';

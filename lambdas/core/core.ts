@@ -1,0 +1,43 @@
+/**
+ * The domain core, assembled from its ports. Lambda handlers and the hub both build one of
+ * these and call into it; nothing here knows which platform it runs on.
+ */
+import { handleHttp } from '../http/router';
+import type { HttpRequest, HttpResponse } from '../http/types';
+import { authenticateAgent } from './agent-service';
+import { DEFAULT_CONFIG, type CoreConfig } from './config';
+import { dispatch, type DispatchOutcome } from './dispatcher';
+import type { Ports } from './ports';
+import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
+import type { QueueItem } from './types';
+
+export type { CoreConfig } from './config';
+export type { DispatchOutcome } from './dispatcher';
+export type { HttpRequest, HttpResponse } from '../http/types';
+
+export interface EdgePushCore {
+  readonly config: CoreConfig;
+  /** Every HTTP route of DESIGN.md. Never throws. */
+  handleHttp(req: HttpRequest): Promise<HttpResponse>;
+  /** Constant-time check of an agent's secret against its stored hash. */
+  authenticateRelay(agentId: string, secret: string): Promise<boolean>;
+  relayConnected(agentId: string, connectionId: string): Promise<void>;
+  relayDisconnected(agentId: string, connectionId: string): Promise<void>;
+  /** A raw message from a relay; replies go out through the gateway. Never throws. */
+  relayMessage(agentId: string, connectionId: string, raw: string): Promise<void>;
+  /** One delivery attempt of a queued push. */
+  dispatch(item: QueueItem, receipt?: string): Promise<DispatchOutcome>;
+}
+
+export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
+  const config: CoreConfig = { ...DEFAULT_CONFIG, ...overrides };
+  return {
+    config,
+    handleHttp: (req) => handleHttp(ports, config, req),
+    authenticateRelay: (agentId, secret) => authenticateAgent(ports, agentId, secret),
+    relayConnected: (agentId, connectionId) => relayConnected(ports, agentId, connectionId),
+    relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
+    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw),
+    dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
+  };
+}

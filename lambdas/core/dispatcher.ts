@@ -1,0 +1,112 @@
+/**
+ * One delivery attempt of a queued push. The queue (SQS FIFO, or the hub's in-process queue)
+ * keeps the push at the head of its (agent, destination) group until this says `done`, so
+ * later pushes to the same device wait their turn and order holds.
+ *
+ * The queue's retry timer is also what guarantees that no push stays `sent` forever: if the
+ * relay dies after a push went out, the next attempt finds no result, and either re-sends it
+ * (the relay deduplicates by pushId) or, after maxAttempts, fails it.
+ */
+import { PROTOCOL_VERSION, type PushMessage } from '../../protocol/messages';
+import type { CoreConfig } from './config';
+import { finish } from './lifecycle';
+import type { Ports } from './ports';
+import { isTerminal, type PushRecord, type QueueItem } from './types';
+
+export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number };
+
+const DONE: DispatchOutcome = { done: true };
+const retry = (ms: number): DispatchOutcome => ({ done: false, retryAfterMs: Math.max(1, Math.ceil(ms)) });
+
+export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem, receipt?: string): Promise<DispatchOutcome> {
+  const push = await ports.pushes.get(item.pushId);
+  if (!push || isTerminal(push.status)) return DONE;
+  const now = ports.clock.now();
+  const untilExpiry = push.expiresAt - now;
+  const agent = await ports.agents.get(push.agentId);
+
+  if (push.status === 'sent') {
+    const waited = now - (push.sentAt ?? 0);
+    const sameConnection = agent?.connectionId !== undefined && agent.connectionId === push.connectionId;
+    if (sameConnection && waited < config.resultTimeoutMs) {
+      // Still waiting for the relay's result on the connection it went to.
+      if (receipt !== undefined && receipt !== push.queueReceipt) {
+        await ports.pushes.update(push.pushId, ['sent'], { queueReceipt: receipt });
+      }
+      return retry(config.resultTimeoutMs - waited);
+    }
+    if (untilExpiry <= 0) {
+      await finish(ports, push, ['sent'], 'expired', { error: 'no result from the relay before the push expired' });
+      return DONE;
+    }
+    if (push.attempts >= config.maxAttempts) {
+      await finish(ports, push, ['sent'], 'failed', { error: `no result from the relay after ${push.attempts} attempts` });
+      return DONE;
+    }
+    // The relay reconnected, or went silent: send again below.
+  } else if (untilExpiry <= 0) {
+    await finish(ports, push, ['queued'], 'expired', {
+      error: push.error ? `expired before delivery; last error: ${push.error}` : 'expired before the relay could deliver it',
+    });
+    return DONE;
+  } else if (push.retryAt !== undefined && push.retryAt > now) {
+    return retry(Math.min(push.retryAt - now, untilExpiry));
+  }
+
+  if (!agent) {
+    await finish(ports, push, [push.status], 'failed', { error: `agent ${push.agentId} no longer exists` });
+    return DONE;
+  }
+  if (!agent.connectionId) {
+    if (push.status === 'sent') {
+      await ports.pushes.update(push.pushId, ['sent'], { status: 'queued', connectionId: undefined }, push.attempts);
+    }
+    return retry(Math.min(config.offlineRetryMs, untilExpiry));
+  }
+  return send(ports, config, push, agent.connectionId, receipt, untilExpiry);
+}
+
+async function send(
+  ports: Ports,
+  config: CoreConfig,
+  push: PushRecord,
+  connectionId: string,
+  receipt: string | undefined,
+  untilExpiry: number,
+): Promise<DispatchOutcome> {
+  const now = ports.clock.now();
+  const patch: Partial<PushRecord> = { status: 'sent', connectionId, sentAt: now, attempts: push.attempts + 1, retryAt: undefined };
+  if (receipt !== undefined) patch.queueReceipt = receipt;
+  const sent = await ports.pushes.update(push.pushId, [push.status], patch, push.attempts);
+  if (!sent) {
+    // Someone else moved it first (a result, or another dispatcher): look again shortly.
+    const current = await ports.pushes.get(push.pushId);
+    return !current || isTerminal(current.status) ? DONE : retry(Math.min(1000, config.resultTimeoutMs));
+  }
+
+  const message: PushMessage = {
+    type: 'push',
+    v: PROTOCOL_VERSION,
+    pushId: sent.pushId,
+    destination: sent.destination,
+    contentType: sent.contentType,
+    body: sent.body,
+    returnAck: sent.returnAck,
+    expiresAt: sent.expiresAt,
+  };
+  let outcome: 'ok' | 'gone' | 'error';
+  try {
+    outcome = await ports.gateway.post(connectionId, message);
+  } catch (err) {
+    ports.log?.warn('post to relay failed', { pushId: sent.pushId, connectionId, error: (err as Error).message });
+    outcome = 'error';
+  }
+  if (outcome !== 'ok') {
+    if (outcome === 'gone') await ports.agents.clearConnection(sent.agentId, connectionId);
+    // Nothing reached the relay: undo the attempt so it does not count against maxAttempts.
+    await ports.pushes.update(sent.pushId, ['sent'], { status: 'queued', connectionId: undefined, attempts: push.attempts }, sent.attempts);
+    return retry(Math.min(config.offlineRetryMs, untilExpiry));
+  }
+  ports.log?.info('push dispatched', { pushId: sent.pushId, agentId: sent.agentId, destination: sent.destination, attempt: sent.attempts, connectionId });
+  return retry(config.resultTimeoutMs);
+}

@@ -1,0 +1,118 @@
+/**
+ * Validates and normalises the body of `POST /agents/{id}/push` (and the Medplum `$push`
+ * route). Everything a caller can get wrong is caught here, before anything is stored.
+ */
+import { createHash } from 'node:crypto';
+import type { ReturnAck } from '../../protocol/messages';
+import { parseMsh } from '../../edge-agent/hl7/msh';
+import { normaliseSegments } from '../../edge-agent/hl7/segments';
+import {
+  DEFAULT_EXPIRES_IN_S,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  HL7_CONTENT_TYPE,
+  MAX_EXPIRES_IN_S,
+  MAX_WAIT_TIMEOUT_MS,
+} from './config';
+import { badRequest, DomainError } from './errors';
+
+export interface PushRequest {
+  destination: string;
+  body: string;
+  bodyHash: string;
+  contentType: string;
+  waitForResponse: boolean;
+  waitTimeoutMs: number;
+  returnAck: ReturnAck;
+  idempotencyKey?: string;
+  expiresInS: number;
+  /** MSH-10 of the message, the id its ACK must carry in MSA-2. */
+  controlId: string;
+}
+
+const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const ACCEPTED_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, 'application/hl7-v2', 'application/hl7-v2+er7']);
+
+export function parseJsonBody(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined || raw.trim() === '') throw badRequest('INVALID_JSON', 'request body is empty; expected a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw badRequest('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest('INVALID_JSON', 'request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** `Device/<name>` or `<name>` → `<name>`. */
+export function deviceName(destination: unknown): string {
+  if (typeof destination !== 'string' || destination.trim() === '') {
+    throw badRequest('MISSING_DESTINATION', 'destination is required: a device name, or Device/<name>');
+  }
+  const name = destination.startsWith('Device/') ? destination.slice('Device/'.length) : destination;
+  if (!DEVICE_NAME.test(name)) {
+    throw badRequest('INVALID_DESTINATION', 'destination must be a device name of letters, digits, ".", "_", ":" or "-" (at most 128)');
+  }
+  return name;
+}
+
+function optionalInt(obj: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return dflt;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badRequest(`INVALID_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, `${key} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: number): PushRequest {
+  const destination = deviceName(obj.destination);
+
+  const contentType = obj.contentType ?? HL7_CONTENT_TYPE;
+  if (typeof contentType !== 'string' || !ACCEPTED_CONTENT_TYPES.has(contentType)) {
+    throw badRequest('UNSUPPORTED_CONTENT_TYPE', `contentType must be ${HL7_CONTENT_TYPE}`);
+  }
+
+  if (typeof obj.body !== 'string' || obj.body.trim() === '') {
+    throw badRequest('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
+  }
+  const body = normaliseSegments(obj.body);
+  const size = Buffer.byteLength(body, 'utf8');
+  if (size > maxBodyBytes) {
+    throw new DomainError(413, 'PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+  }
+  let controlId: string;
+  try {
+    controlId = parseMsh(body).controlId;
+  } catch (err) {
+    throw badRequest('NOT_HL7', `body is not an HL7 v2 message: ${(err as Error).message}`);
+  }
+
+  const waitForResponse = obj.waitForResponse ?? true;
+  if (typeof waitForResponse !== 'boolean') throw badRequest('INVALID_WAIT_FOR_RESPONSE', 'waitForResponse must be true or false');
+
+  const returnAck = obj.returnAck ?? 'first';
+  if (returnAck !== 'first' && returnAck !== 'application') {
+    throw badRequest('INVALID_RETURN_ACK', 'returnAck must be "first" or "application"');
+  }
+
+  const idempotencyKey = obj.idempotencyKey;
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 128)) {
+    throw badRequest('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be a string of 1 to 128 characters');
+  }
+
+  return {
+    destination,
+    body,
+    bodyHash: createHash('sha256').update(body).digest('hex'),
+    contentType: HL7_CONTENT_TYPE,
+    waitForResponse,
+    waitTimeoutMs: optionalInt(obj, 'waitTimeout', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
+    returnAck,
+    idempotencyKey: idempotencyKey as string | undefined,
+    expiresInS: optionalInt(obj, 'expiresIn', DEFAULT_EXPIRES_IN_S, 1, MAX_EXPIRES_IN_S),
+    controlId,
+  };
+}

@@ -1,0 +1,71 @@
+/** Accepting pushes and reading them back. */
+import { randomUUID } from 'node:crypto';
+import type { CoreConfig } from './config';
+import { DomainError, notFound } from './errors';
+import { finish } from './lifecycle';
+import type { Ports } from './ports';
+import type { PushRequest } from './push-request';
+import type { PushRecord } from './types';
+
+export interface Accepted {
+  push: PushRecord;
+  /** false when an idempotency key returned an earlier push. */
+  created: boolean;
+}
+
+export async function acceptPush(ports: Ports, config: CoreConfig, agentId: string, req: PushRequest): Promise<Accepted> {
+  const agent = await ports.agents.get(agentId);
+  if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  // A relay that has said hello told us its devices; before that we store and forward.
+  if (agent.devices.length > 0 && !agent.devices.includes(req.destination)) {
+    throw notFound('DESTINATION_NOT_FOUND', `agent ${agentId} has no device named ${req.destination}`);
+  }
+
+  const now = ports.clock.now();
+  const candidate: PushRecord = {
+    pushId: randomUUID(),
+    agentId,
+    destination: req.destination,
+    contentType: req.contentType,
+    body: req.body,
+    bodyHash: req.bodyHash,
+    returnAck: req.returnAck,
+    status: 'queued',
+    attempts: 0,
+    createdAt: now,
+    expiresAt: now + req.expiresInS * 1000,
+  };
+  if (req.idempotencyKey !== undefined) candidate.idempotencyKey = req.idempotencyKey;
+
+  const { push, created } = await ports.pushes.create(candidate);
+  if (!created) {
+    if (push.bodyHash !== candidate.bodyHash || push.destination !== candidate.destination) {
+      throw new DomainError(409, 'IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different message or destination');
+    }
+    // An earlier request may have died between storing and enqueueing: enqueue again.
+    // Both queues deduplicate by pushId, so this never delivers twice.
+    if (push.status === 'queued' && push.attempts === 0) await enqueue(ports, push);
+    return { push, created: false };
+  }
+
+  ports.log?.info('push accepted', { pushId: push.pushId, agentId, destination: push.destination, bytes: Buffer.byteLength(push.body) });
+  await enqueue(ports, push);
+  return { push, created: true };
+}
+
+async function enqueue(ports: Ports, push: PushRecord): Promise<void> {
+  try {
+    await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination });
+  } catch (err) {
+    // Never leave a stored push that no queue will ever deliver: fail it visibly.
+    ports.log?.error('enqueue failed', { pushId: push.pushId, error: (err as Error).message });
+    await finish(ports, push, ['queued'], 'failed', { error: 'could not enqueue the push' });
+    throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued; it was not accepted');
+  }
+}
+
+export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
+  const push = await ports.pushes.get(pushId);
+  if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
+  return push;
+}

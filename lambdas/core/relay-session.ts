@@ -1,0 +1,95 @@
+/**
+ * What happens when a relay connects, talks and goes away. Messages are validated with the
+ * shared protocol validator; replies go back down the same connection through the gateway.
+ */
+import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
+import { parseRelayMessage } from '../../protocol/validate';
+import type { CoreConfig } from './config';
+import { finish } from './lifecycle';
+import type { Ports } from './ports';
+import { isTerminal } from './types';
+
+const ACK_CODES = new Set(['AA', 'CA']);
+const NACK_CODES = new Set(['AE', 'AR', 'CE', 'CR']);
+
+export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
+  await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
+  ports.log?.info('relay connected', { agentId, connectionId });
+  await wake(ports, agentId);
+}
+
+export async function relayDisconnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
+  const cleared = await ports.agents.clearConnection(agentId, connectionId);
+  ports.log?.info('relay disconnected', { agentId, connectionId, wasCurrent: cleared });
+}
+
+export async function relayMessage(ports: Ports, config: CoreConfig, agentId: string, connectionId: string, raw: string): Promise<void> {
+  const reply = await handle(ports, config, agentId, raw).catch((err: unknown): CloudMessage => {
+    if (err instanceof ProtocolError) {
+      ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message });
+      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message };
+    }
+    ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message });
+    return { type: 'error', v: PROTOCOL_VERSION, code: 'INTERNAL', error: 'the cloud could not process the message; send it again' };
+  });
+  try {
+    await ports.gateway.post(connectionId, reply);
+  } catch (err) {
+    ports.log?.warn('reply to relay failed', { agentId, connectionId, error: (err as Error).message });
+  }
+}
+
+async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: string): Promise<CloudMessage> {
+  const msg = parseRelayMessage(raw);
+  const now = ports.clock.now();
+  switch (msg.action) {
+    case 'hello':
+      await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
+      ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
+      await wake(ports, agentId);
+      return { type: 'helloAck', v: PROTOCOL_VERSION };
+    case 'heartbeat':
+      await ports.agents.touch(agentId, { lastSeenAt: now });
+      return { type: 'heartbeatAck', v: PROTOCOL_VERSION };
+    case 'result':
+      await recordResult(ports, config, agentId, msg);
+      return { type: 'resultAck', v: PROTOCOL_VERSION, pushId: msg.pushId };
+  }
+}
+
+async function recordResult(ports: Ports, config: CoreConfig, agentId: string, msg: ResultMessage): Promise<void> {
+  const push = await ports.pushes.get(msg.pushId);
+  // Only pushes that were dispatched to this agent can be answered by it. Same error whether
+  // the push does not exist or belongs to someone else, so ids can't be probed.
+  if (!push || push.agentId !== agentId || push.attempts === 0) {
+    throw new ProtocolError('UNKNOWN_PUSH', `push ${msg.pushId} was not dispatched to this agent`);
+  }
+  if (isTerminal(push.status)) return; // a repeat of a result already recorded
+
+  if (msg.status === 'failed') {
+    if (msg.retryable) {
+      // Nothing reached the device: keep it queued (in order) and try again later.
+      const retryAt = ports.clock.now() + config.offlineRetryMs;
+      const updated = await ports.pushes.update(push.pushId, ['sent', 'queued'], { status: 'queued', error: msg.error, retryAt, connectionId: undefined });
+      if (updated) ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error });
+      await wake(ports, agentId);
+      return;
+    }
+    await finish(ports, push, ['sent', 'queued'], 'failed', { error: msg.error });
+    return;
+  }
+
+  const code = msg.ackCode!;
+  const valid = msg.status === 'acked' ? ACK_CODES.has(code) : NACK_CODES.has(code);
+  if (!valid) throw new ProtocolError('INVALID_RESULT', `ackCode ${code} does not match status ${msg.status}`);
+  const fields = { ackCode: code, response: msg.response, error: undefined };
+  await finish(ports, push, ['sent', 'queued'], msg.status, fields);
+}
+
+async function wake(ports: Ports, agentId: string): Promise<void> {
+  try {
+    await ports.queue.wake(agentId);
+  } catch (err) {
+    ports.log?.warn('queue wake failed', { agentId, error: (err as Error).message });
+  }
+}

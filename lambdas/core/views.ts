@@ -1,0 +1,25 @@
+/** Records → the JSON shapes the API returns. */
+import type { AgentRecord, AgentView, PushRecord, PushView } from './types';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function pushView(p: PushRecord): PushView {
+  const view: PushView = { pushId: p.pushId, status: p.status, attempts: p.attempts, createdAt: iso(p.createdAt)! };
+  if (p.ackCode !== undefined) view.ackCode = p.ackCode;
+  if (p.response !== undefined) view.response = p.response;
+  if (p.error !== undefined) view.error = p.error;
+  if (p.completedAt !== undefined) view.completedAt = iso(p.completedAt);
+  return view;
+}
+
+export function agentView(a: AgentRecord): AgentView {
+  const view: AgentView = {
+    agentId: a.agentId,
+    status: a.connectionId ? 'connected' : 'disconnected',
+    devices: (a.devices ?? []).map((name) => ({ name })),
+  };
+  if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);
+  if (a.lastSeenAt !== undefined) view.lastSeenAt = iso(a.lastSeenAt);
+  if (a.version !== undefined) view.version = a.version;
+  return view;
+}

@@ -1,0 +1,33 @@
+/**
+ * `POST /fhir/R4/Agent/{id}/$push`, shaped like Medplum's operation so `MedplumClient.pushToAgent`
+ * works unchanged: the ACK comes back as raw ER7 text; errors are FHIR OperationOutcome.
+ */
+import type { CoreConfig } from '../core/config';
+import { HL7_CONTENT_TYPE } from '../core/config';
+import { validateAgentId } from '../core/agent-service';
+import type { Ports } from '../core/ports';
+import { parseJsonBody } from '../core/push-request';
+import { json, operationOutcome } from './responses';
+import { submitPush } from './push-api';
+import type { HttpRequest, HttpResponse } from './types';
+import { pushView } from '../core/views';
+
+export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
+  const body = parseJsonBody(req.body);
+  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body);
+  if (!waited) {
+    return json(202, pushView(push), { location: `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(push.pushId)}` });
+  }
+  switch (push.status) {
+    case 'acked':
+    case 'nacked':
+      // Medplum hands back whatever the device answered; the caller reads MSA-1.
+      return { status: 200, headers: { 'content-type': HL7_CONTENT_TYPE }, body: push.response ?? '' };
+    case 'failed':
+      return operationOutcome(502, 'PUSH_FAILED', push.error ?? 'the push failed');
+    case 'expired':
+      return operationOutcome(504, 'PUSH_EXPIRED', push.error ?? 'the push expired');
+    default:
+      return operationOutcome(504, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`);
+  }
+}

@@ -1,0 +1,63 @@
+/** The native JSON API: thin handlers that parse, call the domain, and map to a response. */
+import type { CoreConfig } from '../core/config';
+import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
+import type { Ports } from '../core/ports';
+import { parseJsonBody, parsePushRequest } from '../core/push-request';
+import { acceptPush, getPush } from '../core/push-service';
+import type { PushRecord, PushStatus } from '../core/types';
+import { agentView, pushView } from '../core/views';
+import { json } from './responses';
+import type { HttpRequest, HttpResponse } from './types';
+
+/** HTTP status for a push, per DESIGN.md. */
+const STATUS_CODE: Record<PushStatus, number> = {
+  acked: 200,
+  nacked: 422,
+  failed: 502,
+  expired: 504,
+  queued: 504,
+  sent: 504,
+};
+
+function location(req: HttpRequest, pushId: string): string {
+  return `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(pushId)}`;
+}
+
+export function pushResponse(req: HttpRequest, push: PushRecord, waited: boolean): HttpResponse {
+  const status = waited ? STATUS_CODE[push.status] : 202;
+  const headers: Record<string, string> = {};
+  if (status === 202 || push.status === 'queued' || push.status === 'sent') headers.location = location(req, push.pushId);
+  return json(status, pushView(push), headers);
+}
+
+/** Accepts a push and, when asked, waits for its result. Shared with the Medplum route. */
+export async function submitPush(
+  ports: Ports,
+  config: CoreConfig,
+  agentId: string,
+  body: Record<string, unknown>,
+): Promise<{ push: PushRecord; waited: boolean }> {
+  const request = parsePushRequest(body, config.maxBodyBytes);
+  const { push } = await acceptPush(ports, config, agentId, request);
+  if (!request.waitForResponse) return { push, waited: false };
+  const done = await ports.watcher.waitForTerminal(push.pushId, request.waitTimeoutMs);
+  return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
+}
+
+export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
+  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body));
+  return pushResponse(req, push, waited);
+}
+
+export async function readPush(ports: Ports, pushId: string): Promise<HttpResponse> {
+  return json(200, pushView(await getPush(ports, pushId)));
+}
+
+export async function postAgent(ports: Ports, req: HttpRequest): Promise<HttpResponse> {
+  const body = parseJsonBody(req.body);
+  return json(201, await createAgent(ports, validateAgentId(body.agentId)));
+}
+
+export async function readAgent(ports: Ports, agentId: string): Promise<HttpResponse> {
+  return json(200, agentView(await getAgent(ports, validateAgentId(agentId))));
+}

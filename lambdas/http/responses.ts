@@ -1,0 +1,40 @@
+/** Building HTTP responses: JSON for the native API, FHIR OperationOutcome for the Medplum route. */
+import type { HttpResponse } from './types';
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+export function jsonError(status: number, code: string, error: string): HttpResponse {
+  return json(status, { error, code });
+}
+
+const FHIR_ISSUE_CODE: Record<number, string> = {
+  400: 'invalid',
+  401: 'login',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'too-long',
+  422: 'business-rule',
+  502: 'transient',
+  503: 'transient',
+  504: 'timeout',
+};
+
+export function operationOutcome(status: number, code: string, message: string): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/fhir+json; charset=utf-8' },
+    body: JSON.stringify({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          code: FHIR_ISSUE_CODE[status] ?? 'exception',
+          details: { text: message, coding: [{ system: 'https://edgepush.dev/codes', code }] },
+        },
+      ],
+    }),
+  };
+}

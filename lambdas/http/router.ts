@@ -1,0 +1,42 @@
+/** Routes an HttpRequest to its handler and turns every error into a clear response. */
+import type { CoreConfig } from '../core/config';
+import { DomainError } from '../core/errors';
+import type { Ports } from '../core/ports';
+import { VERSION } from '../../protocol/version';
+import { medplumPush } from './medplum-api';
+import { postAgent, postPush, readAgent, readPush } from './push-api';
+import { json, jsonError, operationOutcome } from './responses';
+import { matchRoute } from './routes';
+import type { HttpRequest, HttpResponse } from './types';
+
+export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequest): Promise<HttpResponse> {
+  const route = matchRoute(req.method, req.path);
+  const fhir = req.path.startsWith('/fhir/');
+  const fail = fhir ? operationOutcome : jsonError;
+  if (route === undefined) return fail(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  if (route === 'method') return fail(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
+  // Defence in depth: the hub and API Gateway check scopes first; the core checks again.
+  if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
+    return fail(403, 'FORBIDDEN', `this route needs the ${route.scope} scope`);
+  }
+  try {
+    switch (route.name) {
+      case 'health':
+        return json(200, { status: 'ok', version: VERSION });
+      case 'createAgent':
+        return await postAgent(ports, req);
+      case 'getAgent':
+        return await readAgent(ports, route.params.agentId);
+      case 'push':
+        return await postPush(ports, config, req, route.params.agentId);
+      case 'getPush':
+        return await readPush(ports, route.params.pushId);
+      case 'medplumPush':
+        return await medplumPush(ports, config, req, route.params.agentId);
+    }
+  } catch (err) {
+    if (err instanceof DomainError) return fail(err.status, err.code, err.message);
+    ports.log?.error('request failed', { route: route.name, error: (err as Error).message });
+    return fail(500, 'INTERNAL', 'internal error');
+  }
+}

@@ -1,0 +1,70 @@
+/** The HTTP routes, matched on method and path, with the scope each needs. */
+
+export type Scope = 'edgepush/push' | 'edgepush/admin';
+
+export type RouteName = 'health' | 'createAgent' | 'getAgent' | 'push' | 'getPush' | 'medplumPush';
+
+export interface RouteMatch {
+  name: RouteName;
+  scope: Scope | null;
+  params: Record<string, string>;
+}
+
+interface RouteDef {
+  method: string;
+  pattern: RegExp;
+  name: RouteName;
+  scope: Scope | null;
+  keys: string[];
+}
+
+const SEGMENT = '([^/]+)';
+
+const ROUTES: RouteDef[] = [
+  { method: 'GET', pattern: /^\/health$/, name: 'health', scope: null, keys: [] },
+  { method: 'POST', pattern: /^\/agents$/, name: 'createAgent', scope: 'edgepush/admin', keys: [] },
+  { method: 'GET', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'getAgent', scope: 'edgepush/admin', keys: ['agentId'] },
+  { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/push$`), name: 'push', scope: 'edgepush/push', keys: ['agentId'] },
+  { method: 'GET', pattern: new RegExp(`^/pushes/${SEGMENT}$`), name: 'getPush', scope: 'edgepush/push', keys: ['pushId'] },
+  { method: 'POST', pattern: new RegExp(`^/fhir/R4/Agent/${SEGMENT}/\\$push$`), name: 'medplumPush', scope: 'edgepush/push', keys: ['agentId'] },
+];
+
+function stripTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** A match, 'method' when the path exists with another method, or undefined. */
+export function matchRoute(method: string, rawPath: string): RouteMatch | 'method' | undefined {
+  const path = stripTrailingSlash(rawPath);
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    if (route.method !== method.toUpperCase()) {
+      pathMatched = true;
+      continue;
+    }
+    const params: Record<string, string> = {};
+    route.keys.forEach((key, i) => {
+      params[key] = decodeURIComponent(m[i + 1]);
+    });
+    return { name: route.name, scope: route.scope, params };
+  }
+  return pathMatched ? 'method' : undefined;
+}
+
+/** The scope a route needs, null for /health, undefined for an unknown route. */
+export function requiredScope(method: string, path: string): Scope | null | undefined {
+  const match = matchRoute(method, path);
+  return match === undefined || match === 'method' ? undefined : match.scope;
+}
+
+/** Route keys as API Gateway spells them, for the CDK stack. */
+export const API_GATEWAY_ROUTES: { routeKey: string; scope: Scope | null }[] = [
+  { routeKey: 'GET /health', scope: null },
+  { routeKey: 'POST /agents', scope: 'edgepush/admin' },
+  { routeKey: 'GET /agents/{agentId}', scope: 'edgepush/admin' },
+  { routeKey: 'POST /agents/{agentId}/push', scope: 'edgepush/push' },
+  { routeKey: 'GET /pushes/{pushId}', scope: 'edgepush/push' },
+  { routeKey: 'POST /fhir/R4/Agent/{agentId}/$push', scope: 'edgepush/push' },
+];
