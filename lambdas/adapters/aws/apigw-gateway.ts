@@ -1,0 +1,21 @@
+/** ConnectionGateway on the API Gateway Management API (postToConnection). */
+import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { CloudMessage } from '../../../protocol/messages';
+import type { ConnectionGateway, PostResult } from '../../core/ports';
+
+export class ApiGatewayConnectionGateway implements ConnectionGateway {
+  constructor(private readonly client: ApiGatewayManagementApiClient) {}
+
+  async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
+    try {
+      await this.client.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }),
+      );
+      return 'ok';
+    } catch (err) {
+      // The relay went away; the core drops the stale connection and retries later.
+      if ((err as { name?: string } | null)?.name === 'GoneException') return 'gone';
+      throw err;
+    }
+  }
+}

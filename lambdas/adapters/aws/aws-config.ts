@@ -1,0 +1,41 @@
+/**
+ * Settings the aws adapters read. Lambdas get them from env (see fromEnv); tests pass
+ * emulator endpoints directly. Endpoints are optional: without them the SDK uses AWS.
+ */
+export interface AwsAdapterConfig {
+  region: string;
+  tableName: string;
+  queueUrl: string;
+  /** The WebSocket API's Management API endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
+  managementEndpoint: string;
+  /** Days a finished push stays before DynamoDB's TTL deletes it. */
+  retentionDays: number;
+  dynamoEndpoint?: string;
+  sqsEndpoint?: string;
+  /** Static credentials, for emulators only. On Lambda the SDK uses the execution role. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export const DEFAULT_RETENTION_DAYS = 30;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterConfig {
+  const retention = Number(env.EDGEPUSH_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+  if (!Number.isFinite(retention) || retention <= 0) {
+    throw new Error('EDGEPUSH_RETENTION_DAYS must be a positive number');
+  }
+  return {
+    region: env.AWS_REGION ?? 'us-east-1',
+    tableName: required(env, 'EDGEPUSH_TABLE'),
+    queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
+    managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
+    retentionDays: retention,
+    dynamoEndpoint: env.EDGEPUSH_DYNAMODB_ENDPOINT || undefined,
+    sqsEndpoint: env.EDGEPUSH_SQS_ENDPOINT || undefined,
+  };
+}

@@ -1,0 +1,21 @@
+/** Builds the aws adapter set from config and the SDK clients. */
+import type { Ports } from '../../core/ports';
+import { ApiGatewayConnectionGateway } from './apigw-gateway';
+import type { AwsAdapterConfig } from './aws-config';
+import type { AwsClients } from './clients';
+import { DynamoAgentStore } from './dynamo-agent-store';
+import { DynamoPushStore } from './dynamo-push-store';
+import { PollingWatcher } from './polling-watcher';
+import { SqsPushQueue } from './sqs-queue';
+
+export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients): Ports {
+  const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays);
+  return {
+    pushes,
+    agents: new DynamoAgentStore(clients.dynamo, config.tableName),
+    queue: new SqsPushQueue(clients.sqs, config.queueUrl),
+    gateway: new ApiGatewayConnectionGateway(clients.management),
+    watcher: new PollingWatcher(pushes),
+    clock: { now: () => Date.now() },
+  };
+}

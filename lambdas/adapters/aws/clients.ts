@@ -1,0 +1,23 @@
+/** The three SDK clients, built once from config. Kept apart so tests and the bench can wrap them. */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsAdapterConfig } from './aws-config';
+
+export interface AwsClients {
+  dynamo: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  management: ApiGatewayManagementApiClient;
+}
+
+export function createClients(config: AwsAdapterConfig): AwsClients {
+  const base = { region: config.region, ...(config.credentials ? { credentials: config.credentials } : {}) };
+  const raw = new DynamoDBClient({ ...base, ...(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint } : {}) });
+  return {
+    // removeUndefinedValues: optional record fields are simply absent from the item.
+    dynamo: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient({ ...base, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
+    management: new ApiGatewayManagementApiClient({ ...base, endpoint: config.managementEndpoint }),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The single-table key scheme. Every access is by exact key (no queries, no indexes), so one
+ * table with a string partition key `pk` is enough: one PITR/encryption/TTL setting, one IAM
+ * resource, one thing to back up. Prefixes keep the three item kinds apart.
+ */
+export const PK = 'pk';
+/** Epoch seconds; DynamoDB TTL deletes the item some time after it. */
+export const TTL = 'ttl';
+
+export const pushKey = (pushId: string): string => `push#${pushId}`;
+export const agentKey = (agentId: string): string => `agent#${agentId}`;
+/** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
+export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
+
+/** Drops the storage-only attributes so callers see the domain record as it was written. */
+export function stripKeys<T>(item: Record<string, unknown>): T {
+  const { [PK]: _pk, [TTL]: _ttl, ...record } = item;
+  return record as T;
+}
+
+export function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}

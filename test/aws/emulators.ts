@@ -1,0 +1,102 @@
+/**
+ * Real-protocol AWS emulators on loopback for tests and the bench: dynalite (DynamoDB,
+ * in-process) and fauxqs (SQS; ESM-only, so it runs as a child process).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+export const TEST_REGION = 'us-east-1';
+export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export interface Dynalite {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startDynalite(): Promise<Dynalite> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: object) => import('node:net').Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The table the CDK construct creates: one string partition key `pk`. */
+export async function createTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ region: TEST_REGION, endpoint, credentials: TEST_CREDENTIALS });
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  client.destroy();
+}
+
+export interface Fauxqs {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startFauxqs(): Promise<Fauxqs> {
+  const bin = path.join(__dirname, '../../node_modules/fauxqs/dist/cli.js');
+  const child: ChildProcess = spawn(process.execPath, [bin], {
+    env: { ...process.env, FAUXQS_PORT: '0', FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`fauxqs did not start: ${seen}`)), 15000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fauxqs exited with ${code}: ${seen}`));
+    });
+  });
+  // Keep draining its request log so the pipe never fills up.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The FIFO queue the CDK construct creates (content-based dedup off: we set dedup ids). */
+export async function createFifoQueue(endpoint: string, name: string, visibilityTimeoutS = 30): Promise<string> {
+  const client = new SQSClient({ region: TEST_REGION, endpoint, credentials: TEST_CREDENTIALS });
+  const out = await client.send(
+    new CreateQueueCommand({
+      QueueName: `${name}.fifo`,
+      Attributes: {
+        FifoQueue: 'true',
+        ContentBasedDeduplication: 'false',
+        VisibilityTimeout: String(visibilityTimeoutS),
+        MaximumMessageSize: String(1024 * 1024),
+      },
+    }),
+  );
+  client.destroy();
+  return out.QueueUrl!;
+}

@@ -1,0 +1,88 @@
+/**
+ * The adapter sets the contract suite runs against. Each factory starts what it needs
+ * (emulators, a temp dir) and returns the ports plus a cleanup. Add a set here and the whole
+ * suite runs against it.
+ */
+import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createClients } from '../../lambdas/adapters/aws/clients';
+import { DynamoAgentStore } from '../../lambdas/adapters/aws/dynamo-agent-store';
+import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
+import { SqsPushQueue } from '../../lambdas/adapters/aws/sqs-queue';
+import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
+import type { QueueItem } from '../../lambdas/core/types';
+import {
+  TEST_CREDENTIALS,
+  TEST_REGION,
+  createFifoQueue,
+  createTable,
+  startDynalite,
+  startFauxqs,
+} from '../aws/emulators';
+
+export interface Delivery {
+  item: QueueItem;
+  /** What the adapter stores on the push as queueReceipt, if it needs one for release(). */
+  receipt?: string;
+}
+
+/** A queue port plus a way to see what a consumer would be handed right now. */
+export interface QueueProbe {
+  port: PushQueue;
+  /** Takes at most one deliverable item (it stays in flight until released). */
+  receiveOne(): Promise<Delivery | undefined>;
+}
+
+export interface AdapterSet {
+  pushes: PushStore;
+  agents: AgentStore;
+  queue?: QueueProbe;
+  cleanup(): Promise<void>;
+}
+
+export interface AdapterSetFactory {
+  name: string;
+  setup(): Promise<AdapterSet>;
+}
+
+export const awsAdapterSet: AdapterSetFactory = {
+  name: 'aws (dynalite + fauxqs)',
+  async setup() {
+    const [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+    const tableName = `edgepush-${randomUUID()}`;
+    await createTable(dynalite.endpoint, tableName);
+    const queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`);
+    const clients = createClients({
+      region: TEST_REGION,
+      credentials: TEST_CREDENTIALS,
+      tableName,
+      queueUrl,
+      managementEndpoint: 'http://127.0.0.1:1',
+      retentionDays: 30,
+      dynamoEndpoint: dynalite.endpoint,
+      sqsEndpoint: fauxqs.endpoint,
+    });
+    return {
+      pushes: new DynamoPushStore(clients.dynamo, tableName, 30),
+      agents: new DynamoAgentStore(clients.dynamo, tableName),
+      queue: {
+        port: new SqsPushQueue(clients.sqs, queueUrl),
+        async receiveOne() {
+          const out = await clients.sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+          );
+          const message = out.Messages?.[0];
+          return message ? { item: JSON.parse(message.Body!) as QueueItem, receipt: message.ReceiptHandle } : undefined;
+        },
+      },
+      async cleanup() {
+        clients.dynamo.destroy();
+        clients.sqs.destroy();
+        clients.management.destroy();
+        await Promise.all([dynalite.close(), fauxqs.close()]);
+      },
+    };
+  },
+};
+
+export const adapterSets: AdapterSetFactory[] = [awsAdapterSet];

@@ -1,0 +1,286 @@
+/**
+ * The port contract: PushStore, AgentStore and PushQueue semantics the domain core relies
+ * on. One suite, run against every adapter set in adapter-sets.ts.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { AgentRecord, PushRecord } from '../../lambdas/core/types';
+import { adapterSets, type AdapterSet } from './adapter-sets';
+
+const hash = (body: string) => createHash('sha256').update(body).digest('hex');
+
+function newPush(overrides: Partial<PushRecord> = {}): PushRecord {
+  const body = overrides.body ?? 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\r';
+  return {
+    pushId: randomUUID(),
+    agentId: `agent-${randomUUID().slice(0, 8)}`,
+    destination: 'lab',
+    contentType: 'x-application/hl7-v2+er7',
+    body,
+    bodyHash: hash(body),
+    returnAck: 'first',
+    status: 'queued',
+    attempts: 0,
+    createdAt: 1_700_000_000_000,
+    expiresAt: 1_700_003_600_000,
+    ...overrides,
+  };
+}
+
+function newAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    agentId: `agent-${randomUUID().slice(0, 8)}`,
+    secretHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
+    createdAt: 1_700_000_000_000,
+    devices: [],
+    ...overrides,
+  };
+}
+
+describe.each(adapterSets)('port contract: $name', (factory) => {
+  let set: AdapterSet;
+  beforeAll(async () => {
+    set = await factory.setup();
+  }, 30000);
+  afterAll(async () => {
+    await set?.cleanup();
+  });
+
+  describe('PushStore', () => {
+    it('stores a push and reads it back as written', async () => {
+      const push = newPush({ idempotencyKey: undefined });
+      const result = await set.pushes.create(push);
+      expect(result).toEqual({ push, created: true });
+      expect(await set.pushes.get(push.pushId)).toEqual(push);
+    });
+
+    it('returns undefined for an unknown push', async () => {
+      expect(await set.pushes.get(randomUUID())).toBeUndefined();
+    });
+
+    it('returns the earlier push when an idempotency key is reused, without writing a second', async () => {
+      const first = newPush({ idempotencyKey: 'k1' });
+      const again = newPush({ agentId: first.agentId, idempotencyKey: 'k1' });
+      expect((await set.pushes.create(first)).created).toBe(true);
+      const result = await set.pushes.create(again);
+      expect(result.created).toBe(false);
+      expect(result.push.pushId).toBe(first.pushId);
+      expect(await set.pushes.get(again.pushId)).toBeUndefined();
+    });
+
+    it('reports the earlier body hash when a key is reused with a different body', async () => {
+      const first = newPush({ idempotencyKey: 'k2' });
+      const other = newPush({ agentId: first.agentId, idempotencyKey: 'k2', body: 'MSH|^~\\&|X\r', bodyHash: hash('x') });
+      await set.pushes.create(first);
+      const result = await set.pushes.create(other);
+      expect(result.created).toBe(false);
+      expect(result.push.bodyHash).toBe(first.bodyHash);
+      expect(result.push.bodyHash).not.toBe(other.bodyHash);
+    });
+
+    it('scopes idempotency keys to the agent', async () => {
+      const a = newPush({ idempotencyKey: 'shared' });
+      const b = newPush({ idempotencyKey: 'shared' });
+      expect((await set.pushes.create(a)).created).toBe(true);
+      expect((await set.pushes.create(b)).created).toBe(true);
+    });
+
+    it('lets exactly one of many racing creates with one key win', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const racers = Array.from({ length: 8 }, () => newPush({ agentId, idempotencyKey: 'race' }));
+      const results = await Promise.all(racers.map((p) => set.pushes.create(p)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      const winner = results.find((r) => r.created)!.push.pushId;
+      expect(new Set(results.map((r) => r.push.pushId))).toEqual(new Set([winner]));
+      const stored = await Promise.all(racers.map((p) => set.pushes.get(p.pushId)));
+      expect(stored.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('applies an update only while the status matches', async () => {
+      const push = newPush();
+      await set.pushes.create(push);
+      const sent = await set.pushes.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' });
+      expect(sent).toMatchObject({ pushId: push.pushId, status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' });
+      expect(await set.pushes.update(push.pushId, ['queued'], { status: 'sent', attempts: 2 })).toBeUndefined();
+      expect(await set.pushes.get(push.pushId)).toMatchObject({ status: 'sent', attempts: 1 });
+    });
+
+    it('accepts any of several allowed statuses', async () => {
+      const push = newPush({ status: 'sent', attempts: 1 });
+      await set.pushes.create(push);
+      const done = await set.pushes.update(push.pushId, ['queued', 'sent'], { status: 'acked', ackCode: 'AA', completedAt: 9 });
+      expect(done).toMatchObject({ status: 'acked', ackCode: 'AA', completedAt: 9 });
+    });
+
+    it('checks expectAttempts when given', async () => {
+      const push = newPush({ status: 'sent', attempts: 2 });
+      await set.pushes.create(push);
+      expect(await set.pushes.update(push.pushId, ['sent'], { status: 'queued' }, 1)).toBeUndefined();
+      expect(await set.pushes.get(push.pushId)).toMatchObject({ status: 'sent', attempts: 2 });
+      expect(await set.pushes.update(push.pushId, ['sent'], { status: 'queued' }, 2)).toMatchObject({ status: 'queued' });
+    });
+
+    it('removes attributes whose patch value is undefined', async () => {
+      const push = newPush({ status: 'sent', attempts: 1, connectionId: 'c9', queueReceipt: 'r1', error: 'old' });
+      await set.pushes.create(push);
+      const updated = await set.pushes.update(push.pushId, ['sent'], { status: 'queued', connectionId: undefined, error: undefined });
+      expect(updated).toBeDefined();
+      expect(updated).not.toHaveProperty('connectionId');
+      expect(updated).not.toHaveProperty('error');
+      expect(updated!.queueReceipt).toBe('r1');
+      const stored = await set.pushes.get(push.pushId);
+      expect(stored).not.toHaveProperty('connectionId');
+      expect(stored).not.toHaveProperty('error');
+    });
+
+    it('never rewrites the push id', async () => {
+      const push = newPush();
+      await set.pushes.create(push);
+      const updated = await set.pushes.update(push.pushId, ['queued'], { pushId: 'other', attempts: 1 });
+      expect(updated?.pushId).toBe(push.pushId);
+      expect(await set.pushes.get('other')).toBeUndefined();
+    });
+
+    it('returns undefined when updating an unknown push, and creates nothing', async () => {
+      const id = randomUUID();
+      expect(await set.pushes.update(id, ['queued'], { status: 'sent' })).toBeUndefined();
+      expect(await set.pushes.get(id)).toBeUndefined();
+    });
+  });
+
+  describe('AgentStore', () => {
+    it('creates an agent once; a second create with the id is refused and changes nothing', async () => {
+      const agent = newAgent();
+      expect(await set.agents.create(agent)).toBe(true);
+      expect(await set.agents.create({ ...agent, secretHash: 'other' })).toBe(false);
+      expect(await set.agents.get(agent.agentId)).toEqual(agent);
+    });
+
+    it('returns undefined for an unknown agent', async () => {
+      expect(await set.agents.get('nobody-' + randomUUID())).toBeUndefined();
+    });
+
+    it('records the newest connection and clears it only when it is still current', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      await set.agents.setConnection(agent.agentId, 'conn-1', 100);
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ connectionId: 'conn-1', connectedAt: 100 });
+
+      await set.agents.setConnection(agent.agentId, 'conn-2', 200);
+      // The old connection's late disconnect must not clear the new one.
+      expect(await set.agents.clearConnection(agent.agentId, 'conn-1')).toBe(false);
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ connectionId: 'conn-2', connectedAt: 200 });
+
+      expect(await set.agents.clearConnection(agent.agentId, 'conn-2')).toBe(true);
+      const cleared = await set.agents.get(agent.agentId);
+      expect(cleared).not.toHaveProperty('connectionId');
+      expect(cleared!.secretHash).toBe(agent.secretHash);
+      expect(await set.agents.clearConnection(agent.agentId, 'conn-2')).toBe(false);
+    });
+
+    it('touch records lastSeenAt, version and devices, leaving other fields', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      await set.agents.setConnection(agent.agentId, 'conn-t', 10);
+      await set.agents.touch(agent.agentId, { lastSeenAt: 50, version: '1.2.3', devices: ['lab', 'ris'] });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({
+        lastSeenAt: 50,
+        version: '1.2.3',
+        devices: ['lab', 'ris'],
+        connectionId: 'conn-t',
+      });
+      await set.agents.touch(agent.agentId, { lastSeenAt: 60 });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 60, version: '1.2.3', devices: ['lab', 'ris'] });
+    });
+
+    it('touch and setConnection for an unknown agent create nothing', async () => {
+      const id = 'ghost-' + randomUUID();
+      await set.agents.touch(id, { lastSeenAt: 1, version: 'x' });
+      await set.agents.setConnection(id, 'conn-x', 1);
+      expect(await set.agents.get(id)).toBeUndefined();
+    });
+  });
+
+  describe('PushQueue', () => {
+    const probe = () => {
+      if (!set.queue) throw new Error('no queue probe');
+      return set.queue;
+    };
+    const maybe = (name: string, fn: () => Promise<void>) => it(name, async () => {
+      if (set.queue) await fn();
+    });
+
+    /** Receives until the queue has nothing deliverable (bounded). */
+    async function drain(): Promise<{ pushId: string; receipt?: string }[]> {
+      const seen: { pushId: string; receipt?: string }[] = [];
+      for (let i = 0; i < 50; i++) {
+        const d = await probe().receiveOne();
+        if (!d) break;
+        seen.push({ pushId: d.item.pushId, receipt: d.receipt });
+      }
+      return seen;
+    }
+
+    async function releaseAll(deliveries: { pushId: string; receipt?: string }[]) {
+      for (const d of deliveries) {
+        await probe().port.release(newPush({ pushId: d.pushId, status: 'acked', queueReceipt: d.receipt }));
+      }
+    }
+
+    maybe('hands out one push of a group at a time, in order, the next only after release', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const pushes = [0, 1, 2].map(() => newPush({ agentId, destination: 'fifo-dev' }));
+      for (const p of pushes) await probe().port.enqueue({ pushId: p.pushId, agentId, destination: 'fifo-dev' });
+
+      const order: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const got = await drain();
+        // While the head is in flight nothing else of its group is deliverable.
+        expect(got).toHaveLength(1);
+        order.push(got[0].pushId);
+        await releaseAll(got);
+      }
+      expect(order).toEqual(pushes.map((p) => p.pushId));
+      expect(await drain()).toEqual([]);
+    });
+
+    maybe('keeps groups independent: one in flight does not hold back another destination', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const a = newPush({ agentId, destination: 'dev-a' });
+      const b = newPush({ agentId, destination: 'dev-b' });
+      await probe().port.enqueue({ pushId: a.pushId, agentId, destination: 'dev-a' });
+      await probe().port.enqueue({ pushId: b.pushId, agentId, destination: 'dev-b' });
+      const got = await drain();
+      expect(new Set(got.map((d) => d.pushId))).toEqual(new Set([a.pushId, b.pushId]));
+      await releaseAll(got);
+    });
+
+    maybe('carries only the pointer to the push, never the body', async () => {
+      const p = newPush();
+      await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, body: p.body } as never);
+      const got = await probe().receiveOne();
+      expect(got?.item).toEqual({ pushId: p.pushId, agentId: p.agentId, destination: p.destination });
+      await releaseAll([{ pushId: p.pushId, receipt: got?.receipt }]);
+    });
+
+    maybe('deduplicates by pushId', async () => {
+      const p = newPush();
+      const item = { pushId: p.pushId, agentId: p.agentId, destination: p.destination };
+      await probe().port.enqueue(item);
+      await probe().port.enqueue(item);
+      const got = await drain();
+      expect(got.map((d) => d.pushId)).toEqual([p.pushId]);
+      await releaseAll(got);
+      expect(await drain()).toEqual([]);
+    });
+
+    maybe('release without a receipt, with a stale one, or twice does not throw; wake does not throw', async () => {
+      const p = newPush();
+      await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination });
+      const got = await drain();
+      await expect(probe().port.release(newPush({ pushId: p.pushId, status: 'acked' }))).resolves.toBeUndefined();
+      await releaseAll(got);
+      await expect(releaseAll(got)).resolves.toBeUndefined();
+      await expect(probe().port.wake(p.agentId)).resolves.toBeUndefined();
+    });
+  });
+});
