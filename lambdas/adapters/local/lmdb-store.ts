@@ -1,0 +1,217 @@
+/**
+ * The hub's embedded durable store: PushStore and AgentStore on lmdb.
+ *
+ * Durability. lmdb commits every write batch as an ACID transaction. With lmdb-js's default
+ * `overlappingSync` on Linux, a write promise resolves once the transaction is committed
+ * (in the OS page cache: it survives `kill -9` of the hub) and the fsync follows in the
+ * background. With `sync: 'flush'` (the hub's default) every write also awaits `db.flushed`,
+ * so a push is on stable storage before the HTTP API answers 2xx: it survives a power loss
+ * too. `sync: 'commit'` skips that wait (process crashes are still safe, an OS crash may lose
+ * the last writes). BENCHMARKS.md has the cost of each.
+ *
+ * Atomicity. Conditional updates and idempotent creates run inside `db.transaction`, whose
+ * callback executes in lmdb's single write transaction: the read-check-write cannot interleave
+ * with another writer.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { AgentStore, CreatePushResult, PushStore } from '../../core/ports';
+import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../core/types';
+
+export type SyncMode = 'flush' | 'commit';
+
+export interface LmdbStoreOptions {
+  /** Directory of the lmdb environment (created if missing). */
+  path: string;
+  /** 'flush' (default): await fsync on every write. 'commit': await the commit only. */
+  sync?: SyncMode;
+}
+
+/** A push as stored: `seq` orders acceptance, so a rebuilt queue keeps per-destination order. */
+interface StoredPush {
+  seq: number;
+  push: PushRecord;
+}
+
+const SEQ_KEY = 'seq';
+
+export class LmdbStore implements PushStore {
+  private readonly root: RootDatabase;
+  private readonly pushes: Database<StoredPush, string>;
+  /** [agentId, idempotencyKey] -> pushId */
+  private readonly idempotency: Database<string, [string, string]>;
+  /** seq -> pushId, for every push that is not terminal yet. */
+  private readonly open: Database<string, number>;
+  /** [completedAt, pushId] -> true, for retention. */
+  private readonly finished: Database<true, [number, string]>;
+  private readonly agents: Database<AgentRecord, string>;
+  private readonly meta: Database<number, string>;
+  private readonly sync: SyncMode;
+
+  constructor(options: LmdbStoreOptions) {
+    this.sync = options.sync ?? 'flush';
+    this.root = open({ path: options.path, maxDbs: 8 });
+    this.pushes = this.root.openDB({ name: 'pushes' });
+    this.idempotency = this.root.openDB({ name: 'idempotency' });
+    this.open = this.root.openDB({ name: 'open' });
+    this.finished = this.root.openDB({ name: 'finished' });
+    this.agents = this.root.openDB({ name: 'agents' });
+    this.meta = this.root.openDB({ name: 'meta' });
+  }
+
+  // ---- PushStore ----
+
+  async create(push: PushRecord): Promise<CreatePushResult> {
+    const result = await this.root.transaction((): CreatePushResult => {
+      if (push.idempotencyKey !== undefined) {
+        const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
+        const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
+        if (earlier) return { push: earlier.push, created: false };
+        this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
+      }
+      const existing = this.pushes.get(push.pushId);
+      if (existing) return { push: existing.push, created: false };
+      const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
+      this.meta.put(SEQ_KEY, seq);
+      this.pushes.put(push.pushId, { seq, push });
+      if (isTerminal(push.status)) this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
+      else this.open.put(seq, push.pushId);
+      return { push, created: true };
+    });
+    await this.durable();
+    return result;
+  }
+
+  async get(pushId: string): Promise<PushRecord | undefined> {
+    return this.pushes.get(pushId)?.push;
+  }
+
+  async update(
+    pushId: string,
+    from: readonly PushStatus[],
+    patch: Partial<PushRecord>,
+    expectAttempts?: number,
+  ): Promise<PushRecord | undefined> {
+    const updated = await this.root.transaction((): PushRecord | undefined => {
+      const stored = this.pushes.get(pushId);
+      if (!stored || !from.includes(stored.push.status)) return undefined;
+      if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
+      const next = applyPatch(stored.push, patch);
+      next.pushId = stored.push.pushId; // the key never changes
+      this.pushes.put(pushId, { seq: stored.seq, push: next });
+      if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
+        this.open.remove(stored.seq);
+        this.finished.put([next.completedAt ?? Date.now(), pushId], true);
+      }
+      return next;
+    });
+    if (updated) await this.durable();
+    return updated;
+  }
+
+  /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */
+  listOpen(): PushRecord[] {
+    const out: PushRecord[] = [];
+    for (const { value: pushId } of this.open.getRange()) {
+      const stored = this.pushes.get(pushId);
+      if (stored && !isTerminal(stored.push.status)) out.push(stored.push);
+    }
+    return out;
+  }
+
+  /** Retention: deletes terminal pushes completed before `before` (epoch ms). Returns how many. */
+  async purgeFinished(before: number): Promise<number> {
+    const removed = await this.root.transaction(() => {
+      let count = 0;
+      for (const { key } of this.finished.getRange({ start: [0, ''], end: [before, ''] })) {
+        const [, pushId] = key;
+        const stored = this.pushes.get(pushId);
+        if (stored?.push.idempotencyKey !== undefined) {
+          const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
+          if (this.idempotency.get(idemKey) === pushId) this.idempotency.remove(idemKey);
+        }
+        this.pushes.remove(pushId);
+        this.finished.remove(key);
+        count++;
+      }
+      return count;
+    });
+    if (removed) await this.durable();
+    return removed;
+  }
+
+  // ---- AgentStore ----
+
+  async createAgent(agent: AgentRecord): Promise<boolean> {
+    const created = await this.root.transaction(() => {
+      if (this.agents.get(agent.agentId)) return false;
+      this.agents.put(agent.agentId, agent);
+      return true;
+    });
+    if (created) await this.durable();
+    return created;
+  }
+
+  async getAgent(agentId: string): Promise<AgentRecord | undefined> {
+    return this.agents.get(agentId);
+  }
+
+  async setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
+    await this.updateAgent(agentId, (a) => ({ ...a, connectionId, connectedAt: at, lastSeenAt: at }));
+  }
+
+  async clearConnection(agentId: string, connectionId: string): Promise<boolean> {
+    return this.updateAgent(agentId, (a) => {
+      if (a.connectionId !== connectionId) return undefined;
+      const next = { ...a };
+      delete next.connectionId;
+      return next;
+    });
+  }
+
+  async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+    await this.updateAgent(agentId, (a) => applyPatch(a, patch));
+  }
+
+  /** The AgentStore port's view of this store (its method names overlap PushStore's). */
+  agentStore(): AgentStore {
+    return {
+      create: (agent) => this.createAgent(agent),
+      get: (agentId) => this.getAgent(agentId),
+      setConnection: (agentId, connectionId, at) => this.setConnection(agentId, connectionId, at),
+      clearConnection: (agentId, connectionId) => this.clearConnection(agentId, connectionId),
+      touch: (agentId, patch) => this.touch(agentId, patch),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.root.flushed;
+    await this.root.close();
+  }
+
+  private async updateAgent(agentId: string, change: (a: AgentRecord) => AgentRecord | undefined): Promise<boolean> {
+    const done = await this.root.transaction(() => {
+      const current = this.agents.get(agentId);
+      if (!current) return false;
+      const next = change(current);
+      if (!next) return false;
+      this.agents.put(agentId, next);
+      return true;
+    });
+    if (done) await this.durable();
+    return done;
+  }
+
+  private async durable(): Promise<void> {
+    if (this.sync === 'flush') await this.root.flushed;
+  }
+}
+
+/** Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute. */
+function applyPatch<T extends object>(base: T, patch: Partial<T>): T {
+  const next = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  }
+  return next as T;
+}

@@ -1,0 +1,154 @@
+/**
+ * The hub's in-process PushQueue, with the SQS FIFO path's semantics:
+ * - one FIFO group per (agentId, destination); groups run concurrently, a group runs one
+ *   delivery at a time, so a destination sees its pushes in the order they were accepted;
+ * - deduplicated by pushId;
+ * - the head stays at the head until `dispatch` says done (redelivery after retryAfterMs,
+ *   like a visibility timeout), or until the push turns terminal (`release`);
+ * - `wake(agentId)` cuts the wait short for that agent's groups (a relay reconnected).
+ * Nothing here is durable: the store is. The hub rebuilds the queue from store.listOpen().
+ */
+import type { PushQueue } from '../../core/ports';
+import { isTerminal, type PushRecord, type QueueItem } from '../../core/types';
+
+export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number };
+export type DispatchFn = (item: QueueItem) => Promise<DispatchOutcome>;
+
+export interface MemoryQueueOptions {
+  /** Retry delay when dispatch throws (it should not; the core never throws). */
+  errorRetryMs?: number;
+  onError?: (err: unknown, item: QueueItem) => void;
+}
+
+class Group {
+  readonly items: QueueItem[] = [];
+  running = false;
+  /** Set by a wake/release that arrives while a dispatch is in flight, so the next wait is skipped. */
+  poked = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resolveWait: (() => void) | undefined;
+
+  constructor(readonly key: string, readonly agentId: string) {}
+
+  /** Waits `ms`, or less if poked. */
+  wait(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.resolveWait = resolve;
+      this.timer = setTimeout(() => this.poke(), Math.max(0, ms));
+    });
+  }
+
+  poke(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const resolve = this.resolveWait;
+    this.resolveWait = undefined;
+    if (resolve) resolve();
+    else this.poked = true;
+  }
+}
+
+const groupKey = (agentId: string, destination: string): string => `${agentId}\u0000${destination}`;
+
+export class MemoryQueue implements PushQueue {
+  private readonly groups = new Map<string, Group>();
+  private readonly queued = new Set<string>();
+  private dispatch: DispatchFn | undefined;
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
+  private readonly errorRetryMs: number;
+
+  constructor(private readonly options: MemoryQueueOptions = {}) {
+    this.errorRetryMs = options.errorRetryMs ?? 1000;
+  }
+
+  /** Starts consuming. `initial` (from store.listOpen(), in acceptance order) is queued first. */
+  start(dispatch: DispatchFn, initial: Iterable<QueueItem> = []): void {
+    this.dispatch = dispatch;
+    this.stopped = false;
+    for (const item of initial) this.add(item);
+    for (const group of this.groups.values()) this.run(group);
+  }
+
+  /** Stops consuming and waits for the deliveries in flight. Queued items stay (the store has them). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const group of this.groups.values()) group.poke();
+    await Promise.all([...this.running]);
+  }
+
+  async enqueue(item: QueueItem): Promise<void> {
+    const group = this.add(item);
+    if (group) this.run(group);
+  }
+
+  async release(push: PushRecord): Promise<void> {
+    if (!isTerminal(push.status)) return;
+    const group = this.groups.get(groupKey(push.agentId, push.destination));
+    if (!group) return;
+    const index = group.items.findIndex((i) => i.pushId === push.pushId);
+    if (index < 0) return;
+    group.items.splice(index, 1);
+    this.queued.delete(push.pushId);
+    if (index === 0) group.poke();
+  }
+
+  async wake(agentId: string): Promise<void> {
+    for (const group of this.groups.values()) if (group.agentId === agentId) group.poke();
+  }
+
+  /** Items waiting or in delivery, for tests and status. */
+  size(): number {
+    return this.queued.size;
+  }
+
+  private add(item: QueueItem): Group | undefined {
+    if (this.queued.has(item.pushId)) return undefined;
+    this.queued.add(item.pushId);
+    const key = groupKey(item.agentId, item.destination);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new Group(key, item.agentId);
+      this.groups.set(key, group);
+    }
+    group.items.push({ pushId: item.pushId, agentId: item.agentId, destination: item.destination });
+    return group;
+  }
+
+  private run(group: Group): void {
+    if (group.running || this.stopped || !this.dispatch) return;
+    group.running = true;
+    const loop = this.loop(group, this.dispatch).finally(() => {
+      group.running = false;
+      this.running.delete(loop);
+      if (group.items.length === 0) this.groups.delete(group.key);
+      else if (!this.stopped) this.run(group); // an item arrived as the loop ended
+    });
+    this.running.add(loop);
+  }
+
+  private async loop(group: Group, dispatch: DispatchFn): Promise<void> {
+    while (!this.stopped && group.items.length > 0) {
+      const item = group.items[0]!;
+      group.poked = false;
+      let outcome: DispatchOutcome;
+      try {
+        outcome = await dispatch(item);
+      } catch (err) {
+        this.options.onError?.(err, item);
+        outcome = { done: false, retryAfterMs: this.errorRetryMs };
+      }
+      if (group.items[0] !== item) continue; // released while in flight
+      if (outcome.done) {
+        group.items.shift();
+        this.queued.delete(item.pushId);
+        continue;
+      }
+      await group.wait(outcome.retryAfterMs);
+    }
+  }
+}

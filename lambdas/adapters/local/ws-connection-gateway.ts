@@ -1,0 +1,12 @@
+import type { CloudMessage } from '../../../protocol/messages';
+import type { ConnectionGateway, PostResult } from '../../core/ports';
+import type { WsGateway } from '../../gateway/ws-gateway';
+
+/** The ConnectionGateway port on the in-process WsGateway: a direct WebSocket send. */
+export class WsConnectionGateway implements ConnectionGateway {
+  constructor(private readonly gateway: WsGateway) {}
+
+  post(connectionId: string, message: CloudMessage): Promise<PostResult> {
+    return this.gateway.post(connectionId, JSON.stringify(message));
+  }
+}

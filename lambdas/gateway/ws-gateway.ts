@@ -1,0 +1,325 @@
+/**
+ * A WebSocket gateway that behaves like API Gateway's WebSocket API, written once and used by
+ * the hub (relays connect to it) and by the AWS full-path test (with the Management API in
+ * front of it, see management-api.ts).
+ *
+ * What it copies from API Gateway:
+ * - the upgrade is authorised first (like a REQUEST authorizer on $connect): 401 before the
+ *   handshake completes, so an unauthorised client never gets a WebSocket;
+ * - every connection gets an opaque id; the backend sees $connect, messages (with the route key
+ *   selected from the message's `action` when routes are configured) and $disconnect;
+ * - the limits: a client frame over 32 KB or a message over 128 KB closes the connection with
+ *   1009; an idle connection is closed after 10 minutes and any connection after 2 hours (1001);
+ * - post() to an unknown or closed connection answers 'gone' (GoneException on AWS); data over
+ *   128 KB is refused (PayloadTooLargeException); data over 32 KB goes out as 32 KB fragments.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
+import { FrameScanner, FrameTooLargeError } from './frame-scanner';
+
+export interface ConnectionContext {
+  agentId: string;
+  /** Epoch ms. */
+  connectedAt: number;
+  sourceIp: string;
+  userAgent?: string;
+}
+
+export interface GatewayBackend {
+  /** The $connect authorizer: who is this? undefined refuses the upgrade with 401. */
+  authorize(headers: IncomingHttpHeaders, request: { sourceIp: string }): Promise<{ agentId: string } | undefined>;
+  /** $connect: the connection is open and post() reaches it. Throwing closes it (1011). */
+  connect(connectionId: string, ctx: ConnectionContext): Promise<void>;
+  /** One message from the client. `routeKey` is its `action` when that is a configured route, else '$default'. */
+  message(connectionId: string, ctx: ConnectionContext, raw: string, routeKey: string): Promise<void>;
+  /** $disconnect: the connection is gone (either side closed it). */
+  disconnect(connectionId: string, ctx: ConnectionContext): Promise<void>;
+}
+
+export interface WsGatewayOptions {
+  backend: GatewayBackend;
+  /** Upgrade path. Default '/ws'. */
+  path?: string;
+  /** Route keys selected on `$request.body.action`. Without it every message is '$default' (not parsed here). */
+  routes?: readonly string[];
+  maxFrameBytes?: number;
+  maxMessageBytes?: number;
+  /** Default 10 minutes, as on API Gateway. */
+  idleTimeoutMs?: number;
+  /** Default 2 hours, as on API Gateway. */
+  maxConnectionMs?: number;
+  logger?: Logger;
+}
+
+export class PayloadTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`message of ${bytes} bytes exceeds ${limit}`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export interface ConnectionInfo {
+  connectionId: string;
+  agentId: string;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent?: string;
+}
+
+interface Connection {
+  id: string;
+  ws: WebSocket;
+  ctx: ConnectionContext;
+  lastActiveAt: number;
+  /** Resolves once the backend's connect() finished: messages and disconnect wait for it. */
+  ready: Promise<boolean>;
+  /** Backend calls in flight, so close() can wait for them. */
+  inFlight: Set<Promise<void>>;
+  /** Set once a limit was broken: nothing more from this client reaches the backend. */
+  refused: boolean;
+  idleTimer?: NodeJS.Timeout;
+  ageTimer?: NodeJS.Timeout;
+  closed: Promise<void>;
+}
+
+export class WsGateway {
+  readonly path: string;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<string, Connection>();
+  private readonly backend: GatewayBackend;
+  private readonly routes: ReadonlySet<string> | undefined;
+  private readonly maxFrameBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxConnectionMs: number;
+  private readonly logger: Logger | undefined;
+  private readonly servers = new Set<Server>();
+  private readonly upgrading = new Set<Duplex>();
+
+  constructor(options: WsGatewayOptions) {
+    this.backend = options.backend;
+    this.path = options.path ?? '/ws';
+    this.routes = options.routes ? new Set(options.routes) : undefined;
+    this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
+    this.maxConnectionMs = options.maxConnectionMs ?? 2 * 60 * 60_000;
+    this.logger = options.logger;
+    // ws enforces the per-message limit across fragments; the frame limit is ours (FrameScanner).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+  }
+
+  /** Serves WebSocket upgrades on `server` at this gateway's path. */
+  attach(server: Server): void {
+    this.servers.add(server);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.onUpgrade(req, socket, head);
+    });
+  }
+
+  /** Sends one message down a connection, as postToConnection does. */
+  async post(connectionId: string, data: string | Buffer): Promise<'ok' | 'gone'> {
+    const conn = this.connections.get(connectionId);
+    if (!conn || conn.ws.readyState !== WebSocket.OPEN) return 'gone';
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (bytes > this.maxMessageBytes) throw new PayloadTooLargeError(bytes, this.maxMessageBytes);
+    try {
+      await this.sendFragmented(conn.ws, data, bytes);
+      return 'ok';
+    } catch {
+      return 'gone';
+    }
+  }
+
+  /** Closes one connection (DeleteConnection). false when it is unknown. */
+  close(connectionId: string, code = 1000, reason = 'closed by server'): boolean {
+    const conn = this.connections.get(connectionId);
+    if (!conn) return false;
+    this.closeConnection(conn, code, reason);
+    return true;
+  }
+
+  info(connectionId: string): ConnectionInfo | undefined {
+    const conn = this.connections.get(connectionId);
+    if (!conn) return undefined;
+    return { connectionId, lastActiveAt: conn.lastActiveAt, ...conn.ctx };
+  }
+
+  connectionIds(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  /** Closes every connection (1001) and waits until the backend saw each disconnect. */
+  async closeAll(): Promise<void> {
+    for (const socket of this.upgrading) socket.destroy();
+    const closing = [...this.connections.values()].map((conn) => {
+      this.closeConnection(conn, 1001, 'server shutting down');
+      return conn.closed;
+    });
+    await Promise.all(closing);
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '/';
+    const pathname = url.split('?', 1)[0];
+    if (pathname !== this.path) return refuse(socket, 404, 'Not Found');
+    const sourceIp = req.socket.remoteAddress ?? '';
+    this.upgrading.add(socket);
+    let identity: { agentId: string } | undefined;
+    try {
+      identity = await this.backend.authorize(req.headers, { sourceIp });
+    } catch (err) {
+      this.logger?.error({ err }, 'gateway authorizer failed');
+      this.upgrading.delete(socket);
+      return refuse(socket, 500, 'Internal Server Error');
+    }
+    this.upgrading.delete(socket);
+    if (socket.destroyed) return;
+    if (!identity) {
+      this.logger?.info({ sourceIp }, 'gateway refused an unauthorised upgrade');
+      return refuse(socket, 401, 'Unauthorized');
+    }
+    const ctx: ConnectionContext = { agentId: identity.agentId, connectedAt: Date.now(), sourceIp };
+    const userAgent = req.headers['user-agent'];
+    if (userAgent) ctx.userAgent = userAgent;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, ctx));
+  }
+
+  private onOpen(ws: WebSocket, socket: Duplex, ctx: ConnectionContext): void {
+    const id = newConnectionId();
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const conn: Connection = { id, ws, ctx, lastActiveAt: ctx.connectedAt, ready: Promise.resolve(false), inFlight: new Set(), refused: false, closed };
+    this.connections.set(id, conn);
+
+    // Prepended so every frame header is checked before ws hands the message on.
+    const scanner = new FrameScanner(this.maxFrameBytes);
+    socket.prependListener('data', (chunk: Buffer) => {
+      if (conn.refused) return;
+      try {
+        scanner.write(chunk);
+      } catch (err) {
+        if (!(err instanceof FrameTooLargeError)) throw err;
+        this.logger?.warn({ connectionId: id, agentId: ctx.agentId, frameBytes: err.frameBytes }, 'client frame too large, closing');
+        conn.refused = true;
+        this.closeConnection(conn, 1009, 'Frame too big');
+      }
+    });
+
+    conn.ready = this.track(conn, () => this.backend.connect(id, ctx)).then(
+      () => true,
+      (err: unknown) => {
+        this.logger?.error({ err, connectionId: id }, 'backend connect failed, closing');
+        this.closeConnection(conn, 1011, 'connect failed');
+        return false;
+      },
+    );
+    this.logger?.info({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay connected');
+    this.armTimers(conn);
+
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      if (conn.refused) return;
+      conn.lastActiveAt = Date.now();
+      this.armIdle(conn);
+      const raw = toText(data);
+      const routeKey = this.selectRoute(raw);
+      void conn.ready.then((ok) => {
+        if (ok) void this.track(conn, () => this.backend.message(id, ctx, raw, routeKey)).catch((err: unknown) => this.logger?.error({ err, connectionId: id }, 'backend message failed'));
+      });
+    });
+    ws.on('error', (err) => {
+      // ws closes with 1009 itself when a message exceeds maxPayload.
+      this.logger?.warn({ connectionId: id, err: err.message }, 'websocket error');
+    });
+    ws.on('close', (code) => {
+      this.connections.delete(id);
+      clearTimeout(conn.idleTimer);
+      clearTimeout(conn.ageTimer);
+      this.logger?.info({ connectionId: id, agentId: ctx.agentId, code }, 'relay disconnected');
+      void conn.ready
+        .then(() => Promise.allSettled([...conn.inFlight]))
+        .then(() => this.backend.disconnect(id, ctx))
+        .catch((err: unknown) => this.logger?.error({ err, connectionId: id }, 'backend disconnect failed'))
+        .finally(markClosed);
+    });
+  }
+
+  private selectRoute(raw: string): string {
+    if (!this.routes) return '$default';
+    try {
+      const action = (JSON.parse(raw) as { action?: unknown } | null)?.action;
+      return typeof action === 'string' && this.routes.has(action) ? action : '$default';
+    } catch {
+      return '$default';
+    }
+  }
+
+  private track(conn: Connection, call: () => Promise<void>): Promise<void> {
+    const p = Promise.resolve().then(call);
+    conn.inFlight.add(p);
+    const done = (): void => {
+      conn.inFlight.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private armTimers(conn: Connection): void {
+    this.armIdle(conn);
+    conn.ageTimer = setTimeout(() => this.closeConnection(conn, 1001, 'Going away: maximum connection age'), this.maxConnectionMs);
+    conn.ageTimer.unref();
+  }
+
+  private armIdle(conn: Connection): void {
+    clearTimeout(conn.idleTimer);
+    conn.idleTimer = setTimeout(() => this.closeConnection(conn, 1001, 'Going away: idle timeout'), this.idleTimeoutMs);
+    conn.idleTimer.unref();
+  }
+
+  private closeConnection(conn: Connection, code: number, reason: string): void {
+    const ws = conn.ws;
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    // A peer that never answers the close handshake is cut off.
+    const kill = setTimeout(() => ws.terminate(), 1000);
+    kill.unref();
+    ws.once('close', () => clearTimeout(kill));
+  }
+
+  private sendFragmented(ws: WebSocket, data: string | Buffer, bytes: number): Promise<void> {
+    const binary = typeof data !== 'string';
+    if (bytes <= this.maxFrameBytes) return sendOne(ws, data, { binary, fin: true });
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    const sends: Promise<void>[] = [];
+    for (let offset = 0; offset < buf.length; offset += this.maxFrameBytes) {
+      const end = Math.min(offset + this.maxFrameBytes, buf.length);
+      sends.push(sendOne(ws, buf.subarray(offset, end), { binary, fin: end === buf.length }));
+    }
+    return Promise.all(sends).then(() => undefined);
+  }
+}
+
+function sendOne(ws: WebSocket, data: string | Buffer, opts: { binary: boolean; fin: boolean }): Promise<void> {
+  return new Promise((resolve, reject) => ws.send(data, opts, (err) => (err ? reject(err) : resolve())));
+}
+
+function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+/** API Gateway style: 16 base64 characters (may include '+', '/' and '='; callers URL-encode). */
+function newConnectionId(): string {
+  return randomBytes(11).toString('base64');
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  const body = JSON.stringify({ message: text });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
