@@ -1,0 +1,85 @@
+/**
+ * SQS FIFO event source -> core.dispatch, with ReportBatchItemFailures.
+ * done: the record succeeds and Lambda deletes it. Not done: the record keeps its place at
+ * the head of its group, made invisible for the core's retry delay, and is reported failed.
+ * FIFO order: once a record of a group is not done, the group's later records in this batch
+ * are not attempted; they are failed and made visible again at once (the head, still in
+ * flight, keeps the group blocked, so they cannot overtake it).
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { QueueItem } from '../core/types';
+import { visibilitySeconds } from './retry-visibility';
+import { getRuntime, type Runtime } from './runtime';
+
+function parseItem(record: SQSRecord): QueueItem | undefined {
+  try {
+    const value = JSON.parse(record.body) as Partial<QueueItem>;
+    if (typeof value.pushId === 'string' && typeof value.agentId === 'string' && typeof value.destination === 'string') {
+      return { pushId: value.pushId, agentId: value.agentId, destination: value.destination };
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+async function setVisibility(rt: Runtime, record: SQSRecord, seconds: number): Promise<void> {
+  try {
+    await rt.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: rt.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
+    );
+  } catch (err) {
+    // The core may have released (deleted) it already; the queue's own timeout is the fallback.
+    rt.logger.warn('change visibility failed', { messageId: record.messageId, error: (err as Error).name });
+  }
+}
+
+/** true when the record is finished (delete it), false when it must be retried. */
+async function dispatchOne(rt: Runtime, record: SQSRecord): Promise<boolean> {
+  const item = parseItem(record);
+  if (!item) {
+    // Not ours (we only enqueue pointers): retrying cannot help and would block the group.
+    rt.logger.error('dropping malformed queue message', { messageId: record.messageId });
+    return true;
+  }
+  try {
+    const outcome = await rt.core.dispatch(item, record.receiptHandle);
+    rt.metrics.addMetric(outcome.done ? 'DispatchDone' : 'DispatchRetry', MetricUnit.Count, 1);
+    if (outcome.done) return true;
+    const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
+    await setVisibility(rt, record, visibilitySeconds(outcome.retryAfterMs, receives));
+    return false;
+  } catch (err) {
+    // A store or network error: the queue's visibility timeout brings it back.
+    rt.logger.error('dispatch failed', { pushId: item.pushId, error: (err as Error).message });
+    return false;
+  }
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const rt = getRuntime();
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of event.Records) {
+    const group = record.attributes.MessageGroupId ?? record.messageId;
+    groups.set(group, [...(groups.get(group) ?? []), record]);
+  }
+  const failures: string[] = [];
+  // Groups are independent; within one group, strictly one after another.
+  await Promise.all(
+    [...groups.values()].map(async (records) => {
+      for (let i = 0; i < records.length; i++) {
+        if (await dispatchOne(rt, records[i])) continue;
+        failures.push(records[i].messageId);
+        for (const rest of records.slice(i + 1)) {
+          failures.push(rest.messageId);
+          await setVisibility(rt, rest, 0);
+        }
+        return;
+      }
+    }),
+  );
+  rt.metrics.publishStoredMetrics();
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,50 @@
+/**
+ * API Gateway HTTP API (payload v2) -> the core's HttpRequest, and back. Scopes come from
+ * the JWT authorizer when the API uses JWT auth; with IAM auth API Gateway has already
+ * authorised the route, so scopes stay undefined.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpRequest } from '../core/core';
+import { getRuntime } from './runtime';
+
+type JwtContext = { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
+
+export function scopesOf(event: APIGatewayProxyEventV2): string[] | undefined {
+  const jwt = (event.requestContext as { authorizer?: JwtContext }).authorizer?.jwt;
+  if (!jwt) return undefined;
+  if (Array.isArray(jwt.scopes) && jwt.scopes.length > 0) return jwt.scopes;
+  const claim = jwt.claims?.scope ?? jwt.claims?.scp;
+  if (typeof claim === 'string') return claim.split(' ').filter(Boolean);
+  if (Array.isArray(claim)) return claim.map(String);
+  return [];
+}
+
+export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const { domainName, stage, http } = event.requestContext;
+  // With a named stage the path API Gateway passes includes it; routes are matched without it.
+  const prefix = stage && stage !== '$default' ? `/${stage}` : '';
+  const path = prefix && http.path.startsWith(`${prefix}/`) ? http.path.slice(prefix.length) : http.path;
+  const proto = headers['x-forwarded-proto'] ?? 'https';
+  return { method: http.method, path, headers, body, scopes: scopesOf(event), baseUrl: `${proto}://${domainName}${prefix}` };
+}
+
+const PUSH_ROUTE = /^\/(agents\/[^/]+\/push|fhir\/R4\/Agent\/[^/]+\/\$push)$/;
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const { core, logger, metrics } = getRuntime();
+  const started = Date.now();
+  const request = toHttpRequest(event);
+  const response = await core.handleHttp(request);
+  if (request.method === 'POST' && PUSH_ROUTE.test(request.path)) {
+    metrics.addDimension('httpStatus', String(response.status));
+    metrics.addMetric('PushRequest', MetricUnit.Count, 1);
+    metrics.addMetric('PushLatency', MetricUnit.Milliseconds, Date.now() - started);
+    metrics.publishStoredMetrics();
+  }
+  logger.info('http request', { method: request.method, path: request.path, status: response.status, ms: Date.now() - started });
+  return { statusCode: response.status, headers: response.headers, body: response.body };
+}

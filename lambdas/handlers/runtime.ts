@@ -1,0 +1,66 @@
+/**
+ * What every Lambda shares, built once per container (on first use, so tests can set env
+ * first): config from env, the SDK clients, the aws ports, the core, and Powertools
+ * logging/metrics. Logs carry ids and codes only, never a message body.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { configFromEnv } from '../adapters/aws/aws-config';
+import { createAwsPorts } from '../adapters/aws/aws-ports';
+import { createClients, type AwsClients } from '../adapters/aws/clients';
+import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
+import type { Log } from '../core/ports';
+
+export interface Runtime {
+  core: EdgePushCore;
+  clients: AwsClients;
+  queueUrl: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+let runtime: Runtime | undefined;
+
+export function getRuntime(): Runtime {
+  runtime ??= buildRuntime(process.env);
+  return runtime;
+}
+
+/** Tests that change env between suites in one process start over with this. */
+export function resetRuntime(): void {
+  runtime = undefined;
+}
+
+function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
+  const config = configFromEnv(env);
+  const clients = createClients(config);
+  const logger = new Logger({ serviceName: 'edgepush' });
+  const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'EdgePush', serviceName: 'edgepush' });
+  const ports = { ...createAwsPorts(config, clients), log: toLog(logger) };
+  return { core: createCore(ports, coreConfigFromEnv(env)), clients, queueUrl: config.queueUrl, logger, metrics };
+}
+
+function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
+  const pick = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+    return value;
+  };
+  const overrides: Partial<CoreConfig> = {
+    maxBodyBytes: pick('EDGEPUSH_MAX_BODY_BYTES'),
+    resultTimeoutMs: pick('EDGEPUSH_RESULT_TIMEOUT_MS'),
+    offlineRetryMs: pick('EDGEPUSH_OFFLINE_RETRY_MS'),
+    maxAttempts: pick('EDGEPUSH_MAX_ATTEMPTS'),
+  };
+  return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+}
+
+function toLog(logger: Logger): Log {
+  return {
+    info: (msg, fields) => logger.info(msg, { ...fields }),
+    warn: (msg, fields) => logger.warn(msg, { ...fields }),
+    error: (msg, fields) => logger.error(msg, { ...fields }),
+  };
+}
