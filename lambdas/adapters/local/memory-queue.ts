@@ -56,7 +56,8 @@ const groupKey = (agentId: string, destination: string): string => `${agentId}\u
 
 export class MemoryQueue implements PushQueue {
   private readonly groups = new Map<string, Group>();
-  private readonly queued = new Set<string>();
+  /** pushId -> its group, for dedupe and for release (which may only know the pushId). */
+  private readonly queued = new Map<string, Group>();
   private dispatch: DispatchFn | undefined;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
@@ -88,7 +89,7 @@ export class MemoryQueue implements PushQueue {
 
   async release(push: PushRecord): Promise<void> {
     if (!isTerminal(push.status)) return;
-    const group = this.groups.get(groupKey(push.agentId, push.destination));
+    const group = this.queued.get(push.pushId);
     if (!group) return;
     const index = group.items.findIndex((i) => i.pushId === push.pushId);
     if (index < 0) return;
@@ -108,13 +109,13 @@ export class MemoryQueue implements PushQueue {
 
   private add(item: QueueItem): Group | undefined {
     if (this.queued.has(item.pushId)) return undefined;
-    this.queued.add(item.pushId);
     const key = groupKey(item.agentId, item.destination);
     let group = this.groups.get(key);
     if (!group) {
       group = new Group(key, item.agentId);
       this.groups.set(key, group);
     }
+    this.queued.set(item.pushId, group);
     group.items.push({ pushId: item.pushId, agentId: item.agentId, destination: item.destination });
     return group;
   }

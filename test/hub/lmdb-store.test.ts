@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
+import { newAgent, newPush, tempDir } from './fixtures';
+
+describe('LmdbStore', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: LmdbStore;
+  beforeEach(() => {
+    dir = tempDir();
+    store = new LmdbStore({ path: join(dir.path, 'store') });
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it('keeps pushes, agents and idempotency keys across a close and reopen', async () => {
+    const push = newPush({ idempotencyKey: 'k1' });
+    await store.create(push);
+    await store.update(push.pushId, ['queued'], { status: 'acked', ackCode: 'AA', completedAt: Date.now() });
+    const agent = newAgent();
+    await store.agentStore().create(agent);
+    await store.close();
+
+    store = new LmdbStore({ path: join(dir.path, 'store') });
+    expect(await store.get(push.pushId)).toMatchObject({ status: 'acked', ackCode: 'AA', body: push.body });
+    expect(await store.agentStore().get(agent.agentId)).toEqual(agent);
+    const replay = await store.create(newPush({ idempotencyKey: 'k1' }));
+    expect(replay).toMatchObject({ created: false, push: { pushId: push.pushId } });
+  });
+
+  it('applies conditional updates atomically: of many racing transitions exactly one wins', async () => {
+    const push = newPush();
+    await store.create(push);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, connectionId: `c${i}` }, 0)),
+    );
+    const winners = results.filter(Boolean);
+    expect(winners).toHaveLength(1);
+    expect(await store.get(push.pushId)).toEqual(winners[0]);
+  });
+
+  it('refuses an update whose attempts do not match, and changes nothing', async () => {
+    const push = newPush({ status: 'sent', attempts: 2 });
+    await store.create(push);
+    expect(await store.update(push.pushId, ['sent'], { status: 'queued' }, 1)).toBeUndefined();
+    expect(await store.get(push.pushId)).toEqual(push);
+  });
+
+  it('lists open pushes in acceptance order, dropping those that became terminal', async () => {
+    const pushes = Array.from({ length: 5 }, (_, i) => newPush({ createdAt: 1000, destination: `d${i % 2}` }));
+    for (const p of pushes) await store.create(p);
+    await store.update(pushes[1]!.pushId, ['queued'], { status: 'failed', error: 'x', completedAt: 2000 });
+    await store.update(pushes[3]!.pushId, ['queued'], { status: 'sent', attempts: 1 });
+    expect(store.listOpen().map((p) => p.pushId)).toEqual([pushes[0], pushes[2], pushes[3], pushes[4]].map((p) => p!.pushId));
+  });
+
+  it('purges finished pushes older than the retention cut-off, and their idempotency keys', async () => {
+    const old = newPush({ idempotencyKey: 'old' });
+    const recent = newPush();
+    const open = newPush();
+    for (const p of [old, recent, open]) await store.create(p);
+    await store.update(old.pushId, ['queued'], { status: 'acked', ackCode: 'AA', completedAt: 1_000 });
+    await store.update(recent.pushId, ['queued'], { status: 'acked', ackCode: 'AA', completedAt: 5_000 });
+    expect(await store.purgeFinished(2_000)).toBe(1);
+    expect(await store.get(old.pushId)).toBeUndefined();
+    expect(await store.get(recent.pushId)).toBeDefined();
+    expect(await store.get(open.pushId)).toBeDefined();
+    // The key is free again once its push is gone.
+    expect((await store.create(newPush({ idempotencyKey: 'old' }))).created).toBe(true);
+  });
+
+  it('loses no resolved write when its process is killed with SIGKILL', async () => {
+    await store.close();
+    const path = join(dir.path, 'killed');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const written: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        for (const line of lines) {
+          if (line === 'done') {
+            child.kill('SIGKILL');
+            resolve();
+          } else written.push(line);
+        }
+      });
+      child.on('exit', (code) => (code !== null && code !== 0 ? reject(new Error(`child exited ${code}`)) : undefined));
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    store = new LmdbStore({ path });
+    expect(written).toHaveLength(20);
+    const open = store.listOpen();
+    expect(open.map((p) => p.pushId)).toEqual(written);
+    expect(open.filter((p) => p.status === 'sent')).toHaveLength(10);
+  }, 20000);
+});
