@@ -1,0 +1,58 @@
+/** Reads the MSA segment of an ACK: the acknowledgement code and the control id it answers. */
+import { DEFAULT_SEPARATORS } from './separators';
+
+export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
+
+export interface MsaSegment {
+  code: AckCode;
+  /** MSA-2: the MSH-10 of the message being acknowledged. */
+  controlId: string;
+  /** MSA-3, when present. */
+  text?: string;
+}
+
+const ACK_CODES: ReadonlySet<string> = new Set(['AA', 'AE', 'AR', 'CA', 'CE', 'CR']);
+
+/** Returns the MSA segment, or undefined when the text has none or its code is not a valid one. */
+export function parseMsa(text: string): MsaSegment | undefined {
+  // The field separator is declared in MSH-1; an ACK without MSH is read with the default '|'.
+  const sep = text.startsWith('MSH') && text.length > 3 ? text[3] : DEFAULT_SEPARATORS.field;
+  const start = findSegment(text, `MSA${sep}`);
+  if (start === -1) return undefined;
+  let end = text.length;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 || c === 10) {
+      end = i;
+      break;
+    }
+  }
+  const fields = text.slice(start, end).split(sep);
+  const code = (fields[1] ?? '').trim().toUpperCase();
+  if (!ACK_CODES.has(code)) return undefined;
+  const msa: MsaSegment = { code: code as AckCode, controlId: (fields[2] ?? '').trim() };
+  if (fields[3]) msa.text = fields[3];
+  return msa;
+}
+
+/** Commit-level (enhanced mode) acknowledgements: the receiver stored the message, no more. */
+export function isCommitAck(code: string): boolean {
+  return code === 'CA' || code === 'CE' || code === 'CR';
+}
+
+/** True for the positive acknowledgements, AA and CA. */
+export function isPositiveAck(code: string): boolean {
+  return code === 'AA' || code === 'CA';
+}
+
+function findSegment(text: string, prefix: string): number {
+  if (text.startsWith(prefix)) return 0;
+  let from = 0;
+  for (;;) {
+    const i = text.indexOf(prefix, from);
+    if (i === -1) return -1;
+    const before = text.charCodeAt(i - 1);
+    if (before === 13 || before === 10) return i;
+    from = i + 1;
+  }
+}

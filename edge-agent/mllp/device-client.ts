@@ -1,0 +1,350 @@
+/**
+ * Send-and-wait MLLP client for one device: a per-device queue in front of one persistent,
+ * kept-alive connection. Each message waits for the ACK whose MSA-2 equals its MSH-10; an ACK
+ * for any other control id never answers it.
+ *
+ * Concerns are split: framing lives in connection.ts/decoder.ts, dialing in connect.ts, backoff
+ * in backoff.ts. This file only orders messages, correlates ACKs and handles timeouts.
+ */
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { Hl7Error } from '../hl7/errors';
+import { parseMsh } from '../hl7/msh';
+import { parseMsa } from '../hl7/msa';
+import { normaliseSegments } from '../hl7/segments';
+import { backoffDelay } from './backoff';
+import { connectSocket } from './connect';
+import { MllpConnection, type MllpCloseInfo } from './connection';
+import { DEFAULT_MAX_FRAME_BYTES } from './constants';
+import { DeviceError } from './device-error';
+import { encodeFrame } from './encoder';
+import { resolveEncoding } from './encoding';
+
+export { DeviceError, type DeviceErrorCode } from './device-error';
+
+export interface DeviceClientOptions {
+  host: string;
+  port: number;
+  /** Character encoding of the device; default 'utf-8'. */
+  encoding?: string;
+  /** Default 5000. */
+  connectTimeoutMs?: number;
+  /** Default 10000. */
+  ackTimeoutMs?: number;
+  /** Close an idle connection after this; default 60000; 0 = never. */
+  idleTimeoutMs?: number;
+  /** Largest ACK frame accepted from the device; default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Messages in flight per device; default 1 (strict order). */
+  concurrency?: number;
+  /** Backoff for connect attempts within one send. */
+  reconnect?: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+  logger?: Logger;
+}
+
+export interface SendOptions {
+  /** 'first': any ACK answers; 'application': commit ACKs (CA) are skipped. Default 'first'. */
+  returnAck?: 'first' | 'application';
+  ackTimeoutMs?: number;
+}
+
+export interface AckResult {
+  ackCode: string;
+  /** The ACK as received (decoded text). */
+  ack: string;
+  /** The MSH-10 of the message sent, equal to the ACK's MSA-2. */
+  controlId: string;
+}
+
+export interface DeviceClientStats {
+  sent: number;
+  acked: number;
+  /** Frames from the device that answered nothing: unknown control id, or no MSA. */
+  unmatchedAcks: number;
+  connects: number;
+}
+
+interface Job {
+  frame: Buffer;
+  controlId: string;
+  messageType: string;
+  returnAck: 'first' | 'application';
+  ackTimeoutMs: number;
+  delivered: boolean;
+  timer?: NodeJS.Timeout;
+  resolve(result: AckResult): void;
+  reject(err: DeviceError): void;
+}
+
+const DEFAULT_RECONNECT = { initialDelayMs: 200, maxDelayMs: 5000, maxAttempts: 3 };
+
+export class MllpDeviceClient {
+  readonly host: string;
+  readonly port: number;
+  readonly encoding: string;
+  readonly stats: DeviceClientStats = { sent: 0, acked: 0, unmatchedAcks: 0, connects: 0 };
+  private readonly connectTimeoutMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxFrameBytes: number;
+  private readonly concurrency: number;
+  private readonly reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+  private readonly logger: Logger;
+
+  private readonly queue: Job[] = [];
+  private readonly inflight = new Map<string, Job>();
+  private conn?: MllpConnection;
+  private connecting = false;
+  private closed = false;
+  private idleTimer?: NodeJS.Timeout;
+  private lastActivity = 0;
+  private backoffTimer?: { timer: NodeJS.Timeout; wake(): void };
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(options: DeviceClientOptions) {
+    if (!options.host) throw new TypeError('host is required');
+    if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) {
+      throw new RangeError(`port must be an integer from 1 to 65535, got ${options.port}`);
+    }
+    this.host = options.host;
+    this.port = options.port;
+    this.encoding = resolveEncoding(options.encoding);
+    this.connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
+    this.ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? 10000);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60000;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.concurrency = positive('concurrency', options.concurrency ?? 1);
+    this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.logger = (options.logger ?? pino({ enabled: false })).child({ device: `${this.host}:${this.port}` });
+  }
+
+  /** Messages waiting for their turn plus messages waiting for an ACK. */
+  get pending(): number {
+    return this.queue.length + this.inflight.size;
+  }
+
+  get connected(): boolean {
+    return this.conn?.isOpen ?? false;
+  }
+
+  send(message: string, options: SendOptions = {}): Promise<AckResult> {
+    if (this.closed) return Promise.reject(new DeviceError('CLIENT_CLOSED', 'the device client is closed', false));
+    const text = normaliseSegments(message);
+    let controlId: string;
+    let messageType: string;
+    try {
+      ({ controlId, messageType } = parseMsh(text));
+    } catch (err) {
+      // MISSING_CONTROL_ID is reported as NOT_HL7 too: without MSH-10 no ACK could ever match.
+      const reason = err instanceof Hl7Error ? err.message : String(err);
+      return Promise.reject(new DeviceError('NOT_HL7', reason, false, { cause: err }));
+    }
+    const frame = encodeFrame(text, this.encoding);
+    const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? this.ackTimeoutMs);
+    return new Promise<AckResult>((resolve, reject) => {
+      this.queue.push({ frame, controlId, messageType, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves once nothing is queued or waiting for an ACK. */
+  drain(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Fails everything pending with CLIENT_CLOSED and closes the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearIdle();
+    if (this.backoffTimer) this.backoffTimer.wake();
+    for (const job of this.queue.splice(0)) job.reject(new DeviceError('CLIENT_CLOSED', 'the device client was closed before the message was sent', false));
+    this.failInflight(() => 'CLIENT_CLOSED', 'the device client was closed while waiting for the ACK');
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn && !conn.socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        conn.socket.once('close', () => resolve());
+        conn.destroy();
+      });
+    }
+    this.notifyDrained();
+  }
+
+  /** Moves queued messages onto the wire while there is room; opens the connection when needed. */
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0 && this.inflight.size < this.concurrency) {
+      const job = this.queue[0];
+      // Same control id already waiting: ACKs could not be told apart, so it waits its turn.
+      if (this.inflight.has(job.controlId)) return;
+      if (!this.conn || !this.conn.isOpen) {
+        this.openConnection();
+        return;
+      }
+      this.queue.shift();
+      this.write(this.conn, job);
+    }
+    if (this.pending === 0) {
+      this.armIdle();
+      this.notifyDrained();
+    }
+  }
+
+  private write(conn: MllpConnection, job: Job): void {
+    this.inflight.set(job.controlId, job);
+    job.delivered = true;
+    this.stats.sent++;
+    conn.sendFrame(job.frame);
+    job.timer = setTimeout(() => {
+      if (this.inflight.get(job.controlId) !== job) return;
+      this.inflight.delete(job.controlId);
+      this.logger.warn({ controlId: job.controlId, messageType: job.messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
+      job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
+      this.pump();
+    }, job.ackTimeoutMs);
+  }
+
+  private onMessage(text: string): void {
+    const msa = parseMsa(text);
+    const job = msa ? this.inflight.get(msa.controlId) : undefined;
+    if (!msa || !job) {
+      this.stats.unmatchedAcks++;
+      this.logger.warn({ controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined }, 'frame from device matches no message in flight; ignored');
+      return;
+    }
+    if (job.returnAck === 'application' && msa.code === 'CA') {
+      this.logger.debug({ controlId: job.controlId }, 'commit ACK (CA) received; waiting for the application ACK');
+      return;
+    }
+    clearTimeout(job.timer);
+    this.inflight.delete(job.controlId);
+    this.stats.acked++;
+    job.resolve({ ackCode: msa.code, ack: text, controlId: job.controlId });
+    this.pump();
+  }
+
+  private onClose(conn: MllpConnection, info: MllpCloseInfo): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    this.clearIdle();
+    if (this.inflight.size > 0) {
+      if (info.protocolError) {
+        this.failInflight(() => 'FRAME_TOO_LARGE', `the device sent a frame over ${info.protocolError.maxFrameBytes} bytes; connection dropped`);
+      } else if (info.midFrame) {
+        this.failInflight(() => 'CLOSED_MID_FRAME', 'the device closed the connection in the middle of a frame');
+      } else {
+        const why = info.socketError ? ` (${(info.socketError as NodeJS.ErrnoException).code ?? info.socketError.message})` : '';
+        this.failInflight(() => 'CONNECTION_CLOSED', `the device closed the connection before sending the ACK${why}`);
+      }
+    }
+    this.logger.debug({ midFrame: info.midFrame }, 'device connection closed');
+    this.pump();
+  }
+
+  private failInflight(code: () => DeviceError['code'], message: string): void {
+    for (const job of this.inflight.values()) {
+      clearTimeout(job.timer);
+      job.reject(new DeviceError(code(), message, job.delivered));
+    }
+    this.inflight.clear();
+  }
+
+  /** Dials with backoff. When every attempt fails, the messages that were due to go fail with the last error. */
+  private openConnection(): void {
+    if (this.connecting) return;
+    this.connecting = true;
+    void this.dial().then(
+      (conn) => {
+        this.connecting = false;
+        if (this.closed) {
+          conn.destroy();
+          return;
+        }
+        this.conn = conn;
+        this.pump();
+      },
+      (err: DeviceError) => {
+        this.connecting = false;
+        if (this.closed) return;
+        this.logger.warn({ code: err.code, attempts: this.reconnect.maxAttempts }, 'device unreachable');
+        for (const job of this.queue.splice(0, this.concurrency)) job.reject(err);
+        this.pump();
+      },
+    );
+  }
+
+  private async dial(): Promise<MllpConnection> {
+    let lastError: DeviceError | undefined;
+    const attempts = Math.max(1, this.reconnect.maxAttempts);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, this.reconnect));
+      if (this.closed) throw new DeviceError('CLIENT_CLOSED', 'the device client was closed while connecting', false);
+      try {
+        const socket = await connectSocket(this.host, this.port, this.connectTimeoutMs);
+        socket.setKeepAlive(true, 30000);
+        const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger });
+        conn.on('message', (text: string) => this.onMessage(text));
+        conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
+        this.stats.connects++;
+        this.logger.debug({ attempt }, 'connected to device');
+        return conn;
+      } catch (err) {
+        lastError = err as DeviceError;
+        this.logger.debug({ attempt, code: lastError.code }, 'connect attempt failed');
+      }
+    }
+    throw lastError!;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.backoffTimer = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.backoffTimer = { timer, wake };
+    });
+  }
+
+  /**
+   * One timer per idle period rather than one per message: it re-checks the time of the last
+   * activity when it fires and re-arms for the remainder.
+   */
+  private armIdle(): void {
+    this.lastActivity = Date.now();
+    if (this.idleTimeoutMs <= 0 || !this.conn || this.idleTimer) return;
+    const check = () => {
+      this.idleTimer = undefined;
+      const conn = this.conn;
+      if (!conn || this.pending !== 0) return;
+      const idleFor = Date.now() - this.lastActivity;
+      if (idleFor < this.idleTimeoutMs) {
+        this.idleTimer = setTimeout(check, this.idleTimeoutMs - idleFor).unref();
+        return;
+      }
+      this.logger.debug({ idleTimeoutMs: this.idleTimeoutMs }, 'closing idle device connection');
+      conn.end();
+    };
+    this.idleTimer = setTimeout(check, this.idleTimeoutMs).unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  private notifyDrained(): void {
+    if (this.pending !== 0) return;
+    for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
