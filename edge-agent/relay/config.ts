@@ -1,0 +1,260 @@
+/**
+ * The relay's configuration: where the cloud is, who we are, and the only devices we may dial.
+ * Sources, lowest to highest precedence: defaults, a JSON file (`--config`), environment
+ * variables (EDGEPUSH_*, for systemd), command-line flags. Everything is validated here, once,
+ * so the rest of the relay can trust it; every problem is reported in one ConfigError.
+ */
+import { readFileSync } from 'node:fs';
+import { encodingExists } from 'iconv-lite';
+
+export interface DeviceConfig {
+  name: string;
+  host: string;
+  port: number;
+  encoding: string;
+}
+
+export interface RelayConfig {
+  url: string;
+  agentId: string;
+  secret: string;
+  devices: DeviceConfig[];
+  /** How often the relay sends a heartbeat (API Gateway drops a connection idle for 10 min). */
+  heartbeatIntervalMs: number;
+  /** After a heartbeat, how long to wait for any message before calling the connection dead. */
+  heartbeatTimeoutMs: number;
+  /** Reconnect on our own before API Gateway's 2-hour cap; jittered by +-5% (at most 5 min). */
+  maxConnectionAgeMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** Per-device MLLP client settings. */
+  device: { connectTimeoutMs: number; ackTimeoutMs: number; idleTimeoutMs: number; maxFrameBytes: number };
+  resultCache: { maxEntries: number; ttlMs: number };
+  /** On SIGTERM: how long in-flight pushes and unacknowledged results may take. */
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+/** What may come from a file, the environment or flags before validation. */
+export interface RawConfig {
+  url?: unknown;
+  agentId?: unknown;
+  secret?: unknown;
+  /** `{ name: "mllp://host:port?encoding=..." }` or `["name=mllp://host:port", ...]`. */
+  devices?: unknown;
+  heartbeatIntervalMs?: unknown;
+  heartbeatTimeoutMs?: unknown;
+  maxConnectionAgeMs?: unknown;
+  reconnect?: unknown;
+  device?: unknown;
+  resultCache?: unknown;
+  shutdownTimeoutMs?: unknown;
+  logLevel?: unknown;
+}
+
+export const DEFAULTS = {
+  // 60 s: far under API Gateway's 10-minute idle cut, and under the 2-5 minute idle timeouts
+  // common on hospital NATs and proxies, at 1,440 tiny messages a day.
+  heartbeatIntervalMs: 60_000,
+  heartbeatTimeoutMs: 20_000,
+  // 110 min: leaves 10 minutes (minus jitter) before the 2-hour hard cap.
+  maxConnectionAgeMs: 110 * 60_000,
+  reconnect: { initialDelayMs: 500, maxDelayMs: 30_000 },
+  device: { connectTimeoutMs: 5_000, ackTimeoutMs: 30_000, idleTimeoutMs: 5 * 60_000, maxFrameBytes: 1024 * 1024 },
+  resultCache: { maxEntries: 10_000, ttlMs: 24 * 60 * 60_000 },
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+} as const;
+
+const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid relay configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `mllp://host:port?encoding=windows-1252` for device `name`. */
+export function parseDeviceUrl(name: string, value: string): DeviceConfig {
+  if (!DEVICE_NAME.test(name)) {
+    throw new Error(`device name ${JSON.stringify(name)} must be 1-128 letters, digits, '.', '_' or '-'`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`device ${name}: ${JSON.stringify(value)} is not a URL like mllp://host:2575`);
+  }
+  if (url.protocol !== 'mllp:') throw new Error(`device ${name}: scheme must be mllp://, got ${url.protocol}//`);
+  if (!url.hostname) throw new Error(`device ${name}: missing host`);
+  const port = Number(url.port);
+  if (!url.port || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`device ${name}: needs a port between 1 and 65535, as in mllp://host:2575`);
+  }
+  if (url.username || url.password || (url.pathname && url.pathname !== '/') || url.hash) {
+    throw new Error(`device ${name}: only mllp://host:port?encoding=... is allowed`);
+  }
+  let encoding = 'utf-8';
+  for (const [key, v] of url.searchParams) {
+    if (key !== 'encoding') throw new Error(`device ${name}: unknown option ${JSON.stringify(key)} (only encoding)`);
+    if (!encodingExists(v)) throw new Error(`device ${name}: unknown encoding ${JSON.stringify(v)}`);
+    encoding = v;
+  }
+  // URL keeps IPv6 literals bracketed; net.connect wants them bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { name, host, port, encoding };
+}
+
+/** Splits a `name=mllp://...` flag value. */
+export function parseDeviceFlag(flag: string): DeviceConfig {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new Error(`--device ${JSON.stringify(flag)} must look like name=mllp://host:port`);
+  return parseDeviceUrl(flag.slice(0, eq), flag.slice(eq + 1));
+}
+
+/** Reads a JSON config file; errors name the file. */
+export function readConfigFile(path: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`config file ${path} is not valid JSON: ${(err as Error).message}`]);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError([`config file ${path} must hold a JSON object`]);
+  }
+  return value as RawConfig;
+}
+
+/** EDGEPUSH_URL, EDGEPUSH_AGENT_ID, EDGEPUSH_AGENT_SECRET, EDGEPUSH_DEVICES (space or comma separated name=url). */
+export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
+  const raw: RawConfig = {};
+  if (env.EDGEPUSH_URL) raw.url = env.EDGEPUSH_URL;
+  if (env.EDGEPUSH_AGENT_ID) raw.agentId = env.EDGEPUSH_AGENT_ID;
+  if (env.EDGEPUSH_AGENT_SECRET) raw.secret = env.EDGEPUSH_AGENT_SECRET;
+  if (env.EDGEPUSH_DEVICES) raw.devices = env.EDGEPUSH_DEVICES.split(/[\s,]+/).filter(Boolean);
+  if (env.EDGEPUSH_LOG_LEVEL) raw.logLevel = env.EDGEPUSH_LOG_LEVEL;
+  return raw;
+}
+
+/** Later sources win, field by field (nested objects are merged one level deep). */
+export function mergeRaw(...sources: RawConfig[]): RawConfig {
+  const out: Record<string, unknown> = {};
+  for (const src of sources) {
+    for (const [key, value] of Object.entries(src)) {
+      if (value === undefined) continue;
+      const prev = out[key];
+      out[key] = isPlainObject(prev) && isPlainObject(value) ? { ...prev, ...value } : value;
+    }
+  }
+  return out as RawConfig;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates and fills defaults. Throws one ConfigError listing every problem found. */
+export function resolveConfig(raw: RawConfig): RelayConfig {
+  const problems: string[] = [];
+
+  const url = typeof raw.url === 'string' ? raw.url : '';
+  if (!url) problems.push('url is required (--url or EDGEPUSH_URL), e.g. wss://example.com/ws');
+  else {
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'ws:' && u.protocol !== 'wss:') problems.push(`url must start with ws:// or wss://, got ${u.protocol}//`);
+      // The secret travels in a header; a URL ends up in proxy and access logs.
+      if (u.username || u.password || /secret|token|password/i.test(u.search)) {
+        problems.push('url must not carry credentials; use --secret or EDGEPUSH_AGENT_SECRET');
+      }
+    } catch {
+      problems.push(`url ${JSON.stringify(url)} is not a valid URL`);
+    }
+  }
+
+  const agentId = typeof raw.agentId === 'string' ? raw.agentId : '';
+  if (!agentId) problems.push('agent id is required (--agent or EDGEPUSH_AGENT_ID)');
+  else if (agentId.length > 128) problems.push('agent id must be at most 128 characters');
+  const secret = typeof raw.secret === 'string' ? raw.secret : '';
+  if (!secret) problems.push('agent secret is required (--secret or EDGEPUSH_AGENT_SECRET)');
+
+  const devices: DeviceConfig[] = [];
+  const addDevice = (fn: () => DeviceConfig): void => {
+    try {
+      const d = fn();
+      if (devices.some((x) => x.name === d.name)) problems.push(`device ${d.name} is configured twice`);
+      else devices.push(d);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  };
+  if (Array.isArray(raw.devices)) {
+    for (const entry of raw.devices) {
+      if (typeof entry !== 'string') problems.push('devices entries must be strings like name=mllp://host:port');
+      else addDevice(() => parseDeviceFlag(entry));
+    }
+  } else if (isPlainObject(raw.devices)) {
+    for (const [name, value] of Object.entries(raw.devices)) {
+      if (typeof value !== 'string') problems.push(`device ${name}: value must be a string like mllp://host:port`);
+      else addDevice(() => parseDeviceUrl(name, value));
+    }
+  } else if (raw.devices !== undefined) {
+    problems.push('devices must be an object {name: "mllp://host:port"} or a list of name=mllp://host:port');
+  }
+  if (devices.length === 0 && !problems.some((p) => p.startsWith('device'))) {
+    problems.push('at least one device is required (--device name=mllp://host:port)');
+  }
+
+  const ms = (value: unknown, fallback: number, field: string, min: number, max: number): number => {
+    if (value === undefined) return fallback;
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${field} must be an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const obj = (value: unknown, field: string): Record<string, unknown> => {
+    if (value === undefined) return {};
+    if (!isPlainObject(value)) {
+      problems.push(`${field} must be an object`);
+      return {};
+    }
+    return value;
+  };
+
+  const heartbeatIntervalMs = ms(raw.heartbeatIntervalMs, DEFAULTS.heartbeatIntervalMs, 'heartbeatIntervalMs', 10, 9 * 60_000);
+  const heartbeatTimeoutMs = ms(raw.heartbeatTimeoutMs, DEFAULTS.heartbeatTimeoutMs, 'heartbeatTimeoutMs', 10, 5 * 60_000);
+  const maxConnectionAgeMs = ms(raw.maxConnectionAgeMs, DEFAULTS.maxConnectionAgeMs, 'maxConnectionAgeMs', 1_000, 115 * 60_000);
+  const rc = obj(raw.reconnect, 'reconnect');
+  const reconnect = {
+    initialDelayMs: ms(rc.initialDelayMs, DEFAULTS.reconnect.initialDelayMs, 'reconnect.initialDelayMs', 1, 60_000),
+    maxDelayMs: ms(rc.maxDelayMs, DEFAULTS.reconnect.maxDelayMs, 'reconnect.maxDelayMs', 1, 5 * 60_000),
+  };
+  const dv = obj(raw.device, 'device');
+  const device = {
+    connectTimeoutMs: ms(dv.connectTimeoutMs, DEFAULTS.device.connectTimeoutMs, 'device.connectTimeoutMs', 1, 120_000),
+    ackTimeoutMs: ms(dv.ackTimeoutMs, DEFAULTS.device.ackTimeoutMs, 'device.ackTimeoutMs', 1, 10 * 60_000),
+    idleTimeoutMs: ms(dv.idleTimeoutMs, DEFAULTS.device.idleTimeoutMs, 'device.idleTimeoutMs', 1, 24 * 60 * 60_000),
+    maxFrameBytes: ms(dv.maxFrameBytes, DEFAULTS.device.maxFrameBytes, 'device.maxFrameBytes', 1024, 64 * 1024 * 1024),
+  };
+  const cache = obj(raw.resultCache, 'resultCache');
+  const resultCache = {
+    maxEntries: ms(cache.maxEntries, DEFAULTS.resultCache.maxEntries, 'resultCache.maxEntries', 1, 1_000_000),
+    ttlMs: ms(cache.ttlMs, DEFAULTS.resultCache.ttlMs, 'resultCache.ttlMs', 1_000, 7 * 24 * 60 * 60_000),
+  };
+  const shutdownTimeoutMs = ms(raw.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 'shutdownTimeoutMs', 0, 10 * 60_000);
+  const logLevel = raw.logLevel === undefined ? DEFAULTS.logLevel : String(raw.logLevel);
+  if (!LOG_LEVELS.has(logLevel)) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
+
+  if (problems.length) throw new ConfigError(problems);
+  return { url, agentId, secret, devices, heartbeatIntervalMs, heartbeatTimeoutMs, maxConnectionAgeMs, reconnect, device, resultCache, shutdownTimeoutMs, logLevel };
+}

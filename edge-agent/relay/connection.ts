@@ -1,0 +1,193 @@
+/**
+ * The relay's one outbound WebSocket to the cloud, kept open forever:
+ *
+ *   idle -> connecting -> open -> (dropped | dead | max age) -> waiting -> connecting ...
+ *                                              any state -> stopped (stop())
+ *
+ * It authenticates with headers on the upgrade (never the URL), reconnects with jittered
+ * exponential backoff, heartbeats and detects a silent peer (Liveness), and rotates the
+ * connection before API Gateway's 2-hour cap. It knows nothing of pushes: it emits
+ * 'open', 'message' (text) and 'close', and sends text through the 32 KB frame sender.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/messages';
+import { Backoff, type BackoffOptions } from './backoff';
+import { sendText } from './frame-sender';
+import { Liveness } from './liveness';
+
+export interface CloudConnectionOptions {
+  url: string;
+  agentId: string;
+  secret: string;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxConnectionAgeMs: number;
+  reconnect: BackoffOptions;
+  /** The heartbeat message to send, already serialised. */
+  heartbeat: string;
+  logger: Logger;
+  handshakeTimeoutMs?: number;
+  random?: () => number;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';
+
+/** Incoming messages larger than this are a protocol violation; the validator reports smaller junk. */
+const MAX_INCOMING_BYTES = 1024 * 1024;
+/** A rotation trims up to this share off the maximum age, so a fleet does not rotate at once. */
+const AGE_JITTER = 0.05;
+
+export interface CloudConnection {
+  on(event: 'open', listener: () => void): this;
+  on(event: 'message', listener: (text: string) => void): this;
+  on(event: 'close', listener: (info: { code: number; reason: string }) => void): this;
+}
+
+export class CloudConnection extends EventEmitter {
+  private state: ConnectionState = 'idle';
+  private ws: WebSocket | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private liveness: Liveness | undefined;
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
+  /** Connection attempts so far, for logs and tests. */
+  attempts = 0;
+
+  constructor(private readonly opts: CloudConnectionOptions) {
+    super();
+    this.random = opts.random ?? Math.random;
+    this.backoff = new Backoff(opts.reconnect, this.random);
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get currentState(): ConnectionState {
+    return this.state;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.connect();
+  }
+
+  /**
+   * Sends one message; false when there is no open connection (the caller keeps it for later).
+   * Throws MessageTooLargeError for a message over 128 KB.
+   */
+  send(text: string): boolean {
+    if (this.state !== 'open' || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    sendText(this.ws, text);
+    return true;
+  }
+
+  /** Closes for good: no reconnect. Resolves once the socket is closed. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1001, 'relay shutting down');
+      // A peer that never answers the close handshake must not hold shutdown hostage.
+      setTimeout(() => ws.terminate(), 2_000).unref();
+    });
+  }
+
+  private connect(): void {
+    this.state = 'connecting';
+    this.attempts++;
+    const log = this.opts.logger;
+    log.debug({ url: this.opts.url, attempt: this.attempts }, 'connecting to cloud');
+    const ws = new WebSocket(this.opts.url, {
+      headers: {
+        [AGENT_ID_HEADER]: this.opts.agentId,
+        [AGENT_SECRET_HEADER]: this.opts.secret,
+        [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+      },
+      // API Gateway does not negotiate permessage-deflate, and compressed frames would hide sizes.
+      perMessageDeflate: false,
+      handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
+      maxPayload: MAX_INCOMING_BYTES,
+    });
+    this.ws = ws;
+    const openedAt = { t: 0 };
+    let heardSinceOpen = false;
+
+    ws.on('open', () => {
+      if (this.ws !== ws) return;
+      this.state = 'open';
+      openedAt.t = Date.now();
+      log.info({ url: this.opts.url, attempt: this.attempts }, 'connected to cloud');
+      this.liveness = new Liveness({
+        intervalMs: this.opts.heartbeatIntervalMs,
+        timeoutMs: this.opts.heartbeatTimeoutMs,
+        sendHeartbeat: () => this.send(this.opts.heartbeat),
+        onDead: (silentForMs) => {
+          log.warn({ silentForMs }, 'cloud connection is silent; dropping it');
+          ws.terminate();
+        },
+      });
+      this.liveness.start();
+      const age = this.opts.maxConnectionAgeMs * (1 - AGE_JITTER * this.random());
+      this.ageTimer = setTimeout(() => {
+        log.info({ ageMs: Date.now() - openedAt.t }, 'rotating cloud connection before its maximum age');
+        this.rotating = true;
+        ws.close(1000, 'rotating');
+        setTimeout(() => ws.terminate(), 2_000).unref();
+      }, age);
+      this.ageTimer.unref();
+      this.emit('open');
+    });
+
+    ws.on('message', (data: WebSocket.RawData) => {
+      if (this.ws !== ws) return;
+      this.liveness?.heard();
+      // A server that accepts and then hangs up at once must not reset the backoff; one that talks back may.
+      if (!heardSinceOpen) {
+        heardSinceOpen = true;
+        this.backoff.reset();
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      this.emit('message', text);
+    });
+
+    ws.on('error', (err) => {
+      // 'close' always follows; this only says why.
+      log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'cloud connection error');
+    });
+
+    ws.on('close', (code: number, reasonBuf: Buffer) => {
+      if (this.ws !== ws) return;
+      const wasOpen = this.state === 'open';
+      this.clearTimers();
+      this.ws = undefined;
+      if (this.state === 'stopped') return;
+      const reason = reasonBuf.toString('utf8');
+      if (wasOpen) this.emit('close', { code, reason });
+      const delay = this.rotating ? 0 : this.backoff.next();
+      this.rotating = false;
+      log.info({ code, reason, wasOpen, retryInMs: delay }, 'cloud connection closed; reconnecting');
+      this.state = 'waiting';
+      this.retryTimer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private rotating = false;
+
+  private clearTimers(): void {
+    this.liveness?.stop();
+    this.liveness = undefined;
+    clearTimeout(this.ageTimer);
+    clearTimeout(this.retryTimer);
+    this.ageTimer = this.retryTimer = undefined;
+  }
+}

@@ -1,0 +1,139 @@
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages';
+import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/connection';
+import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
+import { FakeCloud } from './fake-cloud';
+import { startFrameMeter } from './frame-meter';
+import { freePort, memoryLogger, sleep } from './helpers';
+
+const heartbeat = JSON.stringify({ action: 'heartbeat', v: PROTOCOL_VERSION });
+const hello = JSON.stringify({ action: 'hello', v: PROTOCOL_VERSION, version: 't', devices: ['lab'] });
+
+function connection(url: string, over: Partial<CloudConnectionOptions> = {}): CloudConnection {
+  const conn = new CloudConnection({
+    url,
+    agentId: 'agent-1',
+    secret: 's3cret',
+    heartbeatIntervalMs: 60_000,
+    heartbeatTimeoutMs: 20_000,
+    maxConnectionAgeMs: 60 * 60_000,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    heartbeat,
+    logger: memoryLogger().logger,
+    ...over,
+  });
+  conn.on('open', () => conn.send(hello));
+  return conn;
+}
+
+describe('CloudConnection', () => {
+  let cloud: FakeCloud | undefined;
+  let conn: CloudConnection | undefined;
+  afterEach(async () => {
+    await conn?.stop();
+    await cloud?.close();
+    conn = cloud = undefined;
+  });
+
+  it('authenticates with headers on the upgrade and never puts the secret in the URL', async () => {
+    cloud = await FakeCloud.start();
+    conn = connection(cloud.url);
+    conn.start();
+    await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
+    const up = cloud.upgrades[0]!;
+    expect(up.headers['x-edgepush-agent-id']).toBe('agent-1');
+    expect(up.headers['x-edgepush-agent-secret']).toBe('s3cret');
+    expect(up.headers['x-edgepush-protocol']).toBe('1');
+    expect(up.url).toBe('/ws');
+    expect(up.url).not.toContain('s3cret');
+  });
+
+  it('keeps retrying with backoff when the secret is refused', async () => {
+    cloud = await FakeCloud.start({ secret: 'other' });
+    conn = connection(cloud.url);
+    conn.start();
+    await cloud.waitFor(() => cloud!.upgrades.length >= 3, 5_000, 'three upgrade attempts');
+    expect(cloud.connections).toBe(0);
+    expect(conn.isOpen).toBe(false);
+  });
+
+  it('reconnects with backoff when the cloud is down at start', async () => {
+    const port = await freePort();
+    conn = connection(`ws://127.0.0.1:${port}/ws`);
+    conn.start();
+    await sleep(300);
+    const failedAttempts = conn.attempts;
+    expect(failedAttempts).toBeGreaterThanOrEqual(2);
+    // Backoff grows: with a 20 ms start and a 200 ms cap, 300 ms allows only a handful, not hundreds.
+    expect(failedAttempts).toBeLessThan(15);
+    cloud = await FakeCloud.start({ port });
+    await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello after the cloud came up');
+    expect(conn.isOpen).toBe(true);
+  });
+
+  it('sends heartbeats and drops a connection that stops answering', async () => {
+    cloud = await FakeCloud.start();
+    conn = connection(cloud.url, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 });
+    const closes: number[] = [];
+    conn.on('close', ({ code }) => closes.push(code));
+    conn.start();
+    await cloud.waitFor(() => cloud!.count('heartbeat') >= 3, 5_000, 'heartbeats');
+    expect(cloud.connections).toBe(1); // answered heartbeats keep it alive
+    cloud.answerHeartbeats = false;
+    await cloud.waitFor(() => cloud!.connections === 2, 5_000, 'a reconnect after the silence');
+    expect(closes).toEqual([1006]); // terminated by the relay, no close handshake
+  });
+
+  it('rotates the connection on its own before the maximum age', async () => {
+    cloud = await FakeCloud.start();
+    conn = connection(cloud.url, { maxConnectionAgeMs: 300 });
+    conn.start();
+    await cloud.waitFor(() => cloud!.count('hello') >= 3, 5_000, 'two rotations');
+    expect(cloud.connections).toBeGreaterThanOrEqual(3);
+  });
+
+  it('sends a 64 KB message as frames of at most 32 KB, intact', async () => {
+    cloud = await FakeCloud.start();
+    const meter = await startFrameMeter(cloud.port);
+    try {
+      conn = connection(`ws://127.0.0.1:${meter.port}/ws`);
+      conn.start();
+      await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
+      // Multi-byte characters make sure splitting never cuts a UTF-8 sequence the receiver would reject.
+      const response = 'MSH|^~\\&|LAB\rMSA|AA|1\rNTE|1||' + 'é€'.repeat(13_200);
+      const result = { action: 'result', v: 1, pushId: 'big', status: 'acked', ackCode: 'AA', response };
+      const text = JSON.stringify(result);
+      expect(Buffer.byteLength(text)).toBeGreaterThan(64 * 1024);
+      expect(conn.send(text)).toBe(true);
+      await cloud.waitFor(() => cloud!.results('big').length === 1, 5_000, 'the big result');
+      expect(cloud.results('big')[0]!.response).toBe(response);
+      const frames = meter.parsers[0]!.frames;
+      expect(Math.max(...frames.map((f) => f.frameBytes))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+      const big = frames.slice(1); // frames[0] is the hello
+      expect(big.length).toBe(Math.ceil(Buffer.byteLength(text) / (MAX_FRAME_BYTES - 14)));
+      expect(big[0]).toMatchObject({ opcode: 1, fin: false }); // text, then continuations
+      expect(big.slice(1).every((f) => f.opcode === 0)).toBe(true);
+      expect(big.map((f) => f.fin)).toEqual(big.map((_, i) => i === big.length - 1));
+      expect(big.reduce((n, f) => n + f.payloadBytes, 0)).toBe(Buffer.byteLength(text));
+    } finally {
+      await conn?.stop();
+      await meter.close();
+    }
+  });
+
+  it('refuses a message over 128 KB before writing anything', async () => {
+    cloud = await FakeCloud.start();
+    conn = connection(cloud.url);
+    conn.start();
+    await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
+    expect(() => conn!.send('x'.repeat(128 * 1024 + 1))).toThrow(MessageTooLargeError);
+    // Still usable afterwards.
+    expect(conn.send(heartbeat)).toBe(true);
+    await cloud.waitFor(() => cloud!.count('heartbeat') === 1, 5_000, 'heartbeat');
+    expect(cloud.invalid).toEqual([]);
+  });
+
+  it('returns false from send() while disconnected', () => {
+    conn = connection('ws://127.0.0.1:1/ws');
+    expect(conn.send(heartbeat)).toBe(false);
+  });
+});
