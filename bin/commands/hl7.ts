@@ -1,8 +1,118 @@
+/**
+ * `edgepush hl7 listen|send`: drop-in equivalents of `medplum hl7 listen/send`.
+ * stdout carries what a user or script reads (the listening address, the ACK); logs go to stderr.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import pino from 'pino';
+import { generateExampleAdt } from '../../edge-agent/hl7/example';
+import { isPositiveAck } from '../../edge-agent/hl7/msa';
+import { DeviceError, MllpDeviceClient } from '../../edge-agent/mllp/device-client';
+import { decodeText, resolveEncoding } from '../../edge-agent/mllp/encoding';
+import { startHl7Listener } from '../../edge-agent/mllp/listener';
 
-// Placeholder until this command lands; see the open issues.
+interface ListenFlags {
+  ack: string;
+  delay: string;
+  host: string;
+  encoding: string;
+  logLevel: string;
+}
+
+interface SendFlags {
+  file?: string;
+  generateExample?: boolean;
+  encoding: string;
+  timeout: string;
+  returnAck: string;
+}
+
 export function registerHl7Commands(program: Command): void {
-  program.command('hl7').description('(not yet implemented)').action(() => {
-    throw new Error('hl7 is not implemented yet');
-  });
+  const hl7 = program.command('hl7').description('HL7 v2 over MLLP tools: a device simulator and a client.');
+
+  hl7
+    .command('listen')
+    .description('Simulate a device: accept MLLP connections and ACK each message (MSA-2 = its MSH-10).')
+    .argument('<port>', 'TCP port to listen on (0 picks a free one)')
+    .option('--ack <code>', 'ACK code to answer with: AA, AE or AR', 'AA')
+    .option('--delay <ms>', 'wait this long before each ACK', '0')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--encoding <name>', 'character encoding of the messages', 'utf-8')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|silent', 'info')
+    .action(async (portArg: string, flags: ListenFlags) => {
+      const port = parseInteger('port', portArg, 0, 65535);
+      const ack = flags.ack.toUpperCase();
+      if (ack !== 'AA' && ack !== 'AE' && ack !== 'AR') throw new Error(`--ack must be AA, AE or AR, got ${flags.ack}`);
+      const delayMs = parseInteger('--delay', flags.delay, 0, 600_000);
+      const encoding = resolveEncoding(flags.encoding);
+      const logger = pino({ name: 'edgepush-hl7-listen', level: flags.logLevel }, pino.destination(2));
+      const listener = await startHl7Listener({ port, host: flags.host, ack, delayMs, encoding, logger });
+      process.stdout.write(`Listening for HL7 over MLLP on ${flags.host}:${listener.port} (ACK ${ack}, encoding ${encoding})\n`);
+      const stop = (signal: string) => {
+        logger.info({ signal, received: listener.received }, 'shutting down');
+        void listener.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  hl7
+    .command('send')
+    .description('Send one HL7 message over MLLP, print the ACK; exit 0 on AA/CA, 1 otherwise.')
+    .argument('<host>', 'device host')
+    .argument('<port>', 'device port')
+    .option('--file <file>', 'the message to send (segments on lines; \\n, \\r\\n or \\r)')
+    .option('--generate-example', 'send a generated ADT^A01 instead of a file')
+    .option('--encoding <name>', 'character encoding of the file and on the wire', 'utf-8')
+    .option('--timeout <ms>', 'how long to wait for the connection and for the ACK', '10000')
+    .option('--return-ack <mode>', 'first (any ACK) or application (skip commit ACKs CA)', 'first')
+    .action(async (host: string, portArg: string, flags: SendFlags) => {
+      const port = parseInteger('port', portArg, 1, 65535);
+      const timeoutMs = parseInteger('--timeout', flags.timeout, 1, 3_600_000);
+      const encoding = resolveEncoding(flags.encoding);
+      if (flags.returnAck !== 'first' && flags.returnAck !== 'application') {
+        throw new Error(`--return-ack must be first or application, got ${flags.returnAck}`);
+      }
+      if (Boolean(flags.file) === Boolean(flags.generateExample)) throw new Error('give exactly one of --file <file> or --generate-example');
+      const message = flags.file ? decodeText(readMessageFile(flags.file), encoding) : generateExampleAdt();
+
+      const client = new MllpDeviceClient({
+        host,
+        port,
+        encoding,
+        connectTimeoutMs: timeoutMs,
+        ackTimeoutMs: timeoutMs,
+        reconnect: { initialDelayMs: 0, maxDelayMs: 0, maxAttempts: 1 }, // one try, like medplum hl7 send
+      });
+      try {
+        const result = await client.send(message, { returnAck: flags.returnAck });
+        process.stdout.write(result.ack.split('\r').filter(Boolean).join('\n') + '\n');
+        if (!isPositiveAck(result.ackCode)) {
+          process.stderr.write(`edgepush: the device answered ${result.ackCode}\n`);
+          process.exitCode = 1;
+        }
+      } catch (err) {
+        if (!(err instanceof DeviceError)) throw err;
+        process.stderr.write(`edgepush: ${err.code}: ${err.message}\n`);
+        process.exitCode = 1;
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+function readMessageFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
