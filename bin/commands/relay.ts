@@ -1,8 +1,64 @@
+/** `edgepush relay`: the on-site relay. Flags override EDGEPUSH_* variables, which override --config. */
 import type { Command } from 'commander';
+import { ConfigError, configFromEnv, mergeRaw, readConfigFile, resolveConfig, type RawConfig } from '../../edge-agent/relay/config';
+import { Relay } from '../../edge-agent/relay/relay';
 
-// Placeholder until this command lands; see the open issues.
+interface RelayFlags {
+  config?: string;
+  url?: string;
+  agent?: string;
+  secret?: string;
+  device: string[];
+  heartbeat?: string;
+  logLevel?: string;
+}
+
 export function registerRelayCommand(program: Command): void {
-  program.command('relay').description('(not yet implemented)').action(() => {
-    throw new Error('relay is not implemented yet');
-  });
+  program
+    .command('relay')
+    .description('Run the edge relay: keep a WebSocket open to the cloud and deliver pushes to local MLLP devices.')
+    .option('--config <file>', 'JSON config file (see docs/PROTOCOL.md, "Relay configuration")')
+    .option('--url <ws-url>', 'cloud WebSocket URL, e.g. wss://hub.example.com/ws (env EDGEPUSH_URL)')
+    .option('--agent <id>', 'agent id (env EDGEPUSH_AGENT_ID)')
+    .option('--secret <secret>', 'agent secret; prefer env EDGEPUSH_AGENT_SECRET, flags show in ps')
+    .option('--device <name=mllp://host:port>', 'a device this relay may reach, repeatable; ?encoding=windows-1252 sets its charset', collect, [])
+    .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
+    .action(async (flags: RelayFlags) => {
+      const fromFlags: RawConfig = {
+        url: flags.url,
+        agentId: flags.agent,
+        secret: flags.secret,
+        devices: flags.device.length ? flags.device : undefined,
+        heartbeatIntervalMs: flags.heartbeat,
+        logLevel: flags.logLevel,
+      };
+      let config;
+      try {
+        const fromFile = flags.config ? readConfigFile(flags.config) : {};
+        config = resolveConfig(mergeRaw(fromFile, configFromEnv(process.env), fromFlags));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`edgepush relay: ${err.message}\n`);
+        process.exit(2);
+      }
+      const relay = new Relay(config);
+      const onSignal = (signal: NodeJS.Signals): void => {
+        relay.logger.info({ signal }, 'signal received');
+        relay.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            relay.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      relay.start();
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

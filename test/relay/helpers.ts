@@ -19,3 +19,18 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** An ADT^A01 with a chosen control id; PID-5 carries a marker so tests can prove it is never logged. */
+export function adt(controlId: string, patient = 'PHIMARKER^Jane'): string {
+  return [
+    `MSH|^~\\&|EDGEPUSH|CLOUD|LAB|HOSP|20250101120000||ADT^A01^ADT_A01|${controlId}|P|2.5.1`,
+    'EVN|A01|20250101120000',
+    `PID|1||PAT-1^^^HOSP^MR||${patient}||19800101|F`,
+  ].join('\r');
+}
+
+/** The MSA-2 (control id answered) of an ACK. */
+export function msa2(ack: string | undefined): string | undefined {
+  const msa = ack?.split(/\r\n|\r|\n/).find((s) => s.startsWith('MSA|'));
+  return msa?.split('|')[2];
+}

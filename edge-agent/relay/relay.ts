@@ -1,0 +1,234 @@
+/**
+ * The relay: wires the cloud connection, the device registry, the result cache and the outbox.
+ *
+ *   push -> validate -> already answered?  -> send the same result again
+ *                    -> in flight?         -> nothing (its result follows)
+ *                    -> unknown device / expired / not HL7 -> failed, not retryable
+ *                    -> device queue -> acked | nacked (ACK text) | failed (reason, retryable?)
+ *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect
+ */
+import type { Logger } from 'pino';
+import { PROTOCOL_VERSION, ProtocolError, type PushMessage, type ResultMessage } from '../../protocol/messages';
+import { parseCloudMessage } from '../../protocol/validate';
+import { VERSION } from '../../protocol/version';
+import type { RelayConfig } from './config';
+import { CloudConnection } from './connection';
+import { DeviceRegistry } from './devices';
+import { MessageTooLargeError } from './frame-sender';
+import { createRelayLogger } from './logger';
+import { failed, fromAck, fromError } from './outcome';
+import { Outbox } from './outbox';
+import { ResultCache } from './result-cache';
+
+const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
+
+export interface RelayStats {
+  pushes: number;
+  duplicates: number;
+  invalidMessages: number;
+  results: number;
+}
+
+export class Relay {
+  readonly logger: Logger;
+  readonly connection: CloudConnection;
+  readonly devices: DeviceRegistry;
+  readonly cache: ResultCache<ResultMessage>;
+  readonly outbox: Outbox;
+  readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0 };
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: RelayConfig,
+    logger?: Logger,
+  ) {
+    this.logger = logger ?? createRelayLogger(config.logLevel);
+    this.devices = new DeviceRegistry(config.devices, config.device, this.logger);
+    this.cache = new ResultCache(config.resultCache);
+    this.outbox = new Outbox(config.resultCache.maxEntries);
+    this.connection = new CloudConnection({
+      url: config.url,
+      agentId: config.agentId,
+      secret: config.secret,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      maxConnectionAgeMs: config.maxConnectionAgeMs,
+      reconnect: config.reconnect,
+      heartbeat: JSON.stringify({ action: 'heartbeat', v: PROTOCOL_VERSION }),
+      logger: this.logger,
+    });
+    this.connection.on('open', () => this.onOpen());
+    this.connection.on('message', (text) => this.onMessage(text));
+  }
+
+  start(): void {
+    this.logger.info({ agentId: this.config.agentId, devices: this.devices.names(), version: VERSION }, 'relay starting');
+    this.connection.start();
+  }
+
+  /**
+   * Graceful shutdown: take no new pushes, let in-flight ones finish (or fail them when the
+   * time is up by closing the device clients), give the cloud a moment to acknowledge the
+   * results, then close the WebSocket. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    this.logger.info({ inFlight: this.inFlight.size, unacknowledged: this.outbox.size }, 'relay stopping');
+    await withTimeout(Promise.allSettled([...this.inFlight]), this.config.shutdownTimeoutMs);
+    await this.devices.closeAll(); // anything still waiting on a device fails now, and is reported
+    await withTimeout(Promise.allSettled([...this.inFlight]), 1_000);
+    if (this.connection.isOpen) await this.outbox.waitEmpty(Math.max(0, Math.min(2_000, deadline - Date.now())));
+    await this.connection.stop();
+    this.logger.info({ unacknowledged: this.outbox.size }, 'relay stopped');
+  }
+
+  private onOpen(): void {
+    this.send(JSON.stringify({ action: 'hello', v: PROTOCOL_VERSION, version: VERSION, devices: this.devices.names() }));
+    const pending = this.outbox.all();
+    if (pending.length) this.logger.info({ count: pending.length }, 're-sending unacknowledged results');
+    for (const result of pending) this.sendResult(result);
+  }
+
+  private onMessage(text: string): void {
+    let msg;
+    try {
+      msg = parseCloudMessage(text);
+    } catch (err) {
+      this.onInvalid(text, err);
+      return;
+    }
+    switch (msg.type) {
+      case 'push':
+        this.onPush(msg);
+        return;
+      case 'resultAck':
+        this.outbox.ack(msg.pushId);
+        return;
+      case 'error':
+        this.logger.warn({ code: msg.code, error: msg.error, pushId: msg.pushId }, 'cloud reported an error');
+        // An answer about one result is the cloud's final word on it, unless it asks for a resend.
+        if (msg.pushId && msg.code !== 'INTERNAL') this.outbox.ack(msg.pushId);
+        return;
+      case 'helloAck':
+      case 'heartbeatAck':
+        return; // the connection already counted it as a sign of life
+    }
+  }
+
+  /**
+   * A message that does not validate is logged (never its content) and dropped. When it is a
+   * push whose pushId can still be read, the cloud gets a failed result for it, so the push
+   * reaches a terminal state instead of being retried forever.
+   */
+  private onInvalid(text: string, err: unknown): void {
+    this.stats.invalidMessages++;
+    const code = err instanceof ProtocolError ? err.code : 'INVALID_MESSAGE';
+    const reason = err instanceof Error ? err.message : String(err);
+    const pushId = readPushId(text);
+    this.logger.warn({ code, error: reason, pushId, bytes: Buffer.byteLength(text) }, 'invalid message from cloud');
+    if (pushId && !this.cache.isInFlight(pushId) && !this.cache.get(pushId)) {
+      this.report(failed(pushId, `invalid push (${code}): ${reason}`, false));
+    }
+  }
+
+  private onPush(push: PushMessage): void {
+    const { pushId } = push;
+    const cached = this.cache.get(pushId);
+    if (cached) {
+      this.stats.duplicates++;
+      this.logger.info({ pushId, status: cached.status }, 'push already answered; sending the same result');
+      this.report(cached);
+      return;
+    }
+    if (this.cache.isInFlight(pushId)) {
+      this.stats.duplicates++;
+      this.logger.info({ pushId }, 'push already in flight; not starting it again');
+      return;
+    }
+    this.stats.pushes++;
+    const destination = push.destination.startsWith('Device/') ? push.destination.slice(7) : push.destination;
+    const log = this.logger.child({ pushId, destination });
+
+    if (this.stopping) {
+      // Not cached: after a restart the cloud sends it again and it is delivered then.
+      this.report(failed(pushId, 'relay is shutting down', true));
+      return;
+    }
+    const client = this.devices.client(destination);
+    let refusal: ResultMessage | undefined;
+    if (!client) refusal = failed(pushId, 'unknown device', false);
+    else if (push.expiresAt <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
+    else if (push.contentType !== HL7_CONTENT_TYPE) refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
+    if (refusal) {
+      log.warn({ status: refusal.status, error: refusal.error }, 'push refused');
+      this.cache.set(pushId, refusal);
+      this.report(refusal);
+      return;
+    }
+
+    this.cache.begin(pushId);
+    const startedAt = Date.now();
+    // send() is called synchronously here, so the device queue keeps the cloud's order.
+    const task = client!
+      .send(push.body, { returnAck: push.returnAck })
+      .then(
+        (ack) => fromAck(pushId, ack),
+        (err: unknown) => fromError(pushId, err),
+      )
+      .then((result) => {
+        // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
+        this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : result);
+        log.info({ status: result.status, ackCode: result.ackCode, error: result.error, retryable: result.retryable, durationMs: Date.now() - startedAt }, 'push done');
+        this.report(result);
+      });
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  /** Keeps the result until the cloud acknowledges it, and sends it now if connected. */
+  private report(result: ResultMessage): void {
+    this.stats.results++;
+    const evicted = this.outbox.add(result);
+    if (evicted) this.logger.warn({ pushId: evicted }, 'outbox full; dropped the oldest unacknowledged result');
+    this.sendResult(result);
+  }
+
+  private sendResult(result: ResultMessage): void {
+    this.send(JSON.stringify(result), result.pushId);
+  }
+
+  private send(text: string, pushId?: string): void {
+    try {
+      this.connection.send(text);
+    } catch (err) {
+      if (!(err instanceof MessageTooLargeError)) throw err;
+      // fit() keeps results under the limit, so this is a bug guard, not a normal path.
+      this.logger.error({ pushId, bytes: err.bytes }, 'message too large to send');
+      if (pushId) this.outbox.ack(pushId);
+    }
+  }
+}
+
+function readPushId(text: string): string | undefined {
+  try {
+    const obj = JSON.parse(text) as Record<string, unknown>;
+    const id = obj?.pushId;
+    return obj?.type === 'push' && typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
