@@ -1,0 +1,302 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { DeviceError, MllpDeviceClient, type DeviceClientOptions } from '../../edge-agent/mllp/device-client';
+import { ackAll, ackFor, closedPort, controlIdOf, frame, frameBytes, message, sleep, startFakeDevice, waitFor, type FakeDevice } from './support/fake-device';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function device(handler = ackAll, port = 0): Promise<FakeDevice> {
+  const d = await startFakeDevice(handler, port);
+  cleanups.push(() => d.close());
+  return d;
+}
+
+function client(port: number, options: Partial<DeviceClientOptions> = {}): MllpDeviceClient {
+  const c = new MllpDeviceClient({ host: '127.0.0.1', port, ackTimeoutMs: 2000, connectTimeoutMs: 2000, ...options });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function failure(p: Promise<unknown>): Promise<DeviceError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(DeviceError);
+    return err as DeviceError;
+  }
+  throw new Error('expected the send to fail');
+}
+
+describe('MllpDeviceClient', () => {
+  it('sends a message and resolves with the ACK whose MSA-2 is its MSH-10', async () => {
+    const d = await device();
+    const c = client(d.port);
+    const result = await c.send(message('C1'));
+    expect(result.ackCode).toBe('AA');
+    expect(result.controlId).toBe('C1');
+    expect(result.ack).toContain('MSA|AA|C1');
+    expect(d.received.map((b) => b.toString())).toEqual([message('C1')]);
+  });
+
+  it('normalises \\n line endings before sending', async () => {
+    const d = await device();
+    const c = client(d.port);
+    await c.send('MSH|^~\\&|A|B|C|D|1||ADT^A01|N1|P|2.5\nPID|1\n\n');
+    expect(d.received[0].toString()).toBe('MSH|^~\\&|A|B|C|D|1||ADT^A01|N1|P|2.5\rPID|1\r');
+  });
+
+  it('ignores an ACK with another control id and keeps waiting for the right one', async () => {
+    const d = await device((payload, socket) => {
+      const text = payload.toString();
+      socket.write(frame(ackFor(text, 'AA', 'SOMEONE-ELSE')));
+      setTimeout(() => socket.write(frame(ackFor(text, 'AE'))), 50);
+    });
+    const c = client(d.port);
+    const result = await c.send(message('C2'));
+    expect(result.ackCode).toBe('AE');
+    expect(result.controlId).toBe('C2');
+    expect(c.stats.unmatchedAcks).toBe(1);
+  });
+
+  it('fails with ACK_TIMEOUT (delivered) when only wrong control ids come back', async () => {
+    const d = await device((payload, socket) => socket.write(frame(ackFor(payload.toString(), 'AA', 'WRONG'))));
+    const c = client(d.port, { ackTimeoutMs: 300 });
+    const err = await failure(c.send(message('C3')));
+    expect(err.code).toBe('ACK_TIMEOUT');
+    expect(err.delivered).toBe(true);
+    expect(err.message).toMatch(/MSA-2 = C3/);
+    expect(c.stats.unmatchedAcks).toBe(1);
+  });
+
+  it('fails with ACK_TIMEOUT when the device never answers, then carries on with the next message', async () => {
+    let n = 0;
+    const d = await device((payload, socket) => {
+      if (n++ > 0) ackAll(payload, socket, d);
+    });
+    const c = client(d.port, { ackTimeoutMs: 2000 });
+    const err = await failure(c.send(message('C4'), { ackTimeoutMs: 200 }));
+    expect(err.code).toBe('ACK_TIMEOUT');
+    expect(err.delivered).toBe(true);
+    await expect(c.send(message('C5'))).resolves.toMatchObject({ ackCode: 'AA', controlId: 'C5' });
+  });
+
+  it('fails with CLOSED_MID_FRAME when the device closes halfway through its ACK', async () => {
+    const d = await device((payload, socket) => {
+      const ack = frame(ackFor(payload.toString()));
+      socket.write(ack.subarray(0, 20), () => socket.destroy());
+    });
+    const c = client(d.port);
+    const err = await failure(c.send(message('C6')));
+    expect(err.code).toBe('CLOSED_MID_FRAME');
+    expect(err.delivered).toBe(true);
+  });
+
+  it('fails with CONNECTION_CLOSED when the device closes without answering', async () => {
+    const d = await device((_payload, socket) => socket.end());
+    const c = client(d.port);
+    const err = await failure(c.send(message('C7')));
+    expect(err.code).toBe('CONNECTION_CLOSED');
+    expect(err.delivered).toBe(true);
+  });
+
+  it('fails with CONNECT_REFUSED, delivered=false, after its connect attempts', async () => {
+    const port = await closedPort();
+    const c = client(port, { reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxAttempts: 3 } });
+    const started = Date.now();
+    const err = await failure(c.send(message('C8')));
+    expect(err.code).toBe('CONNECT_REFUSED');
+    expect(err.delivered).toBe(false);
+    expect(err.message).toMatch(/connection refused/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(20); // it backed off at least once
+  });
+
+  it('connects when the device comes up during the backoff', async () => {
+    const port = await closedPort();
+    const c = client(port, { reconnect: { initialDelayMs: 100, maxDelayMs: 200, maxAttempts: 10 } });
+    const sent = c.send(message('C9'));
+    await sleep(150);
+    await device(ackAll, port);
+    await expect(sent).resolves.toMatchObject({ controlId: 'C9' });
+  });
+
+  it('reconnects after the device restarts, on one persistent connection in between', async () => {
+    let d = await device();
+    const port = d.port;
+    const c = client(port);
+    await c.send(message('R1'));
+    await c.send(message('R2'));
+    expect(d.connections).toBe(1); // kept alive
+    await d.close();
+    await waitFor(() => !c.connected, 2000, 'client to see the close');
+    d = await device(ackAll, port);
+    await expect(c.send(message('R3'))).resolves.toMatchObject({ controlId: 'R3' });
+    expect(c.stats.connects).toBe(2);
+  });
+
+  it('delivers queued messages in order, one at a time by default', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const d = await device((payload, socket) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        socket.write(frame(ackFor(payload.toString())));
+      }, Math.floor(Math.random() * 5));
+    });
+    const c = client(d.port);
+    const ids = Array.from({ length: 30 }, (_, i) => `Q${i}`);
+    const results = await Promise.all(ids.map((id) => c.send(message(id))));
+    expect(results.map((r) => r.controlId)).toEqual(ids);
+    expect(d.received.map((b) => controlIdOf(b.toString()))).toEqual(ids);
+    expect(maxInFlight).toBe(1);
+  });
+
+  it('keeps up to `concurrency` messages in flight and still matches each ACK', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const d = await device((payload, socket) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // Answer in reverse-ish order to prove correlation is by control id, not position.
+      setTimeout(() => {
+        inFlight--;
+        socket.write(frame(ackFor(payload.toString())));
+      }, 30 - (Number(controlIdOf(payload.toString()).slice(1)) % 3) * 10);
+    });
+    const c = client(d.port, { concurrency: 3 });
+    const ids = Array.from({ length: 12 }, (_, i) => `P${i}`);
+    const results = await Promise.all(ids.map((id) => c.send(message(id))));
+    expect(results.map((r) => r.controlId)).toEqual(ids);
+    expect(maxInFlight).toBe(3);
+  });
+
+  it('closes an idle connection after idleTimeoutMs and reconnects on the next send', async () => {
+    const d = await device();
+    const c = client(d.port, { idleTimeoutMs: 150 });
+    await c.send(message('I1'));
+    expect(d.sockets.size).toBe(1);
+    await waitFor(() => d.sockets.size === 0, 2000, 'idle close');
+    expect(c.connected).toBe(false);
+    await c.send(message('I2'));
+    expect(d.connections).toBe(2);
+  });
+
+  it('keeps a connection with idleTimeoutMs 0', async () => {
+    const d = await device();
+    const c = client(d.port, { idleTimeoutMs: 0 });
+    await c.send(message('K1'));
+    await sleep(300);
+    expect(d.sockets.size).toBe(1);
+  });
+
+  it("returnAck 'application' skips a CA commit ACK; 'first' returns it", async () => {
+    const d = await device((payload, socket) => {
+      const text = payload.toString();
+      socket.write(frame(ackFor(text, 'CA')));
+      setTimeout(() => socket.write(frame(ackFor(text, 'AA'))), 30);
+    });
+    const c = client(d.port);
+    await expect(c.send(message('A1'), { returnAck: 'application' })).resolves.toMatchObject({ ackCode: 'AA' });
+    await expect(c.send(message('A2'), { returnAck: 'first' })).resolves.toMatchObject({ ackCode: 'CA' });
+  });
+
+  it('refuses a non-HL7 message or one without MSH-10 with NOT_HL7 and sends nothing', async () => {
+    const d = await device();
+    const c = client(d.port);
+    const notHl7 = await failure(c.send('{"hello":"world"}'));
+    expect(notHl7.code).toBe('NOT_HL7');
+    expect(notHl7.delivered).toBe(false);
+    const noId = await failure(c.send('MSH|^~\\&|A|B|C|D|1||ADT^A01||P|2.5\r'));
+    expect(noId.code).toBe('NOT_HL7');
+    expect(noId.message).toMatch(/MSH-10/);
+    expect(d.connections).toBe(0);
+  });
+
+  it('drops the connection with FRAME_TOO_LARGE when the device sends an oversized frame', async () => {
+    const d = await device((_payload, socket) => socket.write(frame('MSH|' + 'x'.repeat(5000))));
+    const c = client(d.port, { maxFrameBytes: 1024 });
+    const err = await failure(c.send(message('F1')));
+    expect(err.code).toBe('FRAME_TOO_LARGE');
+    expect(err.delivered).toBe(true);
+  });
+
+  it('ignores garbage from the device around the ACK', async () => {
+    const d = await device((payload, socket) => {
+      socket.write(Buffer.concat([Buffer.from('\x00garbage\r\n'), frame(ackFor(payload.toString())), Buffer.from('trailing')]));
+    });
+    const c = client(d.port);
+    await expect(c.send(message('G1'))).resolves.toMatchObject({ ackCode: 'AA' });
+  });
+
+  it('sends in the device encoding (windows-1252) and decodes the ACK in it', async () => {
+    const d = await device((payload, socket) => {
+      const ack = Buffer.from(ackFor(payload.toString('latin1')).replace('MSA|AA|', 'MSA|AA|').replace(/\r$/, '|reçu\r'), 'latin1');
+      socket.write(frameBytes(ack));
+    });
+    const c = client(d.port, { encoding: 'windows-1252' });
+    const result = await c.send(message('E1', 'é'));
+    expect(d.received[0].includes(Buffer.from([0xe9]))).toBe(true);
+    expect(d.received[0].includes(Buffer.from([0xc3, 0xa9]))).toBe(false);
+    expect(result.ack).toContain('reçu');
+  });
+
+  it('close() fails queued and in-flight messages with CLIENT_CLOSED; later sends fail too', async () => {
+    const d = await device(() => undefined);
+    const c = client(d.port);
+    const first = failure(c.send(message('X1')));
+    const second = failure(c.send(message('X2')));
+    await waitFor(() => d.received.length === 1, 2000, 'first message at the device');
+    await c.close();
+    expect(await first).toMatchObject({ code: 'CLIENT_CLOSED', delivered: true });
+    expect(await second).toMatchObject({ code: 'CLIENT_CLOSED', delivered: false });
+    expect(await failure(c.send(message('X3')))).toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+
+  it('drain() resolves once every message is answered', async () => {
+    const d = await device();
+    const c = client(d.port);
+    const sends = [c.send(message('D1')), c.send(message('D2'))];
+    await c.drain();
+    expect(c.pending).toBe(0);
+    await Promise.all(sends);
+  });
+
+  it('rejects bad options up front', () => {
+    expect(() => new MllpDeviceClient({ host: '127.0.0.1', port: 0 })).toThrow(/port/);
+    expect(() => new MllpDeviceClient({ host: '127.0.0.1', port: 2575, encoding: 'utf-16' })).toThrow(/unsupported character encoding/);
+    expect(() => new MllpDeviceClient({ host: '127.0.0.1', port: 2575, concurrency: 0 })).toThrow(/concurrency/);
+  });
+});
+
+// A listening socket whose accept queue is full drops further SYNs, so connect() hangs: the
+// only portable way to provoke a connect timeout on loopback. Node always accepts, so a tiny
+// python3 listener that never calls accept() plays the device.
+const hasPython = (() => {
+  try {
+    return require('node:child_process').spawnSync('python3', ['-c', 'pass']).status === 0;
+  } catch {
+    return false;
+  }
+})();
+
+(hasPython ? it : it.skip)('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
+  const py: ChildProcess = spawn('python3', ['-c', "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(60)"]);
+  const fillers: Socket[] = [];
+  try {
+    const port = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+    await sleep(200);
+    const c = new MllpDeviceClient({ host: '127.0.0.1', port, connectTimeoutMs: 300, reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 } });
+    const err = await failure(c.send(message('T1')));
+    expect(err.code).toBe('CONNECT_TIMEOUT');
+    expect(err.delivered).toBe(false);
+    await c.close();
+  } finally {
+    for (const s of fillers) s.destroy();
+    py.kill();
+  }
+});
