@@ -1,8 +1,52 @@
+/** `edgepush hub`: the local cloud side (HTTP API + relay WebSocket on one port). */
 import type { Command } from 'commander';
+import pino from 'pino';
+import { startHub } from '../../lambdas/hub/hub';
+import { startupBanner } from '../../lambdas/hub/banner';
+import { UsageError, runCommand } from './target';
 
-// Placeholder until this command lands; see the open issues.
+interface HubFlags {
+  port: string;
+  host: string;
+  data: string;
+  logLevel: string;
+  sync: string;
+  retentionDays: string;
+}
+
 export function registerHubCommand(program: Command): void {
-  program.command('hub').description('(not yet implemented)').action(() => {
-    throw new Error('hub is not implemented yet');
-  });
+  program
+    .command('hub')
+    .description('Run the local hub: the push API at http://host:port/ and the relay WebSocket at ws://host:port/ws.')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--data <dir>', 'data dir: the store and the token signing key', '.edgepush')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
+    .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
+    .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
+    .action((flags: HubFlags) =>
+      runCommand('hub', async () => {
+        const port = Number(flags.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${flags.port}`);
+        if (flags.sync !== 'flush' && flags.sync !== 'commit') throw new UsageError('--sync must be flush or commit');
+        const retentionDays = Number(flags.retentionDays);
+        if (!Number.isFinite(retentionDays) || retentionDays < 0) throw new UsageError('--retention-days must be 0 or more');
+        // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
+        const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
+        const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays });
+        process.stdout.write(startupBanner(hub));
+        await new Promise<void>((resolve) => {
+          const stop = (signal: NodeJS.Signals): void => {
+            logger.info({ signal }, 'shutting down');
+            hub.close().then(resolve, (err: unknown) => {
+              logger.error({ err }, 'shutdown failed');
+              resolve();
+            });
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        return 0;
+      }),
+    );
 }

@@ -1,8 +1,96 @@
+/**
+ * `edgepush push <agentId> <destination>`: pushes one HL7 message through the HTTP API and
+ * prints the device's ACK. Exit codes: 0 acked (or accepted, with --no-wait), 1 nacked /
+ * failed / expired / error, 2 usage, 3 still in flight at the timeout (it continues; the
+ * pushId is printed so `GET /pushes/{id}` can follow it).
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { generateExampleAdt } from '../../edge-agent/hl7/example';
+import { callApi, toApiError } from '../../lambdas/hub/api-client';
+import { UsageError, resolveTarget, runCommand } from './target';
 
-// Placeholder until this command lands; see the open issues.
+interface PushFlags {
+  api?: string;
+  token?: string;
+  file?: string;
+  generateExample?: boolean;
+  wait: boolean;
+  timeout: string;
+  returnAck: string;
+  idempotencyKey?: string;
+  expiresIn?: string;
+  json?: boolean;
+}
+
+interface PushView {
+  pushId: string;
+  status: string;
+  ackCode?: string;
+  response?: string;
+  error?: string;
+  attempts: number;
+}
+
 export function registerPushCommand(program: Command): void {
-  program.command('push').description('(not yet implemented)').action(() => {
-    throw new Error('push is not implemented yet');
-  });
+  program
+    .command('push')
+    .description('Push an HL7 v2 message to a device behind an agent and print its ACK (exit 0 only when acked).')
+    .argument('<agentId>', 'the agent (relay) the device sits behind')
+    .argument('<destination>', 'the device name in the relay config (or Device/<name>)')
+    .option('--file <file>', 'the message to send (ER7; \\n or \\r\\n line endings are fine)')
+    .option('--generate-example', 'send a generated example ADT^A01')
+    .option('--api <url>', 'EdgePush API base URL (env EDGEPUSH_API)')
+    .option('--token <jwt>', 'bearer token with edgepush/push (env EDGEPUSH_TOKEN)')
+    .option('--no-wait', 'do not wait for the ACK: print the pushId and exit 0 once accepted')
+    .option('--timeout <ms>', 'how long the API waits for the ACK (0-25000)', '10000')
+    .option('--return-ack <mode>', 'first (any ACK) or application (skip commit ACKs)', 'first')
+    .option('--idempotency-key <key>', 'the same key and body never push twice')
+    .option('--expires-in <seconds>', 'how long the push may wait for an offline relay or device')
+    .option('--json', 'print the push as JSON instead of the ACK text')
+    .action((agentId: string, destination: string, flags: PushFlags) =>
+      runCommand('push', async () => {
+        const target = resolveTarget(flags);
+        if (!!flags.file === !!flags.generateExample) throw new UsageError('give exactly one of --file <file> or --generate-example');
+        const body = flags.file ? readFileSync(flags.file, 'utf8') : generateExampleAdt();
+        const waitTimeout = Number(flags.timeout);
+        if (!Number.isInteger(waitTimeout) || waitTimeout < 0) throw new UsageError(`--timeout must be a whole number of ms, got ${flags.timeout}`);
+        const request: Record<string, unknown> = {
+          destination,
+          body,
+          waitForResponse: flags.wait,
+          waitTimeout,
+          returnAck: flags.returnAck,
+        };
+        if (flags.idempotencyKey) request.idempotencyKey = flags.idempotencyKey;
+        if (flags.expiresIn !== undefined) request.expiresIn = Number(flags.expiresIn);
+
+        const res = await callApi<PushView & { error?: string; code?: string }>(
+          target, 'POST', `/agents/${encodeURIComponent(agentId)}/push`, request, waitTimeout + 15_000,
+        );
+        const push = res.body;
+        if (typeof push.pushId !== 'string') throw toApiError(res as never);
+        if (flags.json) process.stdout.write(`${JSON.stringify(push)}\n`);
+
+        if (res.status === 202) {
+          if (!flags.json) process.stdout.write(`${JSON.stringify({ pushId: push.pushId, status: push.status })}\n`);
+          return 0;
+        }
+        if (push.response && !flags.json) process.stdout.write(`${push.response.replace(/\r\n?/g, '\n').replace(/\n?$/, '\n')}`);
+        switch (push.status) {
+          case 'acked':
+            return 0;
+          case 'nacked':
+            process.stderr.write(`edgepush push: the device answered ${push.ackCode} (push ${push.pushId})\n`);
+            return 1;
+          case 'queued':
+          case 'sent':
+            process.stderr.write(`edgepush push: no ACK within ${waitTimeout} ms; push ${push.pushId} is ${push.status} and continues (GET /pushes/${push.pushId})\n`);
+            return 3;
+          default:
+            process.stderr.write(`edgepush push: push ${push.pushId} ${push.status}${push.error ? `: ${push.error}` : ''}\n`);
+            return 1;
+        }
+      }),
+    );
 }

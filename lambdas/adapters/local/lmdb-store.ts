@@ -172,6 +172,26 @@ export class LmdbStore implements PushStore {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 
+  /**
+   * At hub start no relay connection from an earlier run can still be open: forget them, so
+   * GET /agents/{id} tells the truth before a stale connection id is ever posted to.
+   */
+  async clearAllConnections(): Promise<number> {
+    const cleared = await this.root.transaction(() => {
+      let count = 0;
+      for (const { key, value } of this.agents.getRange()) {
+        if (value.connectionId === undefined) continue;
+        const next = { ...value };
+        delete next.connectionId;
+        this.agents.put(key, next);
+        count++;
+      }
+      return count;
+    });
+    if (cleared) await this.durable();
+    return cleared;
+  }
+
   /** The AgentStore port's view of this store (its method names overlap PushStore's). */
   agentStore(): AgentStore {
     return {

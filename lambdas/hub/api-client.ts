@@ -1,0 +1,65 @@
+/**
+ * A tiny client for the EdgePush HTTP API, used by `edgepush agent|push|demo`. Works against
+ * the hub or the AWS deployment (JWT auth). Uses Node's built-in fetch.
+ */
+export interface ApiTarget {
+  api: string;
+  token: string;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function callApi<T = Record<string, unknown>>(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 60_000,
+): Promise<ApiResponse<T>> {
+  const url = new URL(path.replace(/^\//, ''), target.api.endsWith('/') ? target.api : `${target.api}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url.origin}: ${cause ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** The API's `{error, code}` as an ApiError (for non-2xx answers that are not a push result). */
+export function toApiError(res: ApiResponse): ApiError {
+  const error = typeof res.body.error === 'string' ? res.body.error : `HTTP ${res.status}`;
+  const code = typeof res.body.code === 'string' ? res.body.code : 'HTTP_ERROR';
+  return new ApiError(res.status, code, error);
+}

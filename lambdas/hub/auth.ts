@@ -1,0 +1,48 @@
+/**
+ * Bearer-token auth for the hub's HTTP API, with the same route scopes as on AWS:
+ * no or bad token -> 401, token without the route's scope -> 403, /health open.
+ * Errors are JSON {error, code}, or a FHIR OperationOutcome on the /fhir route.
+ */
+import { errors, jwtVerify } from 'jose';
+import { jsonError, operationOutcome } from '../http/responses';
+import { requiredScope } from '../http/routes';
+import type { HttpResponse } from '../http/types';
+import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
+
+export type AuthResult = { ok: true; scopes?: string[] } | { ok: false; response: HttpResponse };
+
+export class HubAuth {
+  constructor(private readonly keys: HubKeys) {}
+
+  async check(method: string, path: string, authorization: string | undefined): Promise<AuthResult> {
+    const needed = requiredScope(method, path);
+    // Public, or unknown (the core answers 404/405 without revealing anything).
+    if (needed === null || needed === undefined) return { ok: true };
+    const fail = path.startsWith('/fhir/') ? operationOutcome : jsonError;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) {
+      return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <token> header')) };
+    }
+    let scopes: string[];
+    try {
+      const { payload } = await jwtVerify(match[1]!, this.keys.publicKey, {
+        algorithms: [JWT_ALG],
+        issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
+      });
+      scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+    } catch (err) {
+      const why = err instanceof errors.JWTExpired ? 'token expired' : 'invalid token';
+      return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', why)) };
+    }
+    if (!scopes.includes(needed)) {
+      return { ok: false, response: fail(403, 'FORBIDDEN', `this route needs the ${needed} scope`) };
+    }
+    return { ok: true, scopes };
+  }
+}
+
+function withChallenge(res: HttpResponse): HttpResponse {
+  res.headers['www-authenticate'] = 'Bearer realm="edgepush"';
+  return res;
+}

@@ -1,0 +1,111 @@
+/**
+ * The hub's HTTP front: node:http request -> auth -> core.handleHttp -> response.
+ * The request body is read with a hard cap: past it the hub answers 413 at once and discards
+ * the rest without buffering it (the core's own, smaller message limit applies after this).
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { EdgePushCore } from '../core/core';
+import { jsonError, operationOutcome } from '../http/responses';
+import type { HttpResponse } from '../http/types';
+import type { HubAuth } from './auth';
+
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface HttpHandlerOptions {
+  core: Pick<EdgePushCore, 'handleHttp'>;
+  auth: HubAuth;
+  maxRequestBytes?: number;
+  /** Base URL for Location headers; default http://<Host header>. */
+  publicUrl?: string;
+  logger?: Logger;
+}
+
+export function createHttpHandler(options: HttpHandlerOptions): RequestListener {
+  const max = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    handle(req, max, options)
+      .catch((err: unknown) => {
+        options.logger?.error({ err }, 'http handler failed');
+        return jsonError(500, 'INTERNAL', 'internal error');
+      })
+      .then((response) => {
+        write(res, response);
+        options.logger?.debug(
+          { method: req.method, path: pathOf(req), status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+          'request',
+        );
+      });
+  };
+}
+
+async function handle(req: IncomingMessage, max: number, options: HttpHandlerOptions): Promise<HttpResponse> {
+  const method = req.method ?? 'GET';
+  const path = pathOf(req);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) return tooLarge(req, max);
+  const auth = await options.auth.check(method, path, req.headers.authorization);
+  if (!auth.ok) {
+    req.resume(); // discard any body: it is not ours to read
+    return auth.response;
+  }
+  const body = await readBody(req, max);
+  if (body === undefined) return tooLarge(req, max);
+  return options.core.handleHttp({
+    method,
+    path,
+    headers: flattenHeaders(req.headers),
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+    scopes: auth.scopes,
+    baseUrl: options.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`,
+  });
+}
+
+/** The body, or undefined once it passes `max` (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.resume();
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks, size));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(req: IncomingMessage, max: number): HttpResponse {
+  req.resume();
+  const fail = pathOf(req).startsWith('/fhir/') ? operationOutcome : jsonError;
+  return fail(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${max} bytes`);
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+function write(res: ServerResponse, response: HttpResponse): void {
+  if (res.headersSent) return;
+  const headers = { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) };
+  res.writeHead(response.status, headers).end(response.body);
+}

@@ -1,0 +1,128 @@
+/**
+ * `edgepush hub`: the domain core behind the local adapters, on one port.
+ *   HTTP API  http://host:port/      (auth.ts + http-server.ts -> core.handleHttp)
+ *   relays    ws://host:port/ws      (WsGateway -> relay-backend.ts -> core.relay*)
+ * Store: lmdb in <dataDir>/store. Queue: in-process, rebuilt from the store at start, so
+ * queued and in-flight pushes survive a restart (kill -9 included).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath, join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { EventWatcher } from '../adapters/local/event-watcher';
+import { LmdbStore, type SyncMode } from '../adapters/local/lmdb-store';
+import { MemoryQueue } from '../adapters/local/memory-queue';
+import { systemClock } from '../adapters/local/system-clock';
+import { WsConnectionGateway } from '../adapters/local/ws-connection-gateway';
+import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
+import type { Log, Ports } from '../core/ports';
+import { WsGateway } from '../gateway/ws-gateway';
+import { HubAuth } from './auth';
+import { createHttpHandler } from './http-server';
+import { loadOrCreateKeys } from './keys';
+import { relayBackend } from './relay-backend';
+
+export interface HubOptions {
+  port?: number;
+  host?: string;
+  dataDir: string;
+  logger?: Logger;
+  /** Store durability, see lmdb-store.ts. Default 'flush'. */
+  sync?: SyncMode;
+  /** Finished pushes older than this are deleted. Default 30 days; 0 keeps them forever. */
+  retentionDays?: number;
+  core?: Partial<CoreConfig>;
+  /** WebSocket limits, for tests. */
+  idleTimeoutMs?: number;
+}
+
+export interface Hub {
+  url: string;
+  wsUrl: string;
+  port: number;
+  dataDir: string;
+  core: EdgePushCore;
+  close(): Promise<void>;
+}
+
+export async function startHub(options: HubOptions): Promise<Hub> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolvePath(options.dataDir);
+  const keys = await loadOrCreateKeys(dataDir);
+  const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
+  const stale = await store.clearAllConnections();
+
+  const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
+  let core!: EdgePushCore;
+  const gateway = new WsGateway({ backend: relayBackend(() => core), logger, idleTimeoutMs: options.idleTimeoutMs });
+  const ports: Ports = {
+    pushes: store,
+    agents: store.agentStore(),
+    queue,
+    gateway: new WsConnectionGateway(gateway),
+    watcher: new EventWatcher(store),
+    clock: systemClock,
+    log: pinoLog(logger),
+  };
+  core = createCore(ports, options.core);
+
+  const server = createServer(createHttpHandler({ core, auth: new HubAuth(keys), logger }));
+  server.keepAliveTimeout = 65_000;
+  gateway.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const open = store.listOpen();
+  queue.start((item) => core.dispatch(item), open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination })));
+  logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
+
+  const retentionDays = options.retentionDays ?? 30;
+  const purge = retentionDays > 0
+    ? setInterval(() => {
+        store.purgeFinished(Date.now() - retentionDays * 86_400_000).then(
+          (n) => n && logger.info({ purged: n }, 'retention: deleted finished pushes'),
+          (err: unknown) => logger.error({ err }, 'retention purge failed'),
+        );
+      }, 3_600_000)
+    : undefined;
+  purge?.unref();
+
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    wsUrl: `ws://${urlHost}:${port}${gateway.path}`,
+    port,
+    dataDir,
+    core,
+    close() {
+      closing ??= (async () => {
+        clearInterval(purge);
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await gateway.closeAll();
+        await queue.stop();
+        server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart
+        await serverClosed;
+        await store.close();
+        logger.info('hub stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function pinoLog(logger: Logger): Log {
+  return {
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The hub's ES256 signing key, kept in its data dir (file mode 0600, dir 0700). Created on
+ * first use by whichever comes first, `edgepush hub` or `edgepush token`; the `wx` flag makes
+ * two racing processes agree on one key.
+ */
+import { createPublicKey } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type CryptoKey } from 'jose';
+
+export const JWT_ALG = 'ES256';
+export const JWT_ISSUER = 'edgepush-hub';
+export const JWT_AUDIENCE = 'edgepush';
+const PRIVATE_FILE = 'jwt-es256.key.pem';
+
+export interface HubKeys {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  privateKeyPath: string;
+}
+
+export async function loadOrCreateKeys(dataDir: string): Promise<HubKeys> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const privateKeyPath = join(dataDir, PRIVATE_FILE);
+  let privatePem = readIfExists(privateKeyPath);
+  if (privatePem === undefined) {
+    const pair = await generateKeyPair(JWT_ALG, { extractable: true });
+    try {
+      writeFileSync(privateKeyPath, await exportPKCS8(pair.privateKey), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    privatePem = readFileSync(privateKeyPath, 'utf8');
+  }
+  const publicPem = createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    privateKey: await importPKCS8(privatePem, JWT_ALG),
+    publicKey: await importSPKI(publicPem, JWT_ALG),
+    privateKeyPath,
+  };
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

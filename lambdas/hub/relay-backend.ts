@@ -1,0 +1,19 @@
+/** Connects the WebSocket gateway to the domain core: relays authenticate with id + secret headers. */
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
+import type { EdgePushCore } from '../core/core';
+import type { GatewayBackend } from '../gateway/ws-gateway';
+
+/** `core` is a getter: the core needs the gateway (its ConnectionGateway port) and vice versa. */
+export function relayBackend(core: () => EdgePushCore): GatewayBackend {
+  return {
+    async authorize(headers) {
+      const agentId = headers[AGENT_ID_HEADER];
+      const secret = headers[AGENT_SECRET_HEADER];
+      if (typeof agentId !== 'string' || typeof secret !== 'string' || !agentId || !secret) return undefined;
+      return (await core().authenticateRelay(agentId, secret)) ? { agentId } : undefined;
+    },
+    connect: (connectionId, ctx) => core().relayConnected(ctx.agentId, connectionId),
+    message: (connectionId, ctx, raw) => core().relayMessage(ctx.agentId, connectionId, raw),
+    disconnect: (connectionId, ctx) => core().relayDisconnected(ctx.agentId, connectionId),
+  };
+}
