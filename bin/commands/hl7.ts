@@ -47,13 +47,14 @@ export function registerHl7Commands(program: Command): void {
       const encoding = resolveEncoding(flags.encoding);
       const logger = pino({ name: 'edgepush-hl7-listen', level: flags.logLevel }, pino.destination(2));
       const listener = await startHl7Listener({ port, host: flags.host, ack, delayMs, encoding, logger });
-      process.stdout.write(`Listening for HL7 over MLLP on ${flags.host}:${listener.port} (ACK ${ack}, encoding ${encoding})\n`);
       const stop = (signal: string) => {
         logger.info({ signal, received: listener.received }, 'shutting down');
         void listener.close().then(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      // Printed last: a script that waits for this line may signal us at once.
+      process.stdout.write(`Listening for HL7 over MLLP on ${flags.host}:${listener.port} (ACK ${ack}, encoding ${encoding})\n`);
     });
 
   hl7
