@@ -1,0 +1,261 @@
+/**
+ * The AWS cloud side, emulated on loopback with the REAL Lambda handler functions:
+ * - an HTTP server that turns requests into API Gateway HTTP API (payload v2) events for
+ *   handlers/http.ts (IAM mode: API Gateway authorised the route, so no scopes);
+ * - the WebSocket gateway (lambdas/gateway) with a backend that calls ws-authorizer,
+ *   ws-connect, ws-message and ws-disconnect with WebSocket-API-shaped events, and its
+ *   Management API for postToConnection;
+ * - an SQS event-source poller on fauxqs that invokes handlers/dispatcher.ts and, like
+ *   Lambda's event source mapping, deletes the records not reported in batchItemFailures;
+ * - dynalite for the table.
+ * Used by the full-path test and by bench/lambda.bench.ts (which counts the AWS calls).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import { startGatewayServer, type GatewayServer } from '../../lambdas/gateway/gateway-server';
+import type { ConnectionContext } from '../../lambdas/gateway/ws-gateway';
+import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
+
+type Handlers = {
+  http: typeof import('../../lambdas/handlers/http');
+  authorizer: typeof import('../../lambdas/handlers/ws-authorizer');
+  connect: typeof import('../../lambdas/handlers/ws-connect');
+  disconnect: typeof import('../../lambdas/handlers/ws-disconnect');
+  message: typeof import('../../lambdas/handlers/ws-message');
+  dispatcher: typeof import('../../lambdas/handlers/dispatcher');
+  runtime: typeof import('../../lambdas/handlers/runtime');
+};
+
+export interface InvocationCounts {
+  http: number;
+  authorizer: number;
+  connect: number;
+  disconnect: number;
+  message: number;
+  dispatcher: number;
+}
+
+export interface EmulatedAws {
+  httpUrl: string;
+  wsUrl: string;
+  queueUrl: string;
+  invocations: InvocationCounts;
+  /** SQS calls the event source mapping itself makes (receive, delete). */
+  pollerCalls: { receive: number; delete: number };
+  handlers: Handlers;
+  stop(): Promise<void>;
+}
+
+export interface EmulatedAwsOptions {
+  /** Core settings passed through env, e.g. EDGEPUSH_OFFLINE_RETRY_MS. */
+  env?: Record<string, string>;
+  /** Poll interval of the event source mapping when the queue is empty. */
+  pollIntervalMs?: number;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promise<EmulatedAws> {
+  const [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  const table = `edgepush-${randomUUID()}`;
+  await createTable(dynalite.endpoint, table);
+  const queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`, 60);
+  const invocations: InvocationCounts = { http: 0, authorizer: 0, connect: 0, disconnect: 0, message: 0, dispatcher: 0 };
+
+  // The handlers are loaded only after env is set; they build their clients on first use.
+  let handlers: Handlers | undefined;
+  const h = (): Handlers => {
+    if (!handlers) throw new Error('handlers not loaded yet');
+    return handlers;
+  };
+
+  const wsEvent = (connectionId: string, ctx: ConnectionContext, routeKey: string, body?: string) => ({
+    requestContext: {
+      routeKey,
+      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
+      connectionId,
+      connectedAt: ctx.connectedAt,
+      authorizer: { agentId: ctx.agentId, principalId: ctx.agentId },
+      identity: { sourceIp: ctx.sourceIp },
+      requestId: randomUUID(),
+    },
+    body,
+    isBase64Encoded: false,
+  });
+
+  const gateway: GatewayServer = await startGatewayServer({
+    routes: ['hello', 'result', 'heartbeat'],
+    backend: {
+      async authorize(headers, request) {
+        invocations.authorizer++;
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') flat[k] = v;
+        try {
+          const result = await h().authorizer.handler({
+            type: 'REQUEST',
+            methodArn: 'arn:aws:execute-api:us-east-1:000000000000:emulated/relay/$connect',
+            headers: flat,
+            requestContext: { identity: { sourceIp: request.sourceIp } },
+          } as never);
+          const allowed = result.policyDocument.Statement.some((s) => s.Effect === 'Allow');
+          return allowed ? { agentId: String(result.context?.agentId) } : undefined;
+        } catch {
+          return undefined; // 'Unauthorized' -> 401, as API Gateway does
+        }
+      },
+      async connect(connectionId, ctx) {
+        invocations.connect++;
+        await h().connect.handler(wsEvent(connectionId, ctx, '$connect'));
+      },
+      async message(connectionId, ctx, raw, routeKey) {
+        invocations.message++;
+        await h().message.handler(wsEvent(connectionId, ctx, routeKey, raw));
+      },
+      async disconnect(connectionId, ctx) {
+        invocations.disconnect++;
+        await h().disconnect.handler(wsEvent(connectionId, ctx, '$disconnect'));
+      },
+    },
+  });
+
+  Object.assign(process.env, {
+    AWS_REGION: TEST_REGION,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    EDGEPUSH_TABLE: table,
+    EDGEPUSH_QUEUE_URL: queueUrl,
+    EDGEPUSH_WS_MANAGEMENT_ENDPOINT: gateway.endpoint,
+    EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
+    EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...options.env,
+  });
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  handlers = {
+    http: require('../../lambdas/handlers/http'),
+    authorizer: require('../../lambdas/handlers/ws-authorizer'),
+    connect: require('../../lambdas/handlers/ws-connect'),
+    disconnect: require('../../lambdas/handlers/ws-disconnect'),
+    message: require('../../lambdas/handlers/ws-message'),
+    dispatcher: require('../../lambdas/handlers/dispatcher'),
+    runtime: require('../../lambdas/handlers/runtime'),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  handlers.runtime.resetRuntime();
+
+  // ---- HTTP API ----
+  const httpServer: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const body = await readBody(req);
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      body: body || undefined,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'emulated',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'emulated',
+        http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId: randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+      },
+    };
+    invocations.http++;
+    try {
+      const out = await h().http.handler(event);
+      res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? '');
+    } catch {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+    }
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const httpUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+
+  // ---- SQS event source mapping ----
+  const sqs = new SQSClient({ region: TEST_REGION, endpoint: fauxqs.endpoint, credentials: TEST_CREDENTIALS });
+  const pollerCalls = { receive: 0, delete: 0 };
+  let polling = true;
+  const pollInterval = options.pollIntervalMs ?? 25;
+  const poller = (async () => {
+    while (polling) {
+      let records: SQSRecord[] = [];
+      try {
+        pollerCalls.receive++;
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+        );
+        records = (out.Messages ?? []).map((m) => ({
+          messageId: m.MessageId!,
+          receiptHandle: m.ReceiptHandle!,
+          body: m.Body!,
+          attributes: m.Attributes as unknown as SQSRecord['attributes'],
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody ?? '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:emulated.fifo',
+          awsRegion: TEST_REGION,
+        }));
+      } catch {
+        if (!polling) break;
+      }
+      if (records.length === 0) {
+        await new Promise((r) => setTimeout(r, pollInterval));
+        continue;
+      }
+      invocations.dispatcher++;
+      const event: SQSEvent = { Records: records };
+      const result = await h().dispatcher.handler(event).catch(() => ({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) }));
+      const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      for (const record of records.filter((r) => !failed.has(r.messageId))) {
+        pollerCalls.delete++;
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle })).catch(() => undefined);
+      }
+    }
+  })();
+
+  return {
+    httpUrl,
+    wsUrl: gateway.wsUrl,
+    queueUrl,
+    invocations,
+    pollerCalls,
+    handlers,
+    async stop() {
+      polling = false;
+      await poller;
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await gateway.close();
+      const rt = handlers?.runtime.getRuntime();
+      rt?.clients.dynamo.destroy();
+      rt?.clients.sqs.destroy();
+      rt?.clients.management.destroy();
+      handlers?.runtime.resetRuntime();
+      sqs.destroy();
+      await Promise.all([dynalite.close(), fauxqs.close()]);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The full push path on emulators: the real Lambda handlers behind an HTTP API look-alike and
+ * the API-Gateway-like WebSocket gateway, dynalite + fauxqs, the real relay, and
+ * startHl7Listener devices.
+ */
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
+import { resolveConfig } from '../../edge-agent/relay/config';
+import { Relay } from '../../edge-agent/relay/relay';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(60000);
+
+const hl7 = (id = randomUUID().slice(0, 12)) => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||123^^^HOSP||DOE^JANE\r`;
+
+let aws: EmulatedAws;
+const devices: Hl7Listener[] = [];
+const relays: Relay[] = [];
+const sockets: WebSocket[] = [];
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(aws.httpUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+async function createAgent(): Promise<{ agentId: string; secret: string }> {
+  const agentId = `site-${randomUUID().slice(0, 8)}`;
+  const res = await api('POST', '/agents', { agentId });
+  expect(res.status).toBe(201);
+  return res.json;
+}
+
+function startRelay(agent: { agentId: string; secret: string }, deviceMap: Record<string, number>): Relay {
+  const relay = new Relay(
+    resolveConfig({
+      url: aws.wsUrl,
+      agentId: agent.agentId,
+      secret: agent.secret,
+      devices: Object.fromEntries(Object.entries(deviceMap).map(([name, port]) => [name, `mllp://127.0.0.1:${port}`])),
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+      device: { connectTimeoutMs: 1000, ackTimeoutMs: 10000, idleTimeoutMs: 60000, maxFrameBytes: 1024 * 1024 },
+      logLevel: 'silent',
+    }),
+    pino({ enabled: false }),
+  );
+  relays.push(relay);
+  relay.start();
+  return relay;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const connected = (agentId: string, devicesExpected: string[]) =>
+  until(async () => {
+    const res = await api('GET', `/agents/${agentId}`);
+    const names = (res.json.devices ?? []).map((d: { name: string }) => d.name);
+    return res.json.status === 'connected' && devicesExpected.every((d) => names.includes(d)) ? res.json : undefined;
+  });
+
+let agent: { agentId: string; secret: string };
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ env: { EDGEPUSH_OFFLINE_RETRY_MS: '1000' } });
+  const ok = await startHl7Listener({ port: 0 });
+  const ae = await startHl7Listener({ port: 0, ack: 'AE' });
+  const slow = await startHl7Listener({ port: 0, delayMs: 1500 });
+  devices.push(ok, ae, slow);
+  agent = await createAgent();
+  startRelay(agent, { lab: ok.port, picky: ae.port, slow: slow.port });
+  await connected(agent.agentId, ['lab', 'picky', 'slow']);
+}, 60000);
+
+afterAll(async () => {
+  for (const s of sockets) s.terminate();
+  await Promise.all(relays.map((r) => r.stop()));
+  await aws?.stop();
+  await Promise.all(devices.map((d) => d.close()));
+});
+
+describe('full push path on emulated AWS', () => {
+  it('acked by the device -> 200 with the ACK', async () => {
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7('CTRL-AA-1') });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 1 });
+    expect(res.json.response).toContain('MSA|AA|CTRL-AA-1');
+    const again = await api('GET', `/pushes/${res.json.pushId}`);
+    expect(again.json).toMatchObject({ pushId: res.json.pushId, status: 'acked' });
+  });
+
+  it('accepts Device/<name> and \\n line endings through the Medplum-compatible route', async () => {
+    const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ destination: 'Device/lab', body: hl7('CTRL-MP-1').replace(/\r/g, '\n'), contentType: 'x-application/hl7-v2+er7', waitForResponse: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('MSA|AA|CTRL-MP-1');
+  });
+
+  it('AE from the device -> 422 with the ACK', async () => {
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'picky', body: hl7('CTRL-AE-1') });
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ status: 'nacked', ackCode: 'AE' });
+    expect(res.json.response).toContain('MSA|AE|CTRL-AE-1');
+  });
+
+  it('no answer within waitTimeout -> 504 with Location; the push still completes', async () => {
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(), waitTimeout: 300 });
+    expect(res.status).toBe(504);
+    expect(res.headers.get('location')).toBe(`${aws.httpUrl}/pushes/${res.json.pushId}`);
+    const done = await until(async () => {
+      const r = await api('GET', `/pushes/${res.json.pushId}`);
+      return r.json.status === 'acked' ? r.json : undefined;
+    });
+    expect(done.ackCode).toBe('AA');
+  });
+
+  it('waitForResponse:false -> 202, then acked', async () => {
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7(), waitForResponse: false });
+    expect(res.status).toBe(202);
+    await until(async () => ((await api('GET', `/pushes/${res.json.pushId}`)).json.status === 'acked' ? true : undefined));
+  });
+
+  it('an unknown device -> 404, and nothing is queued', async () => {
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'nosuch', body: hl7() });
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ code: expect.any(String), error: expect.stringContaining('nosuch') });
+    expect(res.json.pushId).toBeUndefined();
+  });
+
+  it('relay offline -> 504, then delivered in order once it connects', async () => {
+    const offline = await createAgent();
+    const first = await api('POST', `/agents/${offline.agentId}/push`, { destination: 'lab', body: hl7('OFF-1'), waitTimeout: 400 });
+    expect(first.status).toBe(504);
+    expect(first.json.status).toBe('queued');
+    const second = await api('POST', `/agents/${offline.agentId}/push`, { destination: 'lab', body: hl7('OFF-2'), waitForResponse: false });
+    expect(second.status).toBe(202);
+
+    const seen: string[] = [];
+    const device = await startHl7Listener({ port: 0, onMessage: (m) => seen.push(m.split('\r')[0].split('|')[9]) });
+    devices.push(device);
+    startRelay(offline, { lab: device.port });
+    for (const p of [first, second]) {
+      await until(async () => ((await api('GET', `/pushes/${p.json.pushId}`)).json.status === 'acked' ? true : undefined));
+    }
+    expect(seen).toEqual(['OFF-1', 'OFF-2']);
+  });
+
+  it('an idempotencyKey replay returns the first push; a different body with it is 409', async () => {
+    const body = hl7('IDEM-1');
+    const a = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body, idempotencyKey: 'order-77' });
+    const b = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body, idempotencyKey: 'order-77' });
+    expect(a.status).toBe(200);
+    expect(b.json.pushId).toBe(a.json.pushId);
+    const c = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7('IDEM-2'), idempotencyKey: 'order-77' });
+    expect(c.status).toBe(409);
+  });
+});
+
+describe('bad input on emulated AWS', () => {
+  const push = (body: unknown, agentId = agent.agentId) => api('POST', `/agents/${agentId}/push`, body);
+  const expectError = (res: { status: number; json: any }, status: number) => {
+    expect(res.status).toBe(status);
+    expect(typeof res.json.error).toBe('string');
+    expect(typeof res.json.code).toBe('string');
+    expect(res.json.pushId).toBeUndefined();
+  };
+
+  it('malformed JSON -> 400', async () => expectError(await push('{"destination": "lab", '), 400));
+  it('missing destination -> 400', async () => expectError(await push({ body: hl7() }), 400));
+  it('a body that is not HL7 -> 400', async () => expectError(await push({ destination: 'lab', body: 'hello world' }), 400));
+  it('waitTimeout out of range -> 400', async () => expectError(await push({ destination: 'lab', body: hl7(), waitTimeout: 26000 }), 400));
+  it('a body over the limit -> 413', async () => {
+    const big = hl7() + `OBX|1|TX|||${'x'.repeat(101 * 1024)}\r`;
+    expectError(await push({ destination: 'lab', body: big }), 413);
+  });
+  it('an unknown agent -> 404', async () => expectError(await push({ destination: 'lab', body: hl7() }, 'no-such-agent'), 404));
+
+  it('a wrong agent secret at connect -> 401 on the upgrade, and the agent stays as it was', async () => {
+    const before = (await api('GET', `/agents/${agent.agentId}`)).json;
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: agent.agentId, [AGENT_SECRET_HEADER]: 'wrong-secret' } });
+      sockets.push(ws);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('connected with a wrong secret')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(401);
+    const after = (await api('GET', `/agents/${agent.agentId}`)).json;
+    expect(after.status).toBe('connected');
+    expect(after.connectedAt).toBe(before.connectedAt);
+  });
+
+  it('a relay reporting a result for a push not dispatched to it gets an error reply, and the push is unchanged', async () => {
+    // A push of `agent` that is waiting on a slow device: status sent.
+    const victim = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(), waitForResponse: false });
+    await until(async () => ((await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'sent' ? true : undefined));
+
+    const rogue = await createAgent();
+    const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: rogue.agentId, [AGENT_SECRET_HEADER]: rogue.secret } });
+    sockets.push(ws);
+    const replies: any[] = [];
+    ws.on('message', (data) => replies.push(JSON.parse(data.toString())));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ action: 'result', v: 1, pushId: victim.json.pushId, status: 'nacked', ackCode: 'AR', response: 'MSH|fake' }));
+    ws.send('not json at all');
+    const errors = await until(async () => (replies.filter((r) => r.type === 'error').length >= 2 ? replies.filter((r) => r.type === 'error') : undefined));
+    expect(errors[0]).toMatchObject({ type: 'error', code: 'UNKNOWN_PUSH' });
+    expect(errors[1]).toMatchObject({ type: 'error', code: 'MALFORMED_JSON' });
+    const after = (await api('GET', `/pushes/${victim.json.pushId}`)).json;
+    expect(after.status).not.toBe('nacked');
+    // The real relay still finishes it.
+    await until(async () => ((await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'acked' ? true : undefined));
+  });
+});
