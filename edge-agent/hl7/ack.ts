@@ -1,7 +1,7 @@
 /** Builds the ACK a receiver returns for a message (original mode AA/AE/AR or enhanced CA/CE/CR). */
 import { escapeText } from './escape';
 import { hl7Timestamp, newControlId } from './control-id';
-import { readMsh, separatorsOf } from './msh';
+import { readMsh, separatorsOf, type MshHeader } from './msh';
 import type { AckCode } from './msa';
 
 /**
@@ -10,26 +10,21 @@ import type { AckCode } from './msa';
  * processing id and version are the original's. Throws Hl7Error('NOT_HL7') when there is no MSH.
  */
 export function buildAck(message: string, code: AckCode, text?: string): string {
-  const msh = readMsh(message);
-  const sep = separatorsOf(msh);
+  return buildAckFor(readMsh(message), code, text);
+}
+
+/** The same, from a header already read (a receiver reads MSH once per message). */
+export function buildAckFor(msh: MshHeader, code: AckCode, text?: string): string {
   const f = msh.fieldSeparator;
-  const trigger = msh.messageType.split('^')[1] ?? '';
-  const type = trigger ? `ACK${sep.component}${trigger}${sep.component}ACK` : 'ACK';
-  const header = [
-    'MSH',
-    msh.encodingCharacters,
-    msh.receivingApplication,
-    msh.receivingFacility,
-    msh.sendingApplication,
-    msh.sendingFacility,
-    hl7Timestamp(),
-    '',
-    type,
-    newControlId('ACK'),
-    msh.processingId || 'P',
-    msh.version,
-  ].join(f);
+  const component = msh.encodingCharacters[0] ?? '^';
+  const caret = msh.messageType.indexOf('^');
+  const trigger = caret === -1 ? '' : msh.messageType.slice(caret + 1);
+  const type = trigger ? `ACK${component}${trigger}${component}ACK` : 'ACK';
+  const header =
+    `MSH${f}${msh.encodingCharacters}${f}${msh.receivingApplication}${f}${msh.receivingFacility}${f}` +
+    `${msh.sendingApplication}${f}${msh.sendingFacility}${f}${hl7Timestamp()}${f}${f}${type}${f}` +
+    `${newControlId('ACK')}${f}${msh.processingId || 'P'}${f}${msh.version}`;
   let msa = `MSA${f}${code}${f}${msh.controlId}`;
-  if (text !== undefined && text.length > 0) msa += `${f}${escapeText(text, sep)}`;
+  if (text !== undefined && text.length > 0) msa += `${f}${escapeText(text, separatorsOf(msh))}`;
   return `${header}\r${msa}\r`;
 }

@@ -47,21 +47,33 @@ export function readMsh(text: string): MshHeader {
   let end = body.indexOf('\r');
   const lf = body.indexOf('\n');
   if (lf !== -1 && (end === -1 || lf < end)) end = lf;
-  const fields = (end === -1 ? body : body.slice(0, end)).split(fieldSeparator);
-  const encodingCharacters = fields[1] ?? '';
+  if (end === -1) end = body.length;
+  // Walk the separators with indexOf rather than split(): this runs once per message on the hot path.
+  const fields: string[] = [];
+  let from = 4;
+  while (fields.length < 12 && from <= end) {
+    let next = body.indexOf(fieldSeparator, from);
+    if (next === -1 || next > end) next = end;
+    fields.push(body.slice(from, next));
+    from = next + 1;
+  }
+  const field = (n: number) => fields[n - 2] ?? ''; // MSH-n; MSH-1 is the separator itself
+  const encodingCharacters = field(2);
+  const type = field(9);
   const component = encodingCharacters[0] ?? '^';
-  const typeParts = (fields[8] ?? '').split(component);
+  const first = type.indexOf(component);
+  const second = first === -1 ? -1 : type.indexOf(component, first + 1);
   return {
     fieldSeparator,
     encodingCharacters,
-    messageType: typeParts.length > 1 ? `${typeParts[0]}^${typeParts[1]}` : typeParts[0],
-    controlId: (fields[9] ?? '').trim(),
-    sendingApplication: fields[2] ?? '',
-    sendingFacility: fields[3] ?? '',
-    receivingApplication: fields[4] ?? '',
-    receivingFacility: fields[5] ?? '',
-    processingId: fields[10] ?? '',
-    version: fields[11] ?? '',
+    messageType: first === -1 ? type : `${type.slice(0, first)}^${type.slice(first + 1, second === -1 ? undefined : second)}`,
+    controlId: field(10).trim(),
+    sendingApplication: field(3),
+    sendingFacility: field(4),
+    receivingApplication: field(5),
+    receivingFacility: field(6),
+    processingId: field(11),
+    version: field(12),
   };
 }
 

@@ -71,7 +71,8 @@ interface Job {
   returnAck: 'first' | 'application';
   ackTimeoutMs: number;
   delivered: boolean;
-  timer?: NodeJS.Timeout;
+  /** When the ACK wait ends (ms since epoch). */
+  deadline: number;
   resolve(result: AckResult): void;
   reject(err: DeviceError): void;
 }
@@ -98,6 +99,8 @@ export class MllpDeviceClient {
   private closed = false;
   private idleTimer?: NodeJS.Timeout;
   private lastActivity = 0;
+  private ackTimer?: NodeJS.Timeout;
+  private ackTimerAt = 0;
   private backoffTimer?: { timer: NodeJS.Timeout; wake(): void };
   private drainWaiters: Array<() => void> = [];
 
@@ -142,7 +145,7 @@ export class MllpDeviceClient {
     const frame = encodeFrame(text, this.encoding);
     const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? this.ackTimeoutMs);
     return new Promise<AckResult>((resolve, reject) => {
-      this.queue.push({ frame, controlId, messageType, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, resolve, reject });
+      this.queue.push({ frame, controlId, messageType, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
       this.pump();
     });
   }
@@ -186,6 +189,8 @@ export class MllpDeviceClient {
       this.write(this.conn, job);
     }
     if (this.pending === 0) {
+      // A deadline timer left from answered messages must not keep the process alive.
+      this.ackTimer?.unref();
       this.armIdle();
       this.notifyDrained();
     }
@@ -195,14 +200,41 @@ export class MllpDeviceClient {
     this.inflight.set(job.controlId, job);
     job.delivered = true;
     this.stats.sent++;
+    job.deadline = Date.now() + job.ackTimeoutMs;
     conn.sendFrame(job.frame);
-    job.timer = setTimeout(() => {
-      if (this.inflight.get(job.controlId) !== job) return;
+    this.armAckTimer(job.deadline);
+  }
+
+  /**
+   * One timer for all ACK deadlines instead of a setTimeout/clearTimeout pair per message (a
+   * measurable cost at tens of thousands of messages a second). It fires at the earliest
+   * deadline armed, fails what has expired and re-arms for the next.
+   */
+  private armAckTimer(deadline: number): void {
+    if (this.ackTimer && this.ackTimerAt <= deadline) {
+      this.ackTimer.ref();
+      return;
+    }
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimerAt = deadline;
+    this.ackTimer = setTimeout(() => this.expireAcks(), Math.max(0, deadline - Date.now()));
+  }
+
+  private expireAcks(): void {
+    this.ackTimer = undefined;
+    const now = Date.now();
+    let next = Infinity;
+    for (const job of this.inflight.values()) {
+      if (job.deadline > now) {
+        next = Math.min(next, job.deadline);
+        continue;
+      }
       this.inflight.delete(job.controlId);
       this.logger.warn({ controlId: job.controlId, messageType: job.messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
       job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
-      this.pump();
-    }, job.ackTimeoutMs);
+    }
+    if (next !== Infinity) this.armAckTimer(next);
+    this.pump();
   }
 
   private onMessage(text: string): void {
@@ -217,7 +249,6 @@ export class MllpDeviceClient {
       this.logger.debug({ controlId: job.controlId }, 'commit ACK (CA) received; waiting for the application ACK');
       return;
     }
-    clearTimeout(job.timer);
     this.inflight.delete(job.controlId);
     this.stats.acked++;
     job.resolve({ ackCode: msa.code, ack: text, controlId: job.controlId });
@@ -243,11 +274,10 @@ export class MllpDeviceClient {
   }
 
   private failInflight(code: () => DeviceError['code'], message: string): void {
-    for (const job of this.inflight.values()) {
-      clearTimeout(job.timer);
-      job.reject(new DeviceError(code(), message, job.delivered));
-    }
+    for (const job of this.inflight.values()) job.reject(new DeviceError(code(), message, job.delivered));
     this.inflight.clear();
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   /** Dials with backoff. When every attempt fails, the messages that were due to go fail with the last error. */

@@ -6,7 +6,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { buildAck } from '../hl7/ack';
+import { buildAckFor } from '../hl7/ack';
 import { Hl7Error } from '../hl7/errors';
 import { readMsh } from '../hl7/msh';
 import { MllpConnection } from './connection';
@@ -61,7 +61,7 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
       try {
         const msh = readMsh(text);
         logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
-        ack = msh.controlId ? buildAck(text, ackCode) : buildAck(text, 'AR', 'MSH-10 (message control id) is empty');
+        ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
       } catch (err) {
         // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
         logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');

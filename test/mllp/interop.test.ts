@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hl7Message } from '@medplum/core';
-import { Hl7Client, Hl7Server } from '@medplum/hl7';
+import { Hl7Client, Hl7Server, type Hl7MessageEvent } from '@medplum/hl7';
 import { generateExampleAdt } from '../../edge-agent/hl7/example';
 import { parseMsh } from '../../edge-agent/hl7/msh';
 import { MllpDeviceClient } from '../../edge-agent/mllp/device-client';
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function startMedplumServer(encoding?: string, onMessage?: (m: Hl7Message) => void): Promise<number> {
   const server = new Hl7Server((connection) => {
-    connection.addEventListener('message', (event) => {
+    connection.addEventListener('message', (event: Hl7MessageEvent) => {
       onMessage?.(event.message);
       event.connection.send(event.message.buildAck());
     });
