@@ -4,11 +4,16 @@
  * suite runs against it.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createClients } from '../../lambdas/adapters/aws/clients';
 import { DynamoAgentStore } from '../../lambdas/adapters/aws/dynamo-agent-store';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { SqsPushQueue } from '../../lambdas/adapters/aws/sqs-queue';
+import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
+import { MemoryQueue } from '../../lambdas/adapters/local/memory-queue';
 import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
 import type { QueueItem } from '../../lambdas/core/types';
 import {
@@ -85,4 +90,37 @@ export const awsAdapterSet: AdapterSetFactory = {
   },
 };
 
-export const adapterSets: AdapterSetFactory[] = [awsAdapterSet];
+export const localAdapterSet: AdapterSetFactory = {
+  name: 'local (lmdb + in-process queue)',
+  async setup() {
+    const dir = mkdtempSync(path.join(tmpdir(), 'edgepush-contract-'));
+    const store = new LmdbStore({ path: dir });
+    const queue = new MemoryQueue();
+    // The in-process queue pushes to its consumer: record each delivery and keep it in flight
+    // (not done, retry far in the future) until it is released, like an SQS receive.
+    const delivered: QueueItem[] = [];
+    queue.start(async (item) => {
+      delivered.push(item);
+      return { done: false, retryAfterMs: 3_600_000 };
+    });
+    return {
+      pushes: store,
+      agents: store.agentStore(),
+      queue: {
+        port: queue,
+        async receiveOne() {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          const item = delivered.shift();
+          return item ? { item } : undefined;
+        },
+      },
+      async cleanup() {
+        await queue.stop();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+export const adapterSets: AdapterSetFactory[] = [awsAdapterSet, localAdapterSet];
