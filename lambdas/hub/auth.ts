@@ -11,7 +11,12 @@ import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
 
 export type AuthResult = { ok: true; scopes?: string[] } | { ok: false; response: HttpResponse };
 
+/** Verified tokens, so a client reusing its token skips the ES256 check (about 0.1 ms of CPU). */
+const CACHE_MAX = 1000;
+
 export class HubAuth {
+  private readonly verified = new Map<string, { scopes: string[]; exp: number }>();
+
   constructor(private readonly keys: HubKeys) {}
 
   async check(method: string, path: string, authorization: string | undefined): Promise<AuthResult> {
@@ -23,17 +28,27 @@ export class HubAuth {
     if (!match) {
       return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <token> header')) };
     }
+    const token = match[1]!;
     let scopes: string[];
-    try {
-      const { payload } = await jwtVerify(match[1]!, this.keys.publicKey, {
-        algorithms: [JWT_ALG],
-        issuer: JWT_ISSUER,
-        audience: JWT_AUDIENCE,
-      });
-      scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-    } catch (err) {
-      const why = err instanceof errors.JWTExpired ? 'token expired' : 'invalid token';
-      return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', why)) };
+    const cached = this.verified.get(token);
+    if (cached && cached.exp > Date.now() / 1000) {
+      scopes = cached.scopes;
+    } else {
+      try {
+        const { payload } = await jwtVerify(token, this.keys.publicKey, {
+          algorithms: [JWT_ALG],
+          issuer: JWT_ISSUER,
+          audience: JWT_AUDIENCE,
+          requiredClaims: ['exp'],
+        });
+        scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+        if (this.verified.size >= CACHE_MAX) this.verified.clear();
+        this.verified.set(token, { scopes, exp: payload.exp! });
+      } catch (err) {
+        this.verified.delete(token);
+        const why = err instanceof errors.JWTExpired ? 'token expired' : 'invalid token';
+        return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', why)) };
+      }
     }
     if (!scopes.includes(needed)) {
       return { ok: false, response: fail(403, 'FORBIDDEN', `this route needs the ${needed} scope`) };
