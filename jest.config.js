@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Transpile only (isolatedModules): `npm run typecheck` is where types are checked.
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   // Socket-heavy suites: two cores here, so two workers keep them from starving each other.
   maxWorkers: 2,

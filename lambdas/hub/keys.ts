@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type CryptoKey } from 'jose';
+import { exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type KeyLike } from 'jose';
 
 export const JWT_ALG = 'ES256';
 export const JWT_ISSUER = 'edgepush-hub';
@@ -14,8 +14,8 @@ export const JWT_AUDIENCE = 'edgepush';
 const PRIVATE_FILE = 'jwt-es256.key.pem';
 
 export interface HubKeys {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: KeyLike;
+  publicKey: KeyLike;
   privateKeyPath: string;
 }
 
