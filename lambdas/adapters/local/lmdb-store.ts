@@ -9,6 +9,13 @@
  * too. `sync: 'commit'` skips that wait (process crashes are still safe, an OS crash may lose
  * the last writes). BENCHMARKS.md has the cost of each.
  *
+ * In 'flush' mode only the writes that a crash must not undo wait for the fsync: a new push
+ * (the API has said 2xx), a push reaching its end (its result was reported), a new agent (its
+ * secret was shown once). The in-between markers (`sent`, a retry time, a relay's connection
+ * and lastSeenAt) are still committed atomically, but if a power cut loses them the push is
+ * simply dispatched again (the relay dedupes by pushId) and connections are cleared at start
+ * anyway. That keeps one fsync per push off the dispatch path.
+ *
  * Atomicity. Conditional updates and idempotent creates run inside `db.transaction`, whose
  * callback executes in lmdb's single write transaction: the read-check-write cannot interleave
  * with another writer.
@@ -104,7 +111,7 @@ export class LmdbStore implements PushStore {
       }
       return next;
     });
-    if (updated) await this.durable();
+    if (updated && isTerminal(updated.status)) await this.durable();
     return updated;
   }
 
@@ -217,7 +224,7 @@ export class LmdbStore implements PushStore {
       this.agents.put(agentId, next);
       return true;
     });
-    if (done) await this.durable();
+    // Connection and liveness fields only: rebuilt at start and on the relay's next hello.
     return done;
   }
 
