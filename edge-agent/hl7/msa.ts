@@ -19,20 +19,28 @@ export function parseMsa(text: string): MsaSegment | undefined {
   const sep = text.startsWith('MSH') && text.length > 3 ? text[3] : DEFAULT_SEPARATORS.field;
   const start = findSegment(text, `MSA${sep}`);
   if (start === -1) return undefined;
-  let end = text.length;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 13 || c === 10) {
-      end = i;
-      break;
-    }
+  // Field boundaries by indexOf, not split(): this runs once per ACK on the client's hot path.
+  const end = lineEnd(text, start);
+  const fields: string[] = [];
+  let from = start + 4;
+  while (fields.length < 3 && from <= end) {
+    let next = text.indexOf(sep, from);
+    if (next === -1 || next > end) next = end;
+    fields.push(text.slice(from, next));
+    from = next + 1;
   }
-  const fields = text.slice(start, end).split(sep);
-  const code = (fields[1] ?? '').trim().toUpperCase();
+  const code = (fields[0] ?? '').trim().toUpperCase();
   if (!ACK_CODES.has(code)) return undefined;
-  const msa: MsaSegment = { code: code as AckCode, controlId: (fields[2] ?? '').trim() };
-  if (fields[3]) msa.text = fields[3];
+  const msa: MsaSegment = { code: code as AckCode, controlId: (fields[1] ?? '').trim() };
+  if (fields[2]) msa.text = fields[2];
   return msa;
+}
+
+function lineEnd(text: string, from: number): number {
+  const cr = text.indexOf('\r', from);
+  const lf = text.indexOf('\n', from);
+  if (cr === -1) return lf === -1 ? text.length : lf;
+  return lf === -1 || cr < lf ? cr : lf;
 }
 
 /** Commit-level (enhanced mode) acknowledgements: the receiver stored the message, no more. */

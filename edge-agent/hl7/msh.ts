@@ -45,35 +45,38 @@ export function readMsh(text: string): MshHeader {
   }
   const fieldSeparator = body[3];
   let end = body.indexOf('\r');
-  const lf = body.indexOf('\n');
-  if (lf !== -1 && (end === -1 || lf < end)) end = lf;
   if (end === -1) end = body.length;
-  // Walk the separators with indexOf rather than split(): this runs once per message on the hot path.
-  const fields: string[] = [];
+  const lf = body.lastIndexOf('\n', end);
+  if (lf !== -1) end = body.indexOf('\n'); // LF-only text: the first line ends the segment
+  // f[i] is MSH-(i+2): MSH-1 is the separator itself. indexOf rather than split(): hot path.
+  const f: string[] = ['', '', '', '', '', '', '', '', '', '', ''];
   let from = 4;
-  while (fields.length < 12 && from <= end) {
+  for (let n = 0; n < 11 && from <= end; n++) {
     let next = body.indexOf(fieldSeparator, from);
     if (next === -1 || next > end) next = end;
-    fields.push(body.slice(from, next));
+    f[n] = body.slice(from, next);
     from = next + 1;
   }
-  const field = (n: number) => fields[n - 2] ?? ''; // MSH-n; MSH-1 is the separator itself
-  const encodingCharacters = field(2);
-  const type = field(9);
-  const component = encodingCharacters[0] ?? '^';
+  const encodingCharacters = f[0];
+  const type = f[7];
+  const component = encodingCharacters.length > 0 ? encodingCharacters[0] : '^';
   const first = type.indexOf(component);
-  const second = first === -1 ? -1 : type.indexOf(component, first + 1);
+  let messageType = type;
+  if (first !== -1) {
+    const second = type.indexOf(component, first + 1);
+    messageType = `${type.slice(0, first)}^${second === -1 ? type.slice(first + 1) : type.slice(first + 1, second)}`;
+  }
   return {
     fieldSeparator,
     encodingCharacters,
-    messageType: first === -1 ? type : `${type.slice(0, first)}^${type.slice(first + 1, second === -1 ? undefined : second)}`,
-    controlId: field(10).trim(),
-    sendingApplication: field(3),
-    sendingFacility: field(4),
-    receivingApplication: field(5),
-    receivingFacility: field(6),
-    processingId: field(11),
-    version: field(12),
+    messageType,
+    controlId: f[8].trim(),
+    sendingApplication: f[1],
+    sendingFacility: f[2],
+    receivingApplication: f[3],
+    receivingFacility: f[4],
+    processingId: f[9],
+    version: f[10],
   };
 }
 

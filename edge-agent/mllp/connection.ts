@@ -3,7 +3,8 @@
  * strings out become frames. It owns the decoder and the socket's lifecycle, nothing else
  * (no retries, no correlation, no queue).
  *
- * Events: 'message' (text: string), 'close' (info: MllpCloseInfo).
+ * Events: 'message' (text: string), or 'frame' (payload: Buffer) when created with
+ * decodeMessages: false; 'close' (info: MllpCloseInfo).
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -16,6 +17,8 @@ export interface MllpConnectionOptions {
   encoding?: string;
   maxFrameBytes?: number;
   logger?: Logger;
+  /** false: emit raw 'frame' payloads and let the owner decode only what it needs. Default true. */
+  decodeMessages?: boolean;
 }
 
 export interface MllpCloseInfo {
@@ -47,7 +50,8 @@ export class MllpConnection extends EventEmitter {
     this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes });
     socket.setNoDelay(true); // one small frame per round trip: Nagle would add latency to every ACK
 
-    this.decoder.on('frame', (payload: Buffer) => this.emit('message', decodeText(payload, this.encoding)));
+    if (options.decodeMessages === false) this.decoder.on('frame', (payload: Buffer) => this.emit('frame', payload));
+    else this.decoder.on('frame', (payload: Buffer) => this.emit('message', decodeText(payload, this.encoding)));
     this.decoder.on('discard', (bytes: number) => {
       // First time at warn so an operator sees it; further garbage at debug so it cannot flood logs.
       const level = this.decoder.discardedBytes === bytes ? 'warn' : 'debug';

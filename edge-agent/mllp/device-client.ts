@@ -189,8 +189,6 @@ export class MllpDeviceClient {
       this.write(this.conn, job);
     }
     if (this.pending === 0) {
-      // A deadline timer left from answered messages must not keep the process alive.
-      this.ackTimer?.unref();
       this.armIdle();
       this.notifyDrained();
     }
@@ -208,13 +206,12 @@ export class MllpDeviceClient {
   /**
    * One timer for all ACK deadlines instead of a setTimeout/clearTimeout pair per message (a
    * measurable cost at tens of thousands of messages a second). It fires at the earliest
-   * deadline armed, fails what has expired and re-arms for the next.
+   * deadline armed, fails what has expired and re-arms for the next. Left armed when nothing is
+   * in flight it does no harm: the kept-alive socket holds the process open anyway, and close()
+   * clears it.
    */
   private armAckTimer(deadline: number): void {
-    if (this.ackTimer && this.ackTimerAt <= deadline) {
-      this.ackTimer.ref();
-      return;
-    }
+    if (this.ackTimer && this.ackTimerAt <= deadline) return;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimerAt = deadline;
     this.ackTimer = setTimeout(() => this.expireAcks(), Math.max(0, deadline - Date.now()));
@@ -344,8 +341,9 @@ export class MllpDeviceClient {
    * activity when it fires and re-arms for the remainder.
    */
   private armIdle(): void {
+    if (this.idleTimeoutMs <= 0) return;
     this.lastActivity = Date.now();
-    if (this.idleTimeoutMs <= 0 || !this.conn || this.idleTimer) return;
+    if (!this.conn || this.idleTimer) return;
     const check = () => {
       this.idleTimer = undefined;
       const conn = this.conn;

@@ -11,7 +11,7 @@ import { Hl7Error } from '../hl7/errors';
 import { readMsh } from '../hl7/msh';
 import { MllpConnection } from './connection';
 import { encodeFrame } from './encoder';
-import { resolveEncoding } from './encoding';
+import { decodeText, resolveEncoding } from './encoding';
 
 export interface Hl7ListenerOptions {
   port: number;
@@ -49,17 +49,18 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
 
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
-    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger });
+    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger, decodeMessages: false });
     logger.debug({ remote: conn.remote }, 'connection opened');
     conn.on('close', () => {
       sockets.delete(socket);
       logger.debug({ remote: conn.remote }, 'connection closed');
     });
-    conn.on('message', (text: string) => {
+    conn.on('frame', (payload: Buffer) => {
       received++;
       let ack: string;
       try {
-        const msh = readMsh(text);
+        // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
+        const msh = readMsh(decodeText(firstSegment(payload), encoding));
         logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
         ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
       } catch (err) {
@@ -67,7 +68,7 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');
         return;
       }
-      options.onMessage?.(text);
+      if (options.onMessage) options.onMessage(decodeText(payload, encoding));
       const frame = encodeFrame(ack, encoding);
       if (delayMs === 0) {
         conn.sendFrame(frame);
@@ -106,4 +107,14 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         server.close(() => resolve());
       }),
   };
+}
+
+/** The bytes of the first segment, after any leading blank lines (CR and LF are single bytes in every supported encoding). */
+function firstSegment(payload: Buffer): Buffer {
+  let start = 0;
+  while (start < payload.length && (payload[start] === 0x0d || payload[start] === 0x0a)) start++;
+  let end = payload.indexOf(0x0d, start);
+  const lf = payload.indexOf(0x0a, start);
+  if (end === -1 || (lf !== -1 && lf < end)) end = lf;
+  return payload.subarray(start, end === -1 ? payload.length : end);
 }
