@@ -33,7 +33,8 @@ export class Relay {
   readonly logger: Logger;
   readonly connection: CloudConnection;
   readonly devices: DeviceRegistry;
-  readonly cache: ResultCache<ResultMessage>;
+  /** Results as the JSON text sent to the cloud: one flat string each is the cheapest to keep 10,000 of. */
+  readonly cache: ResultCache<string>;
   readonly outbox: Outbox;
   readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0 };
   private readonly inFlight = new Set<Promise<void>>();
@@ -142,8 +143,9 @@ export class Relay {
     const cached = this.cache.get(pushId);
     if (cached) {
       this.stats.duplicates++;
-      this.logger.info({ pushId, status: cached.status }, 'push already answered; sending the same result');
-      this.report(cached);
+      const result = JSON.parse(cached) as ResultMessage;
+      this.logger.info({ pushId, status: result.status }, 'push already answered; sending the same result');
+      this.report(result);
       return;
     }
     if (this.cache.isInFlight(pushId)) {
@@ -167,7 +169,7 @@ export class Relay {
     else if (push.contentType !== HL7_CONTENT_TYPE) refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
     if (refusal) {
       log.warn({ status: refusal.status, error: refusal.error }, 'push refused');
-      this.cache.set(pushId, refusal);
+      this.cache.set(pushId, JSON.stringify(refusal));
       this.report(refusal);
       return;
     }
@@ -183,7 +185,7 @@ export class Relay {
       )
       .then((result) => {
         // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
-        this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : result);
+        this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
         log.info({ status: result.status, ackCode: result.ackCode, error: result.error, retryable: result.retryable, durationMs: Date.now() - startedAt }, 'push done');
         this.report(result);
       });
