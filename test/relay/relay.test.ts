@@ -287,4 +287,30 @@ describe('relay: connection trouble', () => {
     expect(relay.outbox.size).toBe(0);
     await cloud.waitFor(() => cloud.current === undefined, 5_000, 'socket closed');
   });
+
+  it('on stop, fails a push the device never answers once the shutdown time is up, and reports it', async () => {
+    const lab = await rawDevice('silent');
+    const { cloud, relay } = await rig({ lab: mllp(lab.port) }, { shutdownTimeoutMs: 200, device: { ackTimeoutMs: 60_000 } });
+    cloud.push({ pushId: 'p1', body: adt('C1') });
+    await cloud.waitFor(() => lab.messages.length === 1, 5_000, 'device got the message');
+    const t0 = Date.now();
+    await relay.stop();
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    const r = cloud.results('p1')[0]!;
+    expect(r).toMatchObject({ status: 'failed', retryable: false });
+    expect(r.error).toMatch(/CLIENT_CLOSED/);
+  });
+
+  it('while stopping, answers a new push with a retryable failure instead of delivering it', async () => {
+    const lab = await listener({ delayMs: 300 });
+    const { cloud, relay } = await rig({ lab: mllp(lab.port) });
+    cloud.push({ pushId: 'p1', body: adt('C1') });
+    await sleep(50);
+    const stopping = relay.stop();
+    cloud.push({ pushId: 'late', body: adt('C2') });
+    await stopping;
+    expect(cloud.results('late')[0]).toMatchObject({ status: 'failed', error: 'relay is shutting down', retryable: true });
+    expect(cloud.results('p1')[0]).toMatchObject({ status: 'acked' });
+    expect(lab.seen).toHaveLength(1);
+  });
 });
