@@ -53,6 +53,8 @@ export class CloudConnection extends EventEmitter {
   private liveness: Liveness | undefined;
   private readonly backoff: Backoff;
   private readonly random: () => number;
+  /** Set while closing for rotation: the next connect happens at once, not after a backoff. */
+  private rotating = false;
   /** Connection attempts so far, for logs and tests. */
   attempts = 0;
 
@@ -119,13 +121,13 @@ export class CloudConnection extends EventEmitter {
       maxPayload: MAX_INCOMING_BYTES,
     });
     this.ws = ws;
-    const openedAt = { t: 0 };
+    let openedAt = 0;
     let heardSinceOpen = false;
 
     ws.on('open', () => {
       if (this.ws !== ws) return;
       this.state = 'open';
-      openedAt.t = Date.now();
+      openedAt = Date.now();
       log.info({ url: this.opts.url, attempt: this.attempts }, 'connected to cloud');
       this.liveness = new Liveness({
         intervalMs: this.opts.heartbeatIntervalMs,
@@ -139,7 +141,7 @@ export class CloudConnection extends EventEmitter {
       this.liveness.start();
       const age = this.opts.maxConnectionAgeMs * (1 - AGE_JITTER * this.random());
       this.ageTimer = setTimeout(() => {
-        log.info({ ageMs: Date.now() - openedAt.t }, 'rotating cloud connection before its maximum age');
+        log.info({ ageMs: Date.now() - openedAt }, 'rotating cloud connection before its maximum age');
         this.rotating = true;
         ws.close(1000, 'rotating');
         setTimeout(() => ws.terminate(), 2_000).unref();
@@ -180,8 +182,6 @@ export class CloudConnection extends EventEmitter {
       this.retryTimer = setTimeout(() => this.connect(), delay);
     });
   }
-
-  private rotating = false;
 
   private clearTimers(): void {
     this.liveness?.stop();
