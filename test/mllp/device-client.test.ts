@@ -83,6 +83,19 @@ describe('MllpDeviceClient', () => {
     await expect(c.send(message('C5'))).resolves.toMatchObject({ ackCode: 'AA', controlId: 'C5' });
   });
 
+  it('times out each in-flight message on its own deadline, the shorter first', async () => {
+    const d = await device(() => undefined);
+    const c = client(d.port, { concurrency: 2 });
+    const started = Date.now();
+    const long = failure(c.send(message('T-LONG'), { ackTimeoutMs: 1500 }));
+    const short = await failure(c.send(message('T-SHORT'), { ackTimeoutMs: 200 }));
+    expect(short.code).toBe('ACK_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(c.pending).toBe(1);
+    expect((await long).code).toBe('ACK_TIMEOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+  });
+
   it('fails with CLOSED_MID_FRAME when the device closes halfway through its ACK', async () => {
     const d = await device((payload, socket) => {
       const ack = frame(ackFor(payload.toString()));

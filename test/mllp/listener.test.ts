@@ -61,6 +61,14 @@ describe('startHl7Listener', () => {
     expect(seen).toEqual([message('L1'), message('L2')]);
   });
 
+  it('ACKs a message framed with leading blank lines and \\n segment endings', async () => {
+    const l = await listen();
+    const c = await rawClient(l.port);
+    c.socket.write(frame('\r\n' + message('LB').replace(/\r/g, '\n')));
+    await waitFor(() => c.frames().length === 1);
+    expect(c.frames()[0]).toContain('MSA|AA|LB');
+  });
+
   it('answers with the configured code', async () => {
     const l = await listen({ ack: 'AR' });
     const c = await rawClient(l.port);
