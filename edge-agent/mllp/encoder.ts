@@ -9,7 +9,8 @@ export function encodeFrame(text: string, encoding: string = DEFAULT_ENCODING): 
     const len = Buffer.byteLength(text, 'utf8');
     const frame = Buffer.allocUnsafe(len + 3);
     frame[0] = VT;
-    frame.write(text, 1, 'utf8');
+    // byteLength === length means pure ASCII, where latin1 is a plain copy and cheaper than UTF-8.
+    frame.write(text, 1, len === text.length ? 'latin1' : 'utf8');
     frame[len + 1] = FS;
     frame[len + 2] = CR;
     return frame;
