@@ -12,13 +12,13 @@ import { Hl7Error } from '../hl7/errors';
 import { parseMsh } from '../hl7/msh';
 import { parseMsa } from '../hl7/msa';
 import { normaliseSegments } from '../hl7/segments';
-import { backoffDelay } from './backoff';
-import { connectSocket } from './connect';
 import { MllpConnection, type MllpCloseInfo } from './connection';
 import { DEFAULT_MAX_FRAME_BYTES } from './constants';
 import { DeviceError } from './device-error';
+import { dialWithBackoff, type ReconnectOptions } from './dial';
 import { encodeFrame } from './encoder';
 import { resolveEncoding } from './encoding';
+import { IdleTimer } from './idle-timer';
 
 export { DeviceError, type DeviceErrorCode } from './device-error';
 
@@ -38,7 +38,7 @@ export interface DeviceClientOptions {
   /** Messages in flight per device; default 1 (strict order). */
   concurrency?: number;
   /** Backoff for connect attempts within one send. */
-  reconnect?: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+  reconnect?: ReconnectOptions;
   logger?: Logger;
 }
 
@@ -86,10 +86,9 @@ export class MllpDeviceClient {
   readonly stats: DeviceClientStats = { sent: 0, acked: 0, unmatchedAcks: 0, connects: 0 };
   private readonly connectTimeoutMs: number;
   private readonly ackTimeoutMs: number;
-  private readonly idleTimeoutMs: number;
   private readonly maxFrameBytes: number;
   private readonly concurrency: number;
-  private readonly reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+  private readonly reconnect: ReconnectOptions;
   private readonly logger: Logger;
 
   private readonly queue: Job[] = [];
@@ -97,11 +96,10 @@ export class MllpDeviceClient {
   private conn?: MllpConnection;
   private connecting = false;
   private closed = false;
-  private idleTimer?: NodeJS.Timeout;
-  private lastActivity = 0;
+  private readonly idle: IdleTimer;
+  private readonly closing = new AbortController();
   private ackTimer?: NodeJS.Timeout;
   private ackTimerAt = 0;
-  private backoffTimer?: { timer: NodeJS.Timeout; wake(): void };
   private drainWaiters: Array<() => void> = [];
 
   constructor(options: DeviceClientOptions) {
@@ -114,7 +112,7 @@ export class MllpDeviceClient {
     this.encoding = resolveEncoding(options.encoding);
     this.connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? 10000);
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 60000;
+    this.idle = new IdleTimer(options.idleTimeoutMs ?? 60000, () => this.closeIdle());
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.concurrency = positive('concurrency', options.concurrency ?? 1);
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
@@ -160,8 +158,8 @@ export class MllpDeviceClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearIdle();
-    if (this.backoffTimer) this.backoffTimer.wake();
+    this.idle.cancel();
+    this.closing.abort();
     for (const job of this.queue.splice(0)) job.reject(new DeviceError('CLIENT_CLOSED', 'the device client was closed before the message was sent', false));
     this.failInflight(() => 'CLIENT_CLOSED', 'the device client was closed while waiting for the ACK');
     const conn = this.conn;
@@ -189,7 +187,7 @@ export class MllpDeviceClient {
       this.write(this.conn, job);
     }
     if (this.pending === 0) {
-      this.armIdle();
+      this.idle.touch();
       this.notifyDrained();
     }
   }
@@ -255,7 +253,7 @@ export class MllpDeviceClient {
   private onClose(conn: MllpConnection, info: MllpCloseInfo): void {
     if (this.conn !== conn) return;
     this.conn = undefined;
-    this.clearIdle();
+    this.idle.cancel();
     if (this.inflight.size > 0) {
       if (info.protocolError) {
         this.failInflight(() => 'FRAME_TOO_LARGE', `the device sent a frame over ${info.protocolError.maxFrameBytes} bytes; connection dropped`);
@@ -302,68 +300,26 @@ export class MllpDeviceClient {
   }
 
   private async dial(): Promise<MllpConnection> {
-    let lastError: DeviceError | undefined;
-    const attempts = Math.max(1, this.reconnect.maxAttempts);
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, this.reconnect));
-      if (this.closed) throw new DeviceError('CLIENT_CLOSED', 'the device client was closed while connecting', false);
-      try {
-        const socket = await connectSocket(this.host, this.port, this.connectTimeoutMs);
-        socket.setKeepAlive(true, 30000);
-        const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger });
-        conn.on('message', (text: string) => this.onMessage(text));
-        conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
-        this.stats.connects++;
-        this.logger.debug({ attempt }, 'connected to device');
-        return conn;
-      } catch (err) {
-        lastError = err as DeviceError;
-        this.logger.debug({ attempt, code: lastError.code }, 'connect attempt failed');
-      }
-    }
-    throw lastError!;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.backoffTimer = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.backoffTimer = { timer, wake };
+    const socket = await dialWithBackoff({
+      host: this.host,
+      port: this.port,
+      connectTimeoutMs: this.connectTimeoutMs,
+      reconnect: this.reconnect,
+      signal: this.closing.signal,
+      logger: this.logger,
     });
+    socket.setKeepAlive(true, 30000);
+    const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger });
+    conn.on('message', (text: string) => this.onMessage(text));
+    conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
+    this.stats.connects++;
+    return conn;
   }
 
-  /**
-   * One timer per idle period rather than one per message: it re-checks the time of the last
-   * activity when it fires and re-arms for the remainder.
-   */
-  private armIdle(): void {
-    if (this.idleTimeoutMs <= 0) return;
-    this.lastActivity = Date.now();
-    if (!this.conn || this.idleTimer) return;
-    const check = () => {
-      this.idleTimer = undefined;
-      const conn = this.conn;
-      if (!conn || this.pending !== 0) return;
-      const idleFor = Date.now() - this.lastActivity;
-      if (idleFor < this.idleTimeoutMs) {
-        this.idleTimer = setTimeout(check, this.idleTimeoutMs - idleFor).unref();
-        return;
-      }
-      this.logger.debug({ idleTimeoutMs: this.idleTimeoutMs }, 'closing idle device connection');
-      conn.end();
-    };
-    this.idleTimer = setTimeout(check, this.idleTimeoutMs).unref();
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = undefined;
-    }
+  private closeIdle(): void {
+    if (!this.conn || this.pending !== 0) return;
+    this.logger.debug('closing idle device connection');
+    this.conn.end();
   }
 
   private notifyDrained(): void {

@@ -269,6 +269,17 @@ describe('MllpDeviceClient', () => {
     expect(await failure(c.send(message('X3')))).toMatchObject({ code: 'CLIENT_CLOSED' });
   });
 
+  it('close() during the connect backoff ends the wait at once with CLIENT_CLOSED', async () => {
+    const port = await closedPort();
+    const c = client(port, { reconnect: { initialDelayMs: 5000, maxDelayMs: 5000, maxAttempts: 3 } });
+    const sent = failure(c.send(message('B1')));
+    await sleep(100); // first attempt refused; now sleeping before the second
+    const started = Date.now();
+    await c.close();
+    expect(await sent).toMatchObject({ code: 'CLIENT_CLOSED', delivered: false });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('drain() resolves once every message is answered', async () => {
     const d = await device();
     const c = client(d.port);
