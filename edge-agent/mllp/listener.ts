@@ -68,7 +68,14 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');
         return;
       }
-      if (options.onMessage) options.onMessage(decodeText(payload, encoding));
+      if (options.onMessage) {
+        try {
+          options.onMessage(decodeText(payload, encoding));
+        } catch (err) {
+          // A failing callback must not take the socket (or the process) down; the device still gets its ACK.
+          logger.error({ remote: conn.remote, err: err instanceof Error ? err.message : String(err) }, 'onMessage callback threw');
+        }
+      }
       const frame = encodeFrame(ack, encoding);
       if (delayMs === 0) {
         conn.sendFrame(frame);

@@ -69,6 +69,16 @@ describe('startHl7Listener', () => {
     expect(c.frames()[0]).toContain('MSA|AA|LB');
   });
 
+  it('still ACKs, and logs, when the onMessage callback throws', async () => {
+    const { logger, lines } = captureLogger();
+    const l = await listen({ logger, onMessage: () => { throw new Error('boom'); } });
+    const c = await rawClient(l.port);
+    c.socket.write(frame(message('OB')));
+    await waitFor(() => c.frames().length === 1);
+    expect(c.frames()[0]).toContain('MSA|AA|OB');
+    expect(lines.some((l) => l.msg === 'onMessage callback threw' && l.err === 'boom')).toBe(true);
+  });
+
   it('answers with the configured code', async () => {
     const l = await listen({ ack: 'AR' });
     const c = await rawClient(l.port);
