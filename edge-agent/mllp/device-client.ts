@@ -3,8 +3,9 @@
  * kept-alive connection. Each message waits for the ACK whose MSA-2 equals its MSH-10; an ACK
  * for any other control id never answers it.
  *
- * Concerns are split: framing lives in connection.ts/decoder.ts, dialing in connect.ts, backoff
- * in backoff.ts. This file only orders messages, correlates ACKs and handles timeouts.
+ * Concerns are split: framing lives in connection.ts and decoder.ts, dialing with backoff in
+ * dial.ts, the idle close in idle-timer.ts. This file orders messages, correlates ACKs and
+ * enforces ACK deadlines.
  */
 import type { Logger } from 'pino';
 import pino from 'pino';
@@ -161,7 +162,7 @@ export class MllpDeviceClient {
     this.idle.cancel();
     this.closing.abort();
     for (const job of this.queue.splice(0)) job.reject(new DeviceError('CLIENT_CLOSED', 'the device client was closed before the message was sent', false));
-    this.failInflight(() => 'CLIENT_CLOSED', 'the device client was closed while waiting for the ACK');
+    this.failInflight('CLIENT_CLOSED', 'the device client was closed while waiting for the ACK');
     const conn = this.conn;
     this.conn = undefined;
     if (conn && !conn.socket.destroyed) {
@@ -204,8 +205,8 @@ export class MllpDeviceClient {
   /**
    * One timer for all ACK deadlines instead of a setTimeout/clearTimeout pair per message (a
    * measurable cost at tens of thousands of messages a second). It fires at the earliest
-   * deadline armed, fails what has expired and re-arms for the next. Left armed when nothing is
-   * in flight it does no harm: the kept-alive socket holds the process open anyway, and close()
+   * deadline armed, fails what has expired and re-arms for the next. It may stay armed for up
+   * to one ACK timeout after the last answer (the connection outlives it by default); close()
    * clears it.
    */
   private armAckTimer(deadline: number): void {
@@ -256,20 +257,20 @@ export class MllpDeviceClient {
     this.idle.cancel();
     if (this.inflight.size > 0) {
       if (info.protocolError) {
-        this.failInflight(() => 'FRAME_TOO_LARGE', `the device sent a frame over ${info.protocolError.maxFrameBytes} bytes; connection dropped`);
+        this.failInflight('FRAME_TOO_LARGE', `the device sent a frame over ${info.protocolError.maxFrameBytes} bytes; connection dropped`);
       } else if (info.midFrame) {
-        this.failInflight(() => 'CLOSED_MID_FRAME', 'the device closed the connection in the middle of a frame');
+        this.failInflight('CLOSED_MID_FRAME', 'the device closed the connection in the middle of a frame');
       } else {
         const why = info.socketError ? ` (${(info.socketError as NodeJS.ErrnoException).code ?? info.socketError.message})` : '';
-        this.failInflight(() => 'CONNECTION_CLOSED', `the device closed the connection before sending the ACK${why}`);
+        this.failInflight('CONNECTION_CLOSED', `the device closed the connection before sending the ACK${why}`);
       }
     }
     this.logger.debug({ midFrame: info.midFrame }, 'device connection closed');
     this.pump();
   }
 
-  private failInflight(code: () => DeviceError['code'], message: string): void {
-    for (const job of this.inflight.values()) job.reject(new DeviceError(code(), message, job.delivered));
+  private failInflight(code: DeviceError['code'], message: string): void {
+    for (const job of this.inflight.values()) job.reject(new DeviceError(code, message, job.delivered));
     this.inflight.clear();
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
