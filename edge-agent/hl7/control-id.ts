@@ -1,7 +1,8 @@
 /**
- * New MSH-10 values. HL7 2.3–2.6 limit MSH-10 to 20 characters, so ids are short: a prefix,
- * the time in base 36, a per-process tag so two processes started in the same millisecond still
- * differ, and a per-process counter. The time parts are cached: this runs once per ACK.
+ * New MSH-10 values. HL7 2.3–2.6 limit MSH-10 to 20 characters, so ids are short: a prefix
+ * (up to 3 characters), the time in base 36, a per-process tag so two processes started in the
+ * same millisecond still differ, and a per-process counter. The time part is cached per
+ * millisecond: this runs once per ACK.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -14,10 +15,11 @@ export function newControlId(prefix = 'EP'): string {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
-    lastMsText = now.toString(36).toUpperCase();
+    // Base-36 milliseconds are 8 characters until 2059, so the parts never run into each other.
+    lastMsText = now.toString(36).toUpperCase() + PROCESS_TAG;
   }
-  counter = (counter + 1) % 1_679_616; // 36^4 keeps the counter to 4 characters
-  return `${prefix}${lastMsText}${PROCESS_TAG}${counter.toString(36).toUpperCase().padStart(4, '0')}`;
+  counter = counter === 99_999 ? 0 : counter + 1; // at most 5 digits: 3 + 8 + 4 + 5 = 20 characters
+  return prefix + lastMsText + counter;
 }
 
 let lastSecond = -1;

@@ -43,6 +43,8 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
   const delayMs = options.delayMs ?? 0;
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be 0 or more, got ${delayMs}`);
   const logger = options.logger ?? pino({ enabled: false });
+  // Checked once: building the log object per message costs even when the level drops it.
+  const logEachMessage = logger.isLevelEnabled('info');
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let received = 0;
@@ -61,7 +63,7 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
       try {
         // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
         const msh = readMsh(decodeText(firstSegment(payload), encoding));
-        logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
+        if (logEachMessage) logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
         ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
       } catch (err) {
         // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
