@@ -1,0 +1,145 @@
+/**
+ * The README is a newcomer's script, so it is tested as one:
+ * 1. every `npx edgepush …` line in it names a real command and only real flags;
+ * 2. the "Run the pieces yourself" block and the curl example run for real, as written,
+ *    with only the ports, the data dir and the printed secret filled in.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './harness';
+
+const ROOT = resolve(__dirname, '../..');
+const CLI = join(ROOT, 'dist/edgepush.js');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The shell code blocks of the README, with `\`-continued lines joined. */
+function shellBlocks(): string[][] {
+  const blocks: string[][] = [];
+  for (const m of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    blocks.push(m[1].replace(/\\\n\s*/g, '').split('\n').filter((l) => l.trim() !== ''));
+  }
+  return blocks;
+}
+
+const stripComment = (line: string) => line.replace(/\s+#.*$/, '').trim();
+
+function edgepushCommands(): string[][] {
+  const commands: string[][] = [];
+  for (const line of shellBlocks().flat()) {
+    const m = stripComment(line).match(/npx (?:--yes --package \S+ )?edgepush (.*)$/);
+    if (m) commands.push(m[1].replace(/\$\(.*?\)/g, 'X').split(/\s+/));
+  }
+  return commands;
+}
+
+function helpFor(words: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...words, '--help'], { encoding: 'utf8' });
+}
+
+describe('README', () => {
+  it('names only real commands and flags', () => {
+    const commands = edgepushCommands();
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    for (const words of commands) {
+      // Subcommands are the leading words that are not flags or arguments.
+      const sub = words[0] === 'hl7' || words[0] === 'agent' ? words.slice(0, 2) : words.slice(0, 1);
+      const help = helpFor(sub);
+      for (const flag of words.filter((w) => w.startsWith('--'))) {
+        expect({ command: sub.join(' '), flag, known: help.includes(flag) }).toEqual({ command: sub.join(' '), flag, known: true });
+      }
+    }
+  });
+
+  describe('run as written', () => {
+    const children: ChildProcess[] = [];
+    let dataDir: string;
+
+    afterAll(async () => {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('takes a newcomer from an empty hub to an acked push, by CLI and by curl', async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'edgepush-readme-'));
+      const hubPort = await freePort();
+      const devicePort = await freePort();
+      const fill = (line: string, secret = '') =>
+        stripComment(line)
+          .replace(/\b8080\b/g, String(hubPort))
+          .replace(/\b2575\b/g, String(devicePort))
+          .replace(/--data \.edgepush/g, `--data ${dataDir}`)
+          .replace('<secret>', secret);
+
+      const pieces = shellBlocks().find((b) => b.some((l) => l.includes('edgepush hub --port')));
+      const rest = shellBlocks().find((b) => b.some((l) => l.includes('hl7 listen')));
+      const push = shellBlocks().find((b) => b.some((l) => l.includes('edgepush push site-1')));
+      const curl = shellBlocks().find((b) => b.some((l) => l.startsWith('curl')));
+      expect([pieces, rest, push, curl].every(Boolean)).toBe(true);
+
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      const background = (line: string) => {
+        // Long-running lines run the same CLI without npx's wrapper process, so SIGTERM reaches it.
+        const command = fill(line).replace(/^npx edgepush /, `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} `);
+        const child = spawn('bash', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        return (pattern: RegExp) =>
+          new Promise<void>((res, rej) => {
+            const t = setInterval(() => {
+              if (pattern.test(out)) {
+                clearInterval(t);
+                res();
+              } else if (child.exitCode !== null) {
+                clearInterval(t);
+                rej(new Error(`exited: ${out}`));
+              }
+            }, 50);
+          });
+      };
+      // `export X=...` lines set the environment for the lines after them, as in a shell.
+      const foreground = (line: string, secret = ''): string => {
+        const filled = fill(line, secret);
+        const exp = filled.match(/^export (\w+)=(.*)$/);
+        if (exp) {
+          env[exp[1]] = execFileSync('bash', ['-c', `printf %s ${exp[2]}`], { cwd: ROOT, env, encoding: 'utf8' });
+          return '';
+        }
+        return execFileSync('bash', ['-c', filled], { cwd: ROOT, env, encoding: 'utf8' });
+      };
+
+      await background(pieces!.find((l) => l.includes('edgepush hub'))!)(/listening|http:\/\//i);
+      let secret = '';
+      for (const line of rest!) {
+        if (line.includes('hl7 listen')) {
+          await background(line)(/listening/i);
+        } else if (line.includes('edgepush relay')) {
+          // The relay line needs the secret the agent line printed; the hub tells when it is in.
+          expect(secret).not.toBe('');
+          background(fill(line, secret));
+        } else {
+          const created = foreground(line).match(/"secret"\s*:\s*"([^"]+)"/);
+          if (created) secret = created[1];
+        }
+      }
+
+      // Wait until the hub sees the relay, then push as the README does.
+      const deadline = Date.now() + 10_000;
+      while (!foreground('npx edgepush agent get site-1').includes('connected')) {
+        if (Date.now() > deadline) throw new Error('relay never connected');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const ack = foreground(push!.find((l) => l.includes('edgepush push'))!);
+      expect(ack).toMatch(/MSA\|AA\|/);
+      expect(foreground(push!.find((l) => l.includes('agent get'))!)).toMatch(/"status":\s*"connected"|connected/);
+
+      const answer = JSON.parse(foreground(curl!.join(' ')));
+      expect(answer).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 1 });
+      expect(answer.response).toMatch(/MSA\|AA\|MSG0001/);
+    }, 60_000);
+  });
+});
