@@ -18,6 +18,7 @@ import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
 import type { Log, Ports } from '../core/ports';
 import { WsGateway } from '../gateway/ws-gateway';
 import { HubAuth } from './auth';
+import { lockDataDir } from './data-lock';
 import { createHttpHandler } from './http-server';
 import { loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
@@ -50,6 +51,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolvePath(options.dataDir);
   const keys = await loadOrCreateKeys(dataDir);
+  const lock = lockDataDir(dataDir);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
   const stale = await store.clearAllConnections();
 
@@ -70,13 +72,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const server = createServer(createHttpHandler({ core, auth: new HubAuth(keys), logger }));
   server.keepAliveTimeout = 65_000;
   gateway.attach(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
 
   const open = store.listOpen();
@@ -112,6 +120,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart
         await serverClosed;
         await store.close();
+        lock.release();
         logger.info('hub stopped');
       })();
       return closing;
