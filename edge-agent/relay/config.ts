@@ -5,7 +5,7 @@
  * so the rest of the relay can trust it; every problem is reported in one ConfigError.
  */
 import { readFileSync } from 'node:fs';
-import { encodingExists } from 'iconv-lite';
+import { SUPPORTED_ENCODINGS, resolveEncoding } from '../mllp/encoding';
 
 export interface DeviceConfig {
   name: string;
@@ -98,8 +98,13 @@ export function parseDeviceUrl(name: string, value: string): DeviceConfig {
   let encoding = 'utf-8';
   for (const [key, v] of url.searchParams) {
     if (key !== 'encoding') throw new Error(`device ${name}: unknown option ${JSON.stringify(key)} (only encoding)`);
-    if (!encodingExists(v)) throw new Error(`device ${name}: unknown encoding ${JSON.stringify(v)}`);
-    encoding = v;
+    // The MLLP client's own check: iconv knows more (UTF-16...), but those break MLLP framing
+    // and the client would refuse them on the first push instead of at start.
+    try {
+      encoding = resolveEncoding(v);
+    } catch {
+      throw new Error(`device ${name}: unknown encoding ${JSON.stringify(v)} (use one of: ${SUPPORTED_ENCODINGS.join(', ')})`);
+    }
   }
   // URL keeps IPv6 literals bracketed; net.connect wants them bare.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');

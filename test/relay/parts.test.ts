@@ -22,6 +22,14 @@ describe('config', () => {
     expect(() => parseDeviceUrl(name, url)).toThrow(message);
   });
 
+  it('refuses an encoding the MLLP client cannot use (iconv knows it, framing would break or the first push would crash)', () => {
+    expect(() => parseDeviceUrl('lab', 'mllp://h:1?encoding=utf-16le')).toThrow(/encoding/);
+    expect(() => parseDeviceUrl('lab', 'mllp://h:1?encoding=iso-8859-2')).toThrow(/encoding/);
+    expect(() => resolveConfig({ ...base, devices: { lab: 'mllp://h:1?encoding=utf16' } })).toThrow(ConfigError);
+    // The names the client does accept, in any case, come out canonical.
+    expect(parseDeviceUrl('lab', 'mllp://h:1?encoding=CP1252').encoding).toBe('windows-1252');
+  });
+
   it('fills defaults: 60 s heartbeat, 110 min rotation, 30 s backoff cap', () => {
     const c = resolveConfig({ ...base, devices: { lab: 'mllp://h:1' } });
     expect(c).toMatchObject({ heartbeatIntervalMs: 60_000, maxConnectionAgeMs: 110 * 60_000, reconnect: { maxDelayMs: 30_000 } });
