@@ -132,6 +132,11 @@ export class MllpDeviceClient {
   send(message: string, options: SendOptions = {}): Promise<AckResult> {
     if (this.closed) return Promise.reject(new DeviceError('CLIENT_CLOSED', 'the device client is closed', false));
     const text = normaliseSegments(message);
+    // A start (VT) or end (FS) byte inside the text would end the frame early: the device would
+    // ACK a truncated copy under the same MSH-10, so it is refused before anything is sent.
+    if (text.indexOf('\x1c') !== -1 || text.indexOf('\x0b') !== -1) {
+      return Promise.reject(new DeviceError('NOT_HL7', 'the message contains an MLLP framing byte (0x0B or 0x1C); binary data must be encoded (e.g. Base64) before it is sent', false));
+    }
     let controlId: string;
     let messageType: string;
     try {

@@ -229,6 +229,18 @@ describe('MllpDeviceClient', () => {
     expect(d.connections).toBe(0);
   });
 
+  it('refuses a message holding an MLLP framing byte (VT or FS) instead of letting the device ACK a truncated copy', async () => {
+    const d = await device();
+    const c = client(d.port);
+    for (const byte of ['\x1c', '\x0b']) {
+      const err = await failure(c.send(message('FS1').replace('PID|', `OBX|1|ED|||A${byte}B\rPID|`)));
+      expect(err.code).toBe('NOT_HL7');
+      expect(err.delivered).toBe(false);
+      expect(err.message).toMatch(/0x0B|0x1C/);
+    }
+    expect(d.connections).toBe(0);
+  });
+
   it('drops the connection with FRAME_TOO_LARGE when the device sends an oversized frame', async () => {
     const d = await device((_payload, socket) => socket.write(frame('MSH|' + 'x'.repeat(5000))));
     const c = client(d.port, { maxFrameBytes: 1024 });
