@@ -84,9 +84,30 @@ export class Relay {
     await withTimeout(Promise.allSettled([...this.inFlight]), this.config.shutdownTimeoutMs);
     await this.devices.closeAll(); // anything still waiting on a device fails now, and is reported
     await withTimeout(Promise.allSettled([...this.inFlight]), 1_000);
+    // Results nobody has acknowledged yet while the WebSocket is down: wait (within the shutdown
+    // time) for the reconnect, whose 'open' re-sends them; otherwise they die with the process
+    // and the cloud's redelivery reaches the device a second time.
+    if (this.outbox.size > 0 && !this.connection.isOpen) await this.waitForOpen(deadline - Date.now());
     if (this.connection.isOpen) await this.outbox.waitEmpty(Math.max(0, Math.min(2_000, deadline - Date.now())));
     await this.connection.stop();
     this.logger.info({ unacknowledged: this.outbox.size }, 'relay stopped');
+  }
+
+  /** Resolves true on the next 'open' (after onOpen re-sent the outbox), false after `ms`. */
+  private waitForOpen(ms: number): Promise<boolean> {
+    if (this.connection.isOpen) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onOpen = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.connection.off('open', onOpen);
+        resolve(false);
+      }, ms);
+      this.connection.once('open', onOpen);
+    });
   }
 
   private onOpen(): void {

@@ -301,6 +301,18 @@ describe('relay: connection trouble', () => {
     expect(r.error).toMatch(/CLIENT_CLOSED/);
   });
 
+  it('on stop while the WebSocket is down, waits for the reconnect to hand over the finished result', async () => {
+    const lab = await listener({ delayMs: 300 });
+    // The reconnect comes 400-800 ms after the drop: after the push is done, well within the shutdown time.
+    const { cloud, relay } = await rig({ lab: mllp(lab.port) }, { reconnect: { initialDelayMs: 800, maxDelayMs: 800 }, shutdownTimeoutMs: 5_000 });
+    cloud.push({ pushId: 'p1', body: adt('C1') });
+    await cloud.waitFor(() => lab.seen.length === 1, 5_000, 'device got the message');
+    cloud.dropConnection();
+    await relay.stop();
+    expect(cloud.results('p1')[0]).toMatchObject({ status: 'acked' });
+    expect(relay.outbox.size).toBe(0);
+  });
+
   it('while stopping, answers a new push with a retryable failure instead of delivering it', async () => {
     const lab = await listener({ delayMs: 300 });
     const { cloud, relay } = await rig({ lab: mllp(lab.port) });
