@@ -3,7 +3,7 @@
  * route). Everything a caller can get wrong is caught here, before anything is stored.
  */
 import { createHash } from 'node:crypto';
-import type { ReturnAck } from '../../protocol/messages';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
 import { parseMsh } from '../../edge-agent/hl7/msh';
 import { normaliseSegments } from '../../edge-agent/hl7/segments';
 import {
@@ -67,6 +67,21 @@ function optionalInt(obj: Record<string, unknown>, key: string, dflt: number, mi
   return value;
 }
 
+/** Bytes of the push message the relay will get, with the longest pushId and expiresAt it can carry. */
+function pushMessageBytes(destination: string, body: string): number {
+  const message: PushMessage = {
+    type: 'push',
+    v: PROTOCOL_VERSION,
+    pushId: '00000000-0000-0000-0000-000000000000',
+    destination,
+    contentType: HL7_CONTENT_TYPE,
+    body,
+    returnAck: 'application',
+    expiresAt: Number.MAX_SAFE_INTEGER,
+  };
+  return Buffer.byteLength(JSON.stringify(message), 'utf8');
+}
+
 export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: number): PushRequest {
   const destination = deviceName(obj.destination);
 
@@ -82,6 +97,17 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   const size = Buffer.byteLength(body, 'utf8');
   if (size > maxBodyBytes) {
     throw new DomainError(413, 'PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+  }
+  // The push goes down the WebSocket as JSON, where `\`, `"` and control characters grow
+  // (an RTF report in OBX-5 nearly doubles). Over the WebSocket's message limit the gateway
+  // refuses it on every attempt, and the push would block its device's queue until it expired.
+  const wireBytes = pushMessageBytes(destination, body);
+  if (wireBytes > MAX_MESSAGE_BYTES) {
+    throw new DomainError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_MESSAGE_BYTES}`,
+    );
   }
   let controlId: string;
   try {

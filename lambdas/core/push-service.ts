@@ -64,8 +64,11 @@ async function enqueue(ports: Ports, push: PushRecord): Promise<void> {
   }
 }
 
+/** Longer than any push id (UUIDs; the relay protocol allows 128); DynamoDB keys stop at 2 KB. */
+const MAX_PUSH_ID = 128;
+
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
-  const push = await ports.pushes.get(pushId);
+  const push = pushId.length <= MAX_PUSH_ID ? await ports.pushes.get(pushId) : undefined;
   if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
   return push;
 }

@@ -8,7 +8,7 @@ import { validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody } from '../core/push-request';
 import { json, operationOutcome } from './responses';
-import { submitPush } from './push-api';
+import { location, submitPush } from './push-api';
 import type { HttpRequest, HttpResponse } from './types';
 import { pushView } from '../core/views';
 
@@ -16,7 +16,7 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
   const body = parseJsonBody(req.body);
   const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body);
   if (!waited) {
-    return json(202, pushView(push), { location: `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(push.pushId)}` });
+    return json(202, pushView(push), { location: location(req, push.pushId) });
   }
   switch (push.status) {
     case 'acked':
@@ -27,7 +27,11 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
       return operationOutcome(502, 'PUSH_FAILED', push.error ?? 'the push failed');
     case 'expired':
       return operationOutcome(504, 'PUSH_EXPIRED', push.error ?? 'the push expired');
-    default:
-      return operationOutcome(504, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`);
+    default: {
+      // Still in flight: like the native route, say where to follow it.
+      const timeout = operationOutcome(504, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`);
+      timeout.headers.location = location(req, push.pushId);
+      return timeout;
+    }
   }
 }

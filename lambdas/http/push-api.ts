@@ -19,7 +19,7 @@ const STATUS_CODE: Record<PushStatus, number> = {
   sent: 504,
 };
 
-function location(req: HttpRequest, pushId: string): string {
+export function location(req: HttpRequest, pushId: string): string {
   return `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(pushId)}`;
 }
 

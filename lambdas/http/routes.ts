@@ -45,9 +45,14 @@ export function matchRoute(method: string, rawPath: string): RouteMatch | 'metho
       continue;
     }
     const params: Record<string, string> = {};
-    route.keys.forEach((key, i) => {
-      params[key] = decodeURIComponent(m[i + 1]);
-    });
+    try {
+      route.keys.forEach((key, i) => {
+        params[key] = decodeURIComponent(m[i + 1]);
+      });
+    } catch {
+      // Malformed percent-encoding (`%E0%A4%A`): no id can be spelled that way, so no route.
+      return undefined;
+    }
     return { name: route.name, scope: route.scope, params };
   }
   return pathMatched ? 'method' : undefined;

@@ -1,0 +1,114 @@
+/**
+ * Edges of the HTTP push API on emulated AWS (the real Lambda handlers, dynalite, fauxqs and
+ * the API-Gateway-like WebSocket gateway), with a relay scripted on a raw WebSocket.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(30000);
+
+const hl7 = (id: string, extra = '') => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ORU^R01|${id}|P|2.5\rPID|1||123\r${extra}`;
+
+let aws: EmulatedAws;
+const sockets: WebSocket[] = [];
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const res = await fetch(aws.httpUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function createAgent(): Promise<{ agentId: string; secret: string }> {
+  const res = await api('POST', '/agents', { agentId: `site-${randomUUID().slice(0, 8)}` });
+  expect(res.status).toBe(201);
+  return res.json;
+}
+
+/** A relay on a raw WebSocket: says hello and records what the cloud sends; never answers pushes. */
+async function silentRelay(agent: { agentId: string; secret: string }, devices: string[]): Promise<any[]> {
+  const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: agent.agentId, [AGENT_SECRET_HEADER]: agent.secret } });
+  sockets.push(ws);
+  const received: any[] = [];
+  ws.on('message', (data) => received.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ action: 'hello', v: 1, version: 'scripted', devices }));
+  const deadline = Date.now() + 5000;
+  while (!received.some((m) => m.type === 'helloAck')) {
+    if (Date.now() > deadline) throw new Error('no helloAck');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return received;
+}
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ env: { EDGEPUSH_OFFLINE_RETRY_MS: '200' } });
+}, 60000);
+
+afterAll(async () => {
+  for (const s of sockets) s.terminate();
+  await aws?.stop();
+});
+
+describe('HTTP push API edges on emulated AWS', () => {
+  it('a path with malformed percent-encoding gets a JSON error, not a crashed Lambda', async () => {
+    const res = await api('POST', '/agents/%E0%A4%A/push', { destination: 'lab', body: hl7('BADPATH') });
+    expect([400, 404]).toContain(res.status);
+    expect(res.json).toMatchObject({ code: expect.any(String), error: expect.any(String) });
+  });
+
+  it('a push id no store could hold is 404, not 500', async () => {
+    const res = await api('GET', `/pushes/${'x'.repeat(3000)}`);
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ code: 'PUSH_NOT_FOUND' });
+  });
+
+  it('the Medplum route adds Location to its 504 while the push continues', async () => {
+    const agent = await createAgent();
+    const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ destination: 'Device/lab', body: hl7('MP-504'), contentType: 'x-application/hl7-v2+er7', waitForResponse: true, waitTimeout: 200 }),
+    });
+    expect(res.status).toBe(504);
+    const outcome = (await res.json()) as any;
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(res.headers.get('location')).toMatch(/\/pushes\/[0-9a-f-]{36}$/);
+  });
+
+  it('a body that fits the byte limit but not the WebSocket once JSON-escaped is refused with 413, and does not block the device', async () => {
+    const agent = await createAgent();
+    const received = await silentRelay(agent, ['lab']);
+    // An RTF report in OBX-5, its backslashes HL7-escaped as \E\: about a third of the bytes
+    // are backslashes, which double when the push is JSON-encoded for the relay.
+    const rtf = `OBX|1|ED|RTF||${'{\\E\\rtf1\\E\\ansi\\E\\b\\E\\par}'.repeat(3900)}\r`;
+    const big = hl7('RTF-1', rtf);
+    expect(Buffer.byteLength(big)).toBeLessThan(100 * 1024);
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: big, waitForResponse: false });
+    expect(res.status).toBe(413);
+    expect(res.json).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+
+    // The next push to that device goes out at once.
+    const next = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7('RTF-2'), waitForResponse: false });
+    expect(next.status).toBe(202);
+    const deadline = Date.now() + 5000;
+    while (!received.some((m) => m.type === 'push' && m.pushId === next.json.pushId)) {
+      if (Date.now() > deadline) throw new Error('the next push was not delivered');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+});
