@@ -44,7 +44,7 @@ export async function acceptPush(ports: Ports, config: CoreConfig, agentId: stri
     }
     // An earlier request may have died between storing and enqueueing: enqueue again.
     // Both queues deduplicate by pushId, so this never delivers twice.
-    if (push.status === 'queued' && push.attempts === 0) await enqueue(ports, push);
+    if (push.status === 'queued' && push.attempts === 0) await enqueue(ports, push, false);
     return { push, created: false };
   }
 
@@ -53,12 +53,18 @@ export async function acceptPush(ports: Ports, config: CoreConfig, agentId: stri
   return { push, created: true };
 }
 
-async function enqueue(ports: Ports, push: PushRecord): Promise<void> {
+/**
+ * `isNew`: this request stored the push. A replay's push may already have been accepted (and
+ * queued) by an earlier request, so a failed re-enqueue must not fail it: the caller gets 503
+ * and retries, and the push stays as it is.
+ */
+async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<void> {
   try {
     await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination });
   } catch (err) {
+    ports.log?.error('enqueue failed', { pushId: push.pushId, replay: !isNew, error: (err as Error).message });
+    if (!isNew) throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued right now; send the request again');
     // Never leave a stored push that no queue will ever deliver: fail it visibly.
-    ports.log?.error('enqueue failed', { pushId: push.pushId, error: (err as Error).message });
     await finish(ports, push, ['queued'], 'failed', { error: 'could not enqueue the push' });
     throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued; it was not accepted');
   }
