@@ -18,18 +18,21 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
   if (!waited) {
     return json(202, pushView(push), { location: location(req, push.pushId) });
   }
+  // Once the push is stored, no answer here may be a 5xx (or 429): MedplumClient resends such a
+  // POST (twice), and each resend would be a new push of the same message to the device. Like
+  // Medplum's own $push (badRequest 'Timeout'), the outcomes that are not an ACK are 400.
   switch (push.status) {
     case 'acked':
     case 'nacked':
       // Medplum hands back whatever the device answered; the caller reads MSA-1.
       return { status: 200, headers: { 'content-type': HL7_CONTENT_TYPE }, body: push.response ?? '' };
     case 'failed':
-      return operationOutcome(502, 'PUSH_FAILED', push.error ?? 'the push failed');
+      return operationOutcome(400, 'PUSH_FAILED', push.error ?? 'the push failed', 'exception');
     case 'expired':
-      return operationOutcome(504, 'PUSH_EXPIRED', push.error ?? 'the push expired');
+      return operationOutcome(400, 'PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
     default: {
-      // Still in flight: like the native route, say where to follow it.
-      const timeout = operationOutcome(504, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`);
+      // Still in flight: like the native route's 504, say where to follow it.
+      const timeout = operationOutcome(400, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`, 'timeout');
       timeout.headers.location = location(req, push.pushId);
       return timeout;
     }

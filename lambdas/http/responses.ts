@@ -22,7 +22,8 @@ const FHIR_ISSUE_CODE: Record<number, string> = {
   504: 'timeout',
 };
 
-export function operationOutcome(status: number, code: string, message: string): HttpResponse {
+/** `issueCode`: the FHIR issue type, when the HTTP status alone does not say it. */
+export function operationOutcome(status: number, code: string, message: string, issueCode?: string): HttpResponse {
   return {
     status,
     headers: { 'content-type': 'application/fhir+json; charset=utf-8' },
@@ -31,7 +32,7 @@ export function operationOutcome(status: number, code: string, message: string):
       issue: [
         {
           severity: 'error',
-          code: FHIR_ISSUE_CODE[status] ?? 'exception',
+          code: issueCode ?? FHIR_ISSUE_CODE[status] ?? 'exception',
           details: { text: message, coding: [{ system: 'https://edgepush.dev/codes', code }] },
         },
       ],

@@ -3,6 +3,7 @@
  * the API-Gateway-like WebSocket gateway), with a relay scripted on a raw WebSocket.
  */
 import { randomUUID } from 'node:crypto';
+import { MedplumClient, type OperationOutcomeError } from '@medplum/core';
 import WebSocket from 'ws';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
@@ -36,12 +37,21 @@ async function createAgent(): Promise<{ agentId: string; secret: string }> {
   return res.json;
 }
 
-/** A relay on a raw WebSocket: says hello and records what the cloud sends; never answers pushes. */
-async function silentRelay(agent: { agentId: string; secret: string }, devices: string[]): Promise<any[]> {
+/**
+ * A relay on a raw WebSocket: says hello and records what the cloud sends. It never answers a
+ * push, or, with `ackAfterMs`, answers each with an AA that long after receiving it.
+ */
+async function silentRelay(agent: { agentId: string; secret: string }, devices: string[], ackAfterMs?: number): Promise<any[]> {
   const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: agent.agentId, [AGENT_SECRET_HEADER]: agent.secret } });
   sockets.push(ws);
   const received: any[] = [];
-  ws.on('message', (data) => received.push(JSON.parse(String(data))));
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data));
+    received.push(msg);
+    if (msg.type === 'push' && ackAfterMs !== undefined) {
+      setTimeout(() => ws.send(JSON.stringify({ action: 'result', v: 1, pushId: msg.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|X' })), ackAfterMs);
+    }
+  });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -54,6 +64,10 @@ async function silentRelay(agent: { agentId: string; secret: string }, devices: 
   }
   return received;
 }
+
+/** MedplumClient wants a JWT-shaped token; IAM-mode API Gateway (emulated) does not check it. */
+const unsignedJwt = () =>
+  ['{"alg":"none"}', JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600 }), ''].map((p) => Buffer.from(p).toString('base64url')).join('.');
 
 beforeAll(async () => {
   aws = await startEmulatedAws({ env: { EDGEPUSH_OFFLINE_RETRY_MS: '200' } });
@@ -77,16 +91,40 @@ describe('HTTP push API edges on emulated AWS', () => {
     expect(res.json).toMatchObject({ code: 'PUSH_NOT_FOUND' });
   });
 
-  it('the Medplum route adds Location to its 504 while the push continues', async () => {
+  it('MedplumClient.pushToAgent on a device slower than waitTimeout makes one push, not one per SDK retry', async () => {
+    const agent = await createAgent();
+    const received = await silentRelay(agent, ['lab'], 400);
+    const medplum = new MedplumClient({ baseUrl: `${aws.httpUrl}/`, fetch: (url: string, init: RequestInit) => fetch(url, init) });
+    medplum.setAccessToken(unsignedJwt());
+    // The device answers after waitTimeout: the push is still in flight then. MedplumClient
+    // resends a POST answered 429 or 5xx, and every resend would be a new push to the device.
+    const outcome = await medplum
+      .post(medplum.fhirUrl('Agent', agent.agentId, '$push'), {
+        destination: 'Device/lab',
+        body: hl7('MP-SLOW'),
+        contentType: 'x-application/hl7-v2+er7',
+        waitForResponse: true,
+        waitTimeout: 200,
+      })
+      .then(() => undefined, (err: OperationOutcomeError) => err.outcome);
+    expect(outcome?.resourceType).toBe('OperationOutcome');
+    expect(outcome?.issue?.[0]?.code).toBe('timeout');
+    await new Promise((r) => setTimeout(r, 3000)); // past the SDK's retry delays (0.5 s, 0.75 s)
+    expect(received.filter((m) => m.type === 'push')).toHaveLength(1);
+  });
+
+  it('the Medplum route says where to follow a push still in flight (Location), and does not invite a retry', async () => {
     const agent = await createAgent();
     const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json' },
       body: JSON.stringify({ destination: 'Device/lab', body: hl7('MP-504'), contentType: 'x-application/hl7-v2+er7', waitForResponse: true, waitTimeout: 200 }),
     });
-    expect(res.status).toBe(504);
+    expect(res.status).toBeLessThan(500);
+    expect(res.status).not.toBe(429);
     const outcome = (await res.json()) as any;
     expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0].details.coding[0].code).toBe('TIMEOUT');
     expect(res.headers.get('location')).toMatch(/\/pushes\/[0-9a-f-]{36}$/);
   });
 
