@@ -63,14 +63,23 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
     }
     return retry(Math.min(config.offlineRetryMs, untilExpiry));
   }
-  return send(ports, config, push, agent.connectionId, receipt, untilExpiry);
+  return send(ports, config, push, agent.connectionId, agent.connectedAt, receipt, untilExpiry);
 }
+
+/**
+ * API Gateway answers GoneException to postToConnection until the $connect integration has
+ * returned, and that integration records the connection first. A 'gone' this soon after the
+ * connection was recorded is that window, not a dead relay: keep the connection (the relay's
+ * $disconnect, or a later 'gone', drops a dead one). The $connect Lambda's timeout is 10 s.
+ */
+const CONNECT_WINDOW_MS = 10_000;
 
 async function send(
   ports: Ports,
   config: CoreConfig,
   push: PushRecord,
   connectionId: string,
+  connectedAt: number | undefined,
   receipt: string | undefined,
   untilExpiry: number,
 ): Promise<DispatchOutcome> {
@@ -102,7 +111,8 @@ async function send(
     outcome = 'error';
   }
   if (outcome !== 'ok') {
-    if (outcome === 'gone') await ports.agents.clearConnection(sent.agentId, connectionId);
+    const connecting = connectedAt !== undefined && now - connectedAt < CONNECT_WINDOW_MS;
+    if (outcome === 'gone' && !connecting) await ports.agents.clearConnection(sent.agentId, connectionId);
     // Nothing reached the relay: undo the attempt so it does not count against maxAttempts.
     await ports.pushes.update(sent.pushId, ['sent'], { status: 'queued', connectionId: undefined, attempts: push.attempts }, sent.attempts);
     return retry(Math.min(config.offlineRetryMs, untilExpiry));
