@@ -79,10 +79,12 @@ export class DynamoPushStore implements PushStore {
       i++;
     }
     // Finished pushes are deleted by TTL after the retention period.
+    let ttl: number | undefined;
     if (patch.status && isTerminal(patch.status)) {
       const completedAt = patch.completedAt ?? Date.now();
+      ttl = Math.ceil(completedAt / 1000) + this.retentionDays * DAY_SECONDS;
       names['#ttl'] = TTL;
-      values[':ttl'] = Math.ceil(completedAt / 1000) + this.retentionDays * DAY_SECONDS;
+      values[':ttl'] = ttl;
       sets.push('#ttl = :ttl');
     }
     const statusValues = from.map((status, n) => {
@@ -115,10 +117,36 @@ export class DynamoPushStore implements PushStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes ? stripKeys<PushRecord>(out.Attributes) : undefined;
+      const updated = out.Attributes ? stripKeys<PushRecord>(out.Attributes) : undefined;
+      if (updated && ttl !== undefined) await this.expireKeyWithPush(updated, ttl);
+      return updated;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * The idempotency item was claimed to live until the push's expiresAt plus the retention, so
+   * it would outlive a push finished early. A key whose push TTL deleted looks like a crashed
+   * create, and create() would write the push again under its old id: a second delivery. So
+   * the key gets the push's TTL. Best effort: the push's own transition has already happened.
+   */
+  private async expireKeyWithPush(push: PushRecord, ttl: number): Promise<void> {
+    if (push.idempotencyKey === undefined) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [PK]: idempotencyKey(push.agentId, push.idempotencyKey) },
+          UpdateExpression: 'SET #ttl = :ttl',
+          ConditionExpression: `attribute_exists(${PK}) AND #pushId = :pushId`,
+          ExpressionAttributeNames: { '#ttl': TTL, '#pushId': 'pushId' },
+          ExpressionAttributeValues: { ':ttl': ttl, ':pushId': push.pushId },
+        }),
+      );
+    } catch {
+      // The claim's own, later TTL still applies.
     }
   }
 
