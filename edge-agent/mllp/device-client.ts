@@ -225,16 +225,28 @@ export class MllpDeviceClient {
     this.ackTimer = undefined;
     const now = Date.now();
     let next = Infinity;
+    let expired = 0;
     for (const job of this.inflight.values()) {
       if (job.deadline > now) {
         next = Math.min(next, job.deadline);
         continue;
       }
       this.inflight.delete(job.controlId);
+      expired++;
       this.logger.warn({ controlId: job.controlId, messageType: job.messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
       job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
     }
     if (next !== Infinity) this.armAckTimer(next);
+    // A connection that swallowed a message may be dead (silently dropped by a NAT, a hung
+    // receiver): do not feed it the next one. Once nothing else waits on it, drop it, so the
+    // queue goes on over a fresh connection (and a late ACK cannot land on a later message).
+    if (expired > 0 && this.inflight.size === 0 && this.conn) {
+      const conn = this.conn;
+      this.conn = undefined;
+      this.idle.cancel();
+      this.logger.info('dropping the device connection after an ACK timeout');
+      conn.destroy();
+    }
     this.pump();
   }
 

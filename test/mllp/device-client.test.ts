@@ -83,6 +83,20 @@ describe('MllpDeviceClient', () => {
     await expect(c.send(message('C5'))).resolves.toMatchObject({ ackCode: 'AA', controlId: 'C5' });
   });
 
+  it('after an ACK timeout, sends the next message on a fresh connection, not into the dead one', async () => {
+    // The first connection is a black hole (a NAT that dropped it silently, a hung device
+    // thread); a new connection is answered. Reusing the dead one would time out every push.
+    let first: Socket | undefined;
+    const d = await device((payload, socket, dev) => {
+      first ??= socket;
+      if (socket !== first) ackAll(payload, socket, dev);
+    });
+    const c = client(d.port, { ackTimeoutMs: 300 });
+    expect((await failure(c.send(message('BH1')))).code).toBe('ACK_TIMEOUT');
+    await expect(c.send(message('BH2'))).resolves.toMatchObject({ ackCode: 'AA', controlId: 'BH2' });
+    expect(d.connections).toBe(2);
+  });
+
   it('times out each in-flight message on its own deadline, the shorter first', async () => {
     const d = await device(() => undefined);
     const c = client(d.port, { concurrency: 2 });
