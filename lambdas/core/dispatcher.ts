@@ -40,6 +40,9 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
       return DONE;
     }
     if (push.attempts >= config.maxAttempts) {
+      // The connection changed or dropped before resultTimeout: a relay that reconnects
+      // re-sends the results it holds, so give the last attempt its full time first.
+      if (waited < config.resultTimeoutMs) return retry(Math.min(config.resultTimeoutMs - waited, untilExpiry));
       await finish(ports, push, ['sent'], 'failed', { error: `no result from the relay after ${push.attempts} attempts` });
       return DONE;
     }

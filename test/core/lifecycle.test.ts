@@ -145,6 +145,25 @@ describe('push lifecycle under a misbehaving relay', () => {
     await relay.kill();
   });
 
+  it('on its last attempt, a relay that reconnects and reports the result gets it recorded, not failed first', async () => {
+    const secret = await createAgent('site-f');
+    const first = await ScriptedRelay.connect(hub, 'site-f', secret);
+    const accepted = await api('POST', '/agents/site-f/push', { destination: 'lab', body: MSG('C8'), waitForResponse: false });
+    // Attempt 1 goes unanswered; attempt 2 (the last, maxAttempts 2) reaches the device...
+    const a = await first.nextPush();
+    const b = await first.nextPush();
+    expect(b.pushId).toBe(a.pushId);
+    // ...and the connection drops before the relay reports. It reconnects at once and re-sends
+    // the result it still holds, as the real relay does after its hello.
+    await first.kill();
+    const second = await ScriptedRelay.connect(hub, 'site-f', secret);
+    second.send({ action: 'result', v: 1, pushId: a.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C8' });
+    await second.next((m) => m.type === 'resultAck' || m.type === 'error');
+    const done = await waitForStatus(accepted.body.pushId, 'acked').catch(async () => (await api('GET', `/pushes/${accepted.body.pushId}`)).body);
+    expect(done).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 2 });
+    await second.kill();
+  });
+
   it('refuses a result for a push that was not dispatched to the reporting agent, and changes nothing', async () => {
     const secretA = await createAgent('owner');
     const secretB = await createAgent('rogue');
