@@ -44,8 +44,12 @@ export async function callApi<T = Record<string, unknown>>(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url.origin}: ${cause ?? (err as Error).message}`);
+    // fetch says only "fetch failed"; the cause has the reason: a code (ECONNREFUSED), or a
+    // message, e.g. "bad port" for the ports fetch refuses outright (6000, 6665-6669...).
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    let why = cause?.code ?? cause?.message ?? (err as Error).message;
+    if (why === 'bad port') why = `bad port (Node's fetch refuses port ${url.port}; run the hub on another --port)`;
+    throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url.origin}: ${why}`);
   }
   const text = await res.text();
   let parsed: unknown;
