@@ -40,8 +40,15 @@ export async function submitPush(
   const request = parsePushRequest(body, config.maxBodyBytes);
   const { push } = await acceptPush(ports, config, agentId, request);
   if (!request.waitForResponse) return { push, waited: false };
-  const done = await ports.watcher.waitForTerminal(push.pushId, request.waitTimeoutMs);
-  return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
+  // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
+  // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
+  try {
+    const done = await ports.watcher.waitForTerminal(push.pushId, request.waitTimeoutMs);
+    return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
+  } catch (err) {
+    ports.log?.warn('waiting for the result failed; answering as in flight', { pushId: push.pushId, error: (err as Error).message });
+    return { push, waited: true };
+  }
 }
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {

@@ -80,3 +80,49 @@ it('a first request whose enqueue fails is refused (503) and its push is failed,
   expect(replay.status).toBe(502);
   expect(replay.json).toMatchObject({ status: 'failed', error: 'could not enqueue the push' });
 });
+
+it('a store error while waiting for the ACK answers 504 with Location for the accepted push, not 500', async () => {
+  // Its own table server, so it can fail mid-wait: the push is accepted, then reads break.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynaliteServer = (require('dynalite') as (opts: object) => import('node:http').Server)({ createTableMs: 0 });
+  await new Promise<void>((resolve) => dynaliteServer.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(dynaliteServer.address() as import('node:net').AddressInfo).port}`;
+  const tableName = `edgepush-${randomUUID()}`;
+  await createTable(endpoint, tableName);
+  const liveQueue = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`);
+  const config = {
+    region: TEST_REGION,
+    credentials: TEST_CREDENTIALS,
+    tableName,
+    queueUrl: liveQueue,
+    managementEndpoint: 'http://127.0.0.1:1',
+    retentionDays: 30,
+    dynamoEndpoint: endpoint,
+    sqsEndpoint: fauxqs.endpoint,
+  };
+  const own = createClients(config);
+  const ownCore = createCore(createAwsPorts(config, own));
+  try {
+    await ownCore.handleHttp({ method: 'POST', path: '/agents', headers: {}, body: JSON.stringify({ agentId: 'site-t' }) });
+    const pending = ownCore.handleHttp({
+      method: 'POST',
+      path: '/agents/site-t/push',
+      headers: {},
+      body: JSON.stringify({ destination: 'lab', body: hl7('WAIT-1'), waitTimeout: 3000 }),
+      baseUrl: 'https://api.example',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    dynaliteServer.closeAllConnections();
+    dynaliteServer.close();
+    const res = await pending;
+    expect(res.status).toBe(504);
+    const body = JSON.parse(res.body);
+    expect(body).toMatchObject({ status: 'queued', pushId: expect.any(String) });
+    expect(res.headers.location).toBe(`https://api.example/pushes/${body.pushId}`);
+  } finally {
+    own.dynamo.destroy();
+    own.sqs.destroy();
+    own.management.destroy();
+    dynaliteServer.close();
+  }
+});
