@@ -52,9 +52,15 @@ export function registerPushCommand(program: Command): void {
       runCommand('push', async () => {
         const target = resolveTarget(flags);
         if (!!flags.file === !!flags.generateExample) throw new UsageError('give exactly one of --file <file> or --generate-example');
-        const body = flags.file ? readFileSync(flags.file, 'utf8') : generateExampleAdt();
+        const body = flags.file ? readMessageFile(flags.file) : generateExampleAdt();
+        // Checked here so the error names the flag (the API would answer 400 about waitTimeout/returnAck).
         const waitTimeout = Number(flags.timeout);
-        if (!Number.isInteger(waitTimeout) || waitTimeout < 0) throw new UsageError(`--timeout must be a whole number of ms, got ${flags.timeout}`);
+        if (!Number.isInteger(waitTimeout) || waitTimeout < 0 || waitTimeout > 25_000) {
+          throw new UsageError(`--timeout must be a whole number of ms from 0 to 25000, got ${flags.timeout}`);
+        }
+        if (flags.returnAck !== 'first' && flags.returnAck !== 'application') {
+          throw new UsageError(`--return-ack must be first or application, got ${flags.returnAck}`);
+        }
         const request: Record<string, unknown> = {
           destination,
           body,
@@ -93,4 +99,12 @@ export function registerPushCommand(program: Command): void {
         }
       }),
     );
+}
+
+function readMessageFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }

@@ -145,6 +145,19 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect(usage.stderr).toMatch(/--file <file> or --generate-example/);
   });
 
+  it('edgepush push checks its own flags: a missing file, a --timeout over 25000 and a bad --return-ack exit 2 and name the flag', async () => {
+    const env = { EDGEPUSH_API: hub.url, EDGEPUSH_TOKEN: tok };
+    const noFile = await runToEnd(['push', AGENT, 'lab', '--file', `${dir.path}/nope.hl7`], env);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/cannot read --file .*nope\.hl7: ENOENT/);
+    const slow = await runToEnd(['push', AGENT, 'lab', '--generate-example', '--timeout', '30000'], env);
+    expect(slow.code).toBe(2);
+    expect(slow.stderr).toMatch(/--timeout must be .*0 to 25000/);
+    const mode = await runToEnd(['push', AGENT, 'lab', '--generate-example', '--return-ack', 'last'], env);
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toMatch(/--return-ack must be first or application/);
+  });
+
   it('MedplumClient.pushToAgent against the hub gets the ACK', async () => {
     const medplum = new MedplumClient({ baseUrl: `${hub.url}/`, fetch: (url: string, init: RequestInit) => fetch(url, init) });
     medplum.setAccessToken(tok);
