@@ -12,8 +12,23 @@ import { location, submitPush } from './push-api';
 import type { HttpRequest, HttpResponse } from './types';
 import { pushView } from '../core/views';
 
+/**
+ * A FHIR operation may also be invoked with a `Parameters` resource (Medplum's server accepts
+ * both): `{resourceType: 'Parameters', parameter: [{name: 'body', valueString: '...'}, ...]}`.
+ */
+function fromParameters(body: Record<string, unknown>): Record<string, unknown> {
+  if (body.resourceType !== 'Parameters') return body;
+  const out: Record<string, unknown> = {};
+  for (const p of Array.isArray(body.parameter) ? body.parameter : []) {
+    if (typeof p !== 'object' || p === null || typeof (p as { name?: unknown }).name !== 'string') continue;
+    const valueKey = Object.keys(p).find((k) => k.startsWith('value'));
+    if (valueKey !== undefined) out[(p as { name: string }).name] = (p as Record<string, unknown>)[valueKey];
+  }
+  return out;
+}
+
 export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
-  const body = parseJsonBody(req.body);
+  const body = fromParameters(parseJsonBody(req.body));
   const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body);
   if (!waited) {
     return json(202, pushView(push), { location: location(req, push.pushId) });

@@ -113,6 +113,28 @@ describe('HTTP push API edges on emulated AWS', () => {
     expect(received.filter((m) => m.type === 'push')).toHaveLength(1);
   });
 
+  it('the Medplum route also takes its arguments as a FHIR Parameters resource', async () => {
+    const agent = await createAgent();
+    await silentRelay(agent, ['lab'], 0);
+    const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'destination', valueString: 'Device/lab' },
+          { name: 'body', valueString: hl7('MP-PARAMS') },
+          { name: 'contentType', valueString: 'x-application/hl7-v2+er7' },
+          { name: 'waitForResponse', valueBoolean: true },
+          { name: 'waitTimeout', valueInteger: 5000 },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('x-application/hl7-v2+er7');
+    expect(await res.text()).toContain('MSA|AA|');
+  });
+
   it('the Medplum route says where to follow a push still in flight (Location), and does not invite a retry', async () => {
     const agent = await createAgent();
     const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
