@@ -130,12 +130,27 @@ export function readConfigFile(path: string): RawConfig {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([`config file ${path} is not valid JSON: ${(err as Error).message}`]);
+    throw new ConfigError([`config file ${path} is not valid JSON: ${jsonErrorWithoutText(text, err as Error)}`]);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError([`config file ${path} must hold a JSON object`]);
   }
   return value as RawConfig;
+}
+
+/**
+ * V8's JSON.parse messages quote the text around the error ("Unexpected token 'T', ...\"secret\":
+ * TOPSECRET}\" is not valid JSON"); the file holds the agent secret and this goes to stderr, i.e.
+ * the journal. Keep the reason up to the first quote, and turn a position into line:column.
+ */
+function jsonErrorWithoutText(text: string, err: Error): string {
+  const reason = err.message.split(/[,'"]/, 1)[0]!.replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '').trim();
+  const at = /at position (\d+)/.exec(err.message);
+  if (!at) return `${reason} (look for a value without quotes)`;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${reason} at line ${line}, column ${column}`;
 }
 
 /** EDGEPUSH_URL, EDGEPUSH_AGENT_ID, EDGEPUSH_AGENT_SECRET, EDGEPUSH_DEVICES (space or comma separated name=url). */

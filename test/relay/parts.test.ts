@@ -1,6 +1,9 @@
 /** The relay's small parts on their own: config parsing, backoff, UTF-8 splitting, cache, outbox. */
 import { Backoff } from '../../edge-agent/relay/backoff';
-import { ConfigError, configFromEnv, mergeRaw, parseDeviceUrl, resolveConfig } from '../../edge-agent/relay/config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configFromEnv, mergeRaw, parseDeviceUrl, readConfigFile, resolveConfig } from '../../edge-agent/relay/config';
 import { splitUtf8 } from '../../edge-agent/relay/frame-sender';
 import { Outbox } from '../../edge-agent/relay/outbox';
 import { ResultCache } from '../../edge-agent/relay/result-cache';
@@ -28,6 +31,33 @@ describe('config', () => {
     expect(() => resolveConfig({ ...base, devices: { lab: 'mllp://h:1?encoding=utf16' } })).toThrow(ConfigError);
     // The names the client does accept, in any case, come out canonical.
     expect(parseDeviceUrl('lab', 'mllp://h:1?encoding=CP1252').encoding).toBe('windows-1252');
+  });
+
+  it('reports a malformed config file without echoing its text (it holds the secret)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-config-'));
+    try {
+      const cases = [
+        '{"url": "wss://h/ws", "agentId": "a1", "secret": TOPSECRET4711}', // the secret left unquoted
+        '{"secret": "TOPSECRET4711", "agentId": a1}',
+        '{"secret": "TOPSECRET4711",\n  "devices": {},\n}',
+      ];
+      for (const [i, text] of cases.entries()) {
+        const file = join(dir, `relay${i}.json`);
+        writeFileSync(file, text);
+        let message = '';
+        try {
+          readConfigFile(file);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          message = (err as Error).message;
+        }
+        expect(message).toMatch(/is not valid JSON/);
+        expect(message).not.toContain('TOPSECRET');
+        expect(message).not.toContain('4711');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fills defaults: 60 s heartbeat, 110 min rotation, 30 s backoff cap', () => {
