@@ -12,6 +12,29 @@ let lastMs = -1;
 let lastMsText = '';
 
 export function newControlId(prefix = 'EP'): string {
+  next();
+  return prefix + lastMsText + counter;
+}
+
+/**
+ * newControlId written as ASCII bytes into `buf` at `at`, for code that builds a frame byte by
+ * byte: no string is built. Returns the offset after the id. Same sequence as newControlId.
+ */
+export function writeControlId(prefix: string, buf: Uint8Array, at: number): number {
+  next();
+  for (let i = 0; i < prefix.length; i++) buf[at++] = prefix.charCodeAt(i);
+  for (let i = 0; i < lastMsText.length; i++) buf[at++] = lastMsText.charCodeAt(i);
+  let digits = 1;
+  for (let n = counter; n >= 10; n = Math.floor(n / 10)) digits++;
+  let n = counter;
+  for (let i = at + digits - 1; i >= at; i--) {
+    buf[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + digits;
+}
+
+function next(): void {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
@@ -19,7 +42,6 @@ export function newControlId(prefix = 'EP'): string {
     lastMsText = now.toString(36).toUpperCase() + PROCESS_TAG;
   }
   counter = counter === 99_999 ? 0 : counter + 1; // at most 5 digits: 3 + 8 + 4 + 5 = 20 characters
-  return prefix + lastMsText + counter;
 }
 
 let lastSecond = -1;

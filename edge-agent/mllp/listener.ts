@@ -9,6 +9,7 @@ import pino from 'pino';
 import { buildAckFor } from '../hl7/ack';
 import { Hl7Error } from '../hl7/errors';
 import { readMsh } from '../hl7/msh';
+import { buildAckFrameFast } from './ack-frame';
 import { MllpConnection } from './connection';
 import { encodeFrame } from './encoder';
 import { decodeText, resolveEncoding } from './encoding';
@@ -59,16 +60,23 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
     });
     conn.on('frame', (payload: Buffer) => {
       received++;
-      let ack: string;
-      try {
-        // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
-        const msh = readMsh(decodeText(firstSegment(payload), encoding));
-        if (logEachMessage) logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
-        ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
-      } catch (err) {
-        // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
-        logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');
-        return;
+      const end = firstSegmentEnd(payload);
+      // The common case goes straight from bytes to the ACK frame; the rest (and per-message logging) takes the general path.
+      let frame = logEachMessage ? undefined : buildAckFrameFast(payload, 0, end, ackCode);
+      if (!frame) {
+        const segment = firstSegment(payload);
+        let ack: string;
+        try {
+          // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
+          const msh = readMsh(decodeText(segment, encoding));
+          if (logEachMessage) logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
+          ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
+        } catch (err) {
+          // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
+          logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');
+          return;
+        }
+        frame = encodeFrame(ack, encoding);
       }
       if (options.onMessage) {
         try {
@@ -78,14 +86,14 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
           logger.error({ remote: conn.remote, err: err instanceof Error ? err.message : String(err) }, 'onMessage callback threw');
         }
       }
-      const frame = encodeFrame(ack, encoding);
       if (delayMs === 0) {
         conn.sendFrame(frame);
         return;
       }
+      const delayed = frame;
       const timer = setTimeout(() => {
         timers.delete(timer);
-        conn.sendFrame(frame);
+        conn.sendFrame(delayed);
       }, delayMs);
       timers.add(timer);
     });
@@ -122,8 +130,13 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
 function firstSegment(payload: Buffer): Buffer {
   let start = 0;
   while (start < payload.length && (payload[start] === 0x0d || payload[start] === 0x0a)) start++;
+  return payload.subarray(start, firstSegmentEnd(payload, start));
+}
+
+/** Where the segment starting at `start` ends: its CR or LF, or the end of the payload. */
+function firstSegmentEnd(payload: Buffer, start = 0): number {
   let end = payload.indexOf(0x0d, start);
   const lf = payload.indexOf(0x0a, start);
   if (end === -1 || (lf !== -1 && lf < end)) end = lf;
-  return payload.subarray(start, end === -1 ? payload.length : end);
+  return end === -1 ? payload.length : end;
 }
