@@ -17,23 +17,33 @@ const ACK_CODES: ReadonlySet<string> = new Set(['AA', 'AE', 'AR', 'CA', 'CE', 'C
 export function parseMsa(text: string): MsaSegment | undefined {
   // The field separator is declared in MSH-1; an ACK without MSH is read with the default '|'.
   const sep = text.startsWith('MSH') && text.length > 3 ? text[3] : DEFAULT_SEPARATORS.field;
-  const start = findSegment(text, `MSA${sep}`);
+  const start = findSegment(text, sep === '|' ? 'MSA|' : `MSA${sep}`);
   if (start === -1) return undefined;
-  // Field boundaries by indexOf, not split(): this runs once per ACK on the client's hot path.
+  // Field boundaries by indexOf, not split(), and only the three fields wanted: this runs once
+  // per ACK on the client's hot path.
   const end = lineEnd(text, start);
-  const fields: string[] = [];
   let from = start + 4;
-  while (fields.length < 3 && from <= end) {
-    let next = text.indexOf(sep, from);
-    if (next === -1 || next > end) next = end;
-    fields.push(text.slice(from, next));
+  let next = fieldEnd(text, sep, from, end);
+  const code = text.slice(from, next).trim().toUpperCase();
+  if (!ACK_CODES.has(code)) return undefined;
+  let controlId = '';
+  from = next + 1;
+  if (from <= end) {
+    next = fieldEnd(text, sep, from, end);
+    controlId = text.slice(from, next).trim();
     from = next + 1;
   }
-  const code = (fields[0] ?? '').trim().toUpperCase();
-  if (!ACK_CODES.has(code)) return undefined;
-  const msa: MsaSegment = { code: code as AckCode, controlId: (fields[1] ?? '').trim() };
-  if (fields[2]) msa.text = fields[2];
+  const msa: MsaSegment = { code: code as AckCode, controlId };
+  if (from <= end) {
+    next = fieldEnd(text, sep, from, end);
+    if (next > from) msa.text = text.slice(from, next);
+  }
   return msa;
+}
+
+function fieldEnd(text: string, sep: string, from: number, end: number): number {
+  const next = text.indexOf(sep, from);
+  return next === -1 || next > end ? end : next;
 }
 
 function lineEnd(text: string, from: number): number {

@@ -31,10 +31,44 @@ export function isHl7(text: string): boolean {
 /** Reads MSH; throws Hl7Error NOT_HL7 or MISSING_CONTROL_ID. */
 export function parseMsh(text: string): MshHeader {
   const header = readMsh(text);
-  if (header.controlId.length === 0) {
-    throw new Hl7Error('MISSING_CONTROL_ID', 'MSH-10 (message control id) is empty; an ACK could not be matched to this message');
-  }
+  if (header.controlId.length === 0) missingControlId();
   return header;
+}
+
+/**
+ * parseMsh's MSH-10 alone, with the same checks and errors, for the device client's hot path:
+ * it allocates the control id and nothing else.
+ */
+export function parseControlId(text: string): string {
+  const body = stripLeadingBreaks(text);
+  if (!startsWithMsh(body)) {
+    throw new Hl7Error('NOT_HL7', 'not an HL7 v2 message: it must start with an MSH segment (e.g. "MSH|^~\\&|...")');
+  }
+  const fieldSeparator = body[3];
+  const end = segmentEnd(body);
+  // MSH-10 is the ninth field after MSH-1, as in readMsh's walk.
+  let from = 4;
+  let next = end;
+  for (let n = 0; n < 9; n++) {
+    if (from > end) return missingControlId();
+    next = body.indexOf(fieldSeparator, from);
+    if (next === -1 || next > end) next = end;
+    if (n < 8) from = next + 1;
+  }
+  const controlId = body.slice(from, next).trim();
+  return controlId.length === 0 ? missingControlId() : controlId;
+}
+
+function missingControlId(): never {
+  throw new Hl7Error('MISSING_CONTROL_ID', 'MSH-10 (message control id) is empty; an ACK could not be matched to this message');
+}
+
+/** Where the first segment ends: its CR, or an earlier LF (LF-only text), or the end of the text. */
+function segmentEnd(body: string): number {
+  const cr = body.indexOf('\r');
+  const lf = body.indexOf('\n');
+  if (cr === -1) return lf === -1 ? body.length : lf;
+  return lf !== -1 && lf < cr ? lf : cr;
 }
 
 /** Like parseMsh but accepts an empty MSH-10, so a receiver can still reject such a message with an ACK. */
@@ -44,10 +78,7 @@ export function readMsh(text: string): MshHeader {
     throw new Hl7Error('NOT_HL7', 'not an HL7 v2 message: it must start with an MSH segment (e.g. "MSH|^~\\&|...")');
   }
   const fieldSeparator = body[3];
-  let end = body.indexOf('\r');
-  if (end === -1) end = body.length;
-  const lf = body.lastIndexOf('\n', end);
-  if (lf !== -1) end = body.indexOf('\n'); // LF-only text: the first line ends the segment
+  const end = segmentEnd(body);
   // f[i] is MSH-(i+2): MSH-1 is the separator itself. indexOf rather than split(): hot path.
   const f: string[] = ['', '', '', '', '', '', '', '', '', '', ''];
   let from = 4;

@@ -92,7 +92,8 @@ export class MllpDecoder extends EventEmitter {
   }
 
   private waitStart(chunk: Buffer, i: number): number {
-    const vt = chunk.indexOf(VT, i);
+    // The usual case, a frame starting right here, needs no search.
+    const vt = chunk[i] === VT ? i : chunk.indexOf(VT, i);
     if (vt === -1) {
       this.discard(chunk.length - i);
       return chunk.length;

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { Hl7Error } from '../hl7/errors';
-import { parseMsh } from '../hl7/msh';
+import { parseControlId, readMsh } from '../hl7/msh';
 import { parseMsa } from '../hl7/msa';
 import { normaliseSegments } from '../hl7/segments';
 import { MllpConnection, type MllpCloseInfo } from './connection';
@@ -67,8 +67,9 @@ export interface DeviceClientStats {
 
 interface Job {
   frame: Buffer;
+  /** The normalised message; MSH-9 is read from it only when a log line needs it. */
+  text: string;
   controlId: string;
-  messageType: string;
   returnAck: 'first' | 'application';
   ackTimeoutMs: number;
   delivered: boolean;
@@ -102,6 +103,8 @@ export class MllpDeviceClient {
   private ackTimer?: NodeJS.Timeout;
   private ackTimerAt = 0;
   private drainWaiters: Array<() => void> = [];
+  /** The message written last; see inflightFor. */
+  private lastWritten?: Job;
 
   constructor(options: DeviceClientOptions) {
     if (!options.host) throw new TypeError('host is required');
@@ -138,9 +141,8 @@ export class MllpDeviceClient {
       return Promise.reject(new DeviceError('NOT_HL7', 'the message contains an MLLP framing byte (0x0B or 0x1C); binary data must be encoded (e.g. Base64) before it is sent', false));
     }
     let controlId: string;
-    let messageType: string;
     try {
-      ({ controlId, messageType } = parseMsh(text));
+      controlId = parseControlId(text);
     } catch (err) {
       // MISSING_CONTROL_ID is reported as NOT_HL7 too: without MSH-10 no ACK could ever match.
       const reason = err instanceof Hl7Error ? err.message : String(err);
@@ -149,7 +151,7 @@ export class MllpDeviceClient {
     const frame = encodeFrame(text, this.encoding);
     const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? this.ackTimeoutMs);
     return new Promise<AckResult>((resolve, reject) => {
-      this.queue.push({ frame, controlId, messageType, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
+      this.queue.push({ frame, text, controlId, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
       this.pump();
     });
   }
@@ -200,6 +202,7 @@ export class MllpDeviceClient {
 
   private write(conn: MllpConnection, job: Job): void {
     this.inflight.set(job.controlId, job);
+    this.lastWritten = job;
     job.delivered = true;
     this.stats.sent++;
     job.deadline = Date.now() + job.ackTimeoutMs;
@@ -233,7 +236,7 @@ export class MllpDeviceClient {
       }
       this.inflight.delete(job.controlId);
       expired++;
-      this.logger.warn({ controlId: job.controlId, messageType: job.messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
+      this.logger.warn({ controlId: job.controlId, messageType: readMsh(job.text).messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
       job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
     }
     if (next !== Infinity) this.armAckTimer(next);
@@ -252,7 +255,7 @@ export class MllpDeviceClient {
 
   private onMessage(text: string): void {
     const msa = parseMsa(text);
-    const job = msa ? this.inflight.get(msa.controlId) : undefined;
+    const job = msa ? this.inflightFor(msa.controlId) : undefined;
     if (!msa || !job) {
       this.stats.unmatchedAcks++;
       this.logger.warn({ controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined }, 'frame from device matches no message in flight; ignored');
@@ -266,6 +269,15 @@ export class MllpDeviceClient {
     this.stats.acked++;
     job.resolve({ ackCode: msa.code, ack: text, controlId: job.controlId });
     this.pump();
+  }
+
+  /** The message waiting for this ACK. With one in flight (the default), a string compare instead of hashing a fresh key. */
+  private inflightFor(controlId: string): Job | undefined {
+    const only = this.lastWritten;
+    if (this.inflight.size === 1 && only && this.inflight.get(only.controlId) === only) {
+      return only.controlId === controlId ? only : undefined;
+    }
+    return this.inflight.get(controlId);
   }
 
   private onClose(conn: MllpConnection, info: MllpCloseInfo): void {
@@ -341,7 +353,7 @@ export class MllpDeviceClient {
   }
 
   private notifyDrained(): void {
-    if (this.pending !== 0) return;
+    if (this.drainWaiters.length === 0 || this.pending !== 0) return;
     for (const wake of this.drainWaiters.splice(0)) wake();
   }
 }

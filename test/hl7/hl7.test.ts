@@ -3,7 +3,8 @@ import { buildAck } from '../../edge-agent/hl7/ack';
 import { Hl7Error } from '../../edge-agent/hl7/errors';
 import { generateExampleAdt } from '../../edge-agent/hl7/example';
 import { isCommitAck, isPositiveAck, parseMsa } from '../../edge-agent/hl7/msa';
-import { isHl7, parseMsh, readMsh } from '../../edge-agent/hl7/msh';
+import { newControlId, writeControlId } from '../../edge-agent/hl7/control-id';
+import { isHl7, parseControlId, parseMsh, readMsh } from '../../edge-agent/hl7/msh';
 import { normaliseSegments, splitSegments } from '../../edge-agent/hl7/segments';
 
 const ADT = 'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20240102030405||ADT^A01^ADT_A01|CTRL123|T|2.5.1\rEVN|A01\rPID|1||42\r';
@@ -86,6 +87,48 @@ describe('parseMsh', () => {
   });
 });
 
+describe('parseControlId', () => {
+  it.each([
+    ADT,
+    '\r\nMSH|^~\\&|A|B|C|D|1||ADT^A01|  C2 |P|2.5\r',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01|C3\nPID|1\n',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01|C4',
+    'MSH#^~\\&#A#B#C#D#1##ADT^A01#C5#P#2.5\r',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01\rPID|1|2|3|4|5|6|7|8|9|10\r',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01\nX|1|2|3|4|5|6|7|8|9|10\r',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01||P|2.5\r',
+    'MSH|^~\\&|A|B|C|D|1||ADT^A01| |P|2.5\r',
+    'MSH|^~\\&|A|B|C|D',
+    'PID|1||42',
+    'MSH',
+    '',
+  ])('agrees with parseMsh, errors included: %j', (text) => {
+    let expected: string | { code: string };
+    try {
+      expected = parseMsh(text).controlId;
+    } catch (err) {
+      expected = { code: (err as Hl7Error).code };
+    }
+    if (typeof expected === 'string') expect(parseControlId(text)).toBe(expected);
+    else expectHl7Error(() => parseControlId(text), expected.code);
+  });
+});
+
+describe('writeControlId', () => {
+  it('writes the same kind of id newControlId returns, continuing its sequence', () => {
+    const buf = new Uint8Array(32);
+    const before = newControlId('ACK');
+    const end = writeControlId('ACK', buf, 3);
+    const written = Buffer.from(buf.subarray(3, end)).toString('latin1');
+    const after = newControlId('ACK');
+    expect(written).toMatch(/^ACK[0-9A-Z]{12}\d{1,5}$/);
+    expect(written.length).toBeLessThanOrEqual(20);
+    const counter = (id: string) => Number(/\d{1,5}$/.exec(id.slice(15))![0]);
+    expect(counter(written)).toBe((counter(before) + 1) % 100_000);
+    expect(counter(after)).toBe((counter(written) + 1) % 100_000);
+  });
+});
+
 describe('parseMsa', () => {
   it('reads code, MSA-2 and MSA-3', () => {
     expect(parseMsa('MSH|^~\\&|A|B|C|D|1||ACK|9|P|2.5\rMSA|AE|CTRL123|bad PID\rERR|x\r')).toEqual({ code: 'AE', controlId: 'CTRL123', text: 'bad PID' });
@@ -97,6 +140,16 @@ describe('parseMsa', () => {
 
   it('finds MSA after \\n line breaks', () => {
     expect(parseMsa('MSH|^~\\&|A\nMSA|AA|Z\n')?.controlId).toBe('Z');
+  });
+
+  it.each([
+    ['MSH|^~\\&|A\rMSA|aa| Q1 \r', { code: 'AA', controlId: 'Q1' }],
+    ['MSH|^~\\&|A\rMSA|AA\r', { code: 'AA', controlId: '' }],
+    ['MSH|^~\\&|A\rMSA|AA|Q2|\r', { code: 'AA', controlId: 'Q2' }],
+    ['MSH|^~\\&|A\rMSA|AE|Q3|why|more\r', { code: 'AE', controlId: 'Q3', text: 'why' }],
+    ['MSA|CR|Q4', { code: 'CR', controlId: 'Q4' }],
+  ])('reads %j', (text, expected) => {
+    expect(parseMsa(text)).toEqual(expected);
   });
 
   it.each(['', 'MSH|^~\\&|A\rPID|1', 'MSH|^~\\&|A\rMSA|ZZ|1', 'MSH|^~\\&|A\rXMSA|AA|1'])('returns undefined for %j', (text) => {
