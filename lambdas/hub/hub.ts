@@ -56,6 +56,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const stale = await store.clearAllConnections();
 
   const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
+  const watcher = new EventWatcher(store);
   let core!: EdgePushCore;
   const gateway = new WsGateway({ backend: relayBackend(() => core), logger, idleTimeoutMs: options.idleTimeoutMs });
   const ports: Ports = {
@@ -63,7 +64,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     agents: store.agentStore(),
     queue,
     gateway: new WsConnectionGateway(gateway),
-    watcher: new EventWatcher(store),
+    watcher,
     clock: systemClock,
     log: pinoLog(logger),
   };
@@ -115,6 +116,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         clearInterval(purge);
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        watcher.close(); // requests waiting for a result answer now, while the store is still open
         await gateway.closeAll();
         await queue.stop();
         server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart

@@ -172,3 +172,27 @@ describe('hub data dir', () => {
     }
   });
 });
+
+describe('hub shutdown', () => {
+  it('stops at once on SIGTERM while a request waits for a result, answering it 504 (the push continues after a restart)', async () => {
+    const dir = tempDir();
+    try {
+      const hub = await startHubProcess(dir.path, 0);
+      const token = await mintToken(dir.path);
+      expect((await call(`${hub.url}/agents`, { token, body: JSON.stringify({ agentId: 'offline' }) })).status).toBe(201);
+      // The agent never connects: the request waits up to its waitTimeout (20 s).
+      const waiting = call(`${hub.url}/agents/offline/push`, { token, body: JSON.stringify({ destination: 'lab', body: 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|W1|P|2.5\r', waitTimeout: 20_000 }) });
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      hub.child.kill('SIGTERM');
+      const [code, answer] = await Promise.all([hub.exited, waiting.catch((err: unknown) => err)]);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(code).toBe(0);
+      expect(answer).toMatchObject({ status: 504, body: { status: 'queued' } });
+      expect(hub.stderr()).not.toMatch(/closed database/);
+    } finally {
+      await stopAll();
+      dir.remove();
+    }
+  }, 30_000);
+});
