@@ -19,27 +19,33 @@ const A = 0x41;
 const C = 0x43;
 const K = 0x4b;
 const CARET = 0x5e;
-/** Field boundaries: MSH-(n+2) is segment[bounds[2n], bounds[2n+1]); reused, single-threaded. */
+const LF = 0x0a;
+/** Field boundaries: MSH-(n+2) is payload[bounds[2n], bounds[2n+1]); reused, single-threaded. */
 const bounds = new Int32Array(22);
 /** The new control id, written here first so its length is known before the frame is allocated. */
 const idBytes = new Uint8Array(32);
 
 /**
- * The ACK frame (<VT> ACK <FS><CR>) for the message whose first segment is segment[start, end),
- * or undefined.
+ * The ACK frame (<VT> ACK <FS><CR>) for the message in `payload`, or undefined. Its first segment
+ * ends at the first CR or LF; a payload starting with a blank line is left to the general path.
  */
-export function buildAckFrameFast(segment: Buffer, start: number, end: number, code: 'AA' | 'AE' | 'AR'): Buffer | undefined {
-  if (end - start < 8 || segment[start] !== M || segment[start + 1] !== S || segment[start + 2] !== H) return undefined;
-  const sep = segment[start + 3];
+export function buildAckFrameFast(payload: Buffer, code: 'AA' | 'AE' | 'AR'): Buffer | undefined {
+  let end = payload.length;
+  if (end < 8 || payload[0] !== M || payload[1] !== S || payload[2] !== H) return undefined;
+  const sep = payload[3];
   // The same separator rule as readMsh: printable, not alphanumeric.
   if (sep <= 32 || sep >= 127 || (sep >= 48 && sep <= 57) || (sep >= 65 && sep <= 90) || (sep >= 97 && sep <= 122)) return undefined;
-  if (segment[start + 4] !== CARET) return undefined; // component separator must be '^' (also rules out an empty MSH-2)
+  if (payload[4] !== CARET) return undefined; // component separator must be '^' (also rules out an empty MSH-2)
   let n = 0;
-  let from = start + 4;
-  let i = start + 4;
+  let from = 4;
+  let i = 4;
   for (; i < end; i++) {
-    const c = segment[i];
+    const c = payload[i];
     if (c >= 0x80) return undefined;
+    if (c === CR || c === LF) {
+      end = i;
+      break;
+    }
     if (c === sep) {
       if (n < 11) {
         bounds[2 * n] = from;
@@ -54,8 +60,8 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
     bounds[2 * n + 1] = end;
     n++;
   }
-  // readMsh needs a separator after MSH-2; without one the general path reports the error.
-  if (n < 2) return undefined;
+  // readMsh wants 8 characters and a separator after MSH-2; without them the general path reports the error.
+  if (end < 8 || n < 2) return undefined;
   for (let k = n; k < 11; k++) {
     bounds[2 * k] = 0;
     bounds[2 * k + 1] = 0;
@@ -63,14 +69,14 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
   // MSH-10, trimmed of the whitespace String.prototype.trim() removes in ASCII.
   let idFrom = bounds[16];
   let idTo = bounds[17];
-  while (idFrom < idTo && isTrimmed(segment[idFrom])) idFrom++;
-  while (idTo > idFrom && isTrimmed(segment[idTo - 1])) idTo--;
+  while (idFrom < idTo && isTrimmed(payload[idFrom])) idFrom++;
+  while (idTo > idFrom && isTrimmed(payload[idTo - 1])) idTo--;
   if (idFrom === idTo) return undefined;
   // MSH-9's trigger: between its first and second '^'.
   let trigFrom = -1;
   let trigTo = -1;
   for (let j = bounds[14]; j < bounds[15]; j++) {
-    if (segment[j] !== CARET) continue;
+    if (payload[j] !== CARET) continue;
     if (trigFrom === -1) trigFrom = j + 1;
     else {
       trigTo = j;
@@ -95,15 +101,15 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
   out[o++] = S;
   out[o++] = H;
   out[o++] = sep;
-  o = copy(segment, bounds[0], bounds[1], out, o);
+  o = copy(payload, bounds[0], bounds[1], out, o);
   out[o++] = sep;
-  o = copy(segment, bounds[6], bounds[7], out, o);
+  o = copy(payload, bounds[6], bounds[7], out, o);
   out[o++] = sep;
-  o = copy(segment, bounds[8], bounds[9], out, o);
+  o = copy(payload, bounds[8], bounds[9], out, o);
   out[o++] = sep;
-  o = copy(segment, bounds[2], bounds[3], out, o);
+  o = copy(payload, bounds[2], bounds[3], out, o);
   out[o++] = sep;
-  o = copy(segment, bounds[4], bounds[5], out, o);
+  o = copy(payload, bounds[4], bounds[5], out, o);
   out[o++] = sep;
   o = ascii(stamp, out, o);
   out[o++] = sep;
@@ -113,7 +119,7 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
   out[o++] = K;
   if (trigLen > 0) {
     out[o++] = CARET;
-    o = copy(segment, trigFrom, trigTo, out, o);
+    o = copy(payload, trigFrom, trigTo, out, o);
     out[o++] = CARET;
     out[o++] = A;
     out[o++] = C;
@@ -122,10 +128,10 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
   out[o++] = sep;
   for (let k = 0; k < idLen; k++) out[o++] = idBytes[k];
   out[o++] = sep;
-  if (procLen > 0) o = copy(segment, bounds[18], bounds[19], out, o);
+  if (procLen > 0) o = copy(payload, bounds[18], bounds[19], out, o);
   else out[o++] = 0x50; // 'P'
   out[o++] = sep;
-  o = copy(segment, bounds[20], bounds[21], out, o);
+  o = copy(payload, bounds[20], bounds[21], out, o);
   out[o++] = CR;
   out[o++] = M;
   out[o++] = S;
@@ -134,7 +140,7 @@ export function buildAckFrameFast(segment: Buffer, start: number, end: number, c
   out[o++] = code.charCodeAt(0);
   out[o++] = code.charCodeAt(1);
   out[o++] = sep;
-  o = copy(segment, idFrom, idTo, out, o);
+  o = copy(payload, idFrom, idTo, out, o);
   out[o++] = CR;
   out[o++] = FS;
   out[o] = CR;

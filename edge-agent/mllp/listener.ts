@@ -60,9 +60,8 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
     });
     conn.on('frame', (payload: Buffer) => {
       received++;
-      const end = firstSegmentEnd(payload);
       // The common case goes straight from bytes to the ACK frame; the rest (and per-message logging) takes the general path.
-      let frame = logEachMessage ? undefined : buildAckFrameFast(payload, 0, end, ackCode);
+      let frame = logEachMessage ? undefined : buildAckFrameFast(payload, ackCode);
       if (!frame) {
         const segment = firstSegment(payload);
         let ack: string;
@@ -130,13 +129,8 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
 function firstSegment(payload: Buffer): Buffer {
   let start = 0;
   while (start < payload.length && (payload[start] === 0x0d || payload[start] === 0x0a)) start++;
-  return payload.subarray(start, firstSegmentEnd(payload, start));
-}
-
-/** Where the segment starting at `start` ends: its CR or LF, or the end of the payload. */
-function firstSegmentEnd(payload: Buffer, start = 0): number {
   let end = payload.indexOf(0x0d, start);
   const lf = payload.indexOf(0x0a, start);
   if (end === -1 || (lf !== -1 && lf < end)) end = lf;
-  return end === -1 ? payload.length : end;
+  return payload.subarray(start, end === -1 ? payload.length : end);
 }

@@ -15,7 +15,7 @@ function masked(frame: Buffer): string {
 }
 
 const slow = (segment: string, code: 'AA' | 'AE' | 'AR') => encodeFrame(buildAckFor(readMsh(segment), code));
-const fast = (bytes: Buffer, code: 'AA' | 'AE' | 'AR') => buildAckFrameFast(bytes, 0, bytes.length, code);
+const fast = (bytes: Buffer, code: 'AA' | 'AE' | 'AR') => buildAckFrameFast(bytes, code);
 
 describe('buildAckFrameFast', () => {
   const segments = [
@@ -52,12 +52,20 @@ describe('buildAckFrameFast', () => {
     expect(fast(Buffer.from(segment, 'utf8'), 'AA')).toBeUndefined();
   });
 
-  it('reads the segment at the offsets given, not the whole buffer', () => {
+  it('reads the first segment only, whatever ends it', () => {
     const segment = 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|ID1|P|2.5';
-    const bytes = Buffer.from(`XX${segment}\rPID|1`, 'latin1');
-    const frame = buildAckFrameFast(bytes, 2, 2 + segment.length, 'AE');
-    expect(masked(frame!)).toBe(masked(slow(segment, 'AE')));
+    for (const rest of ['\rPID|1|2|3|4|5|6|7|8|9|10|11|12\r', '\nPID|1\n', '\r\nPID|1\r\n', '']) {
+      const frame = fast(Buffer.from(segment + rest, 'latin1'), 'AE');
+      expect(masked(frame!)).toBe(masked(slow(segment, 'AE')));
+    }
   });
+
+  it.each(['MSH|^|\rPID|1|2|3|4|5|6|7|8', 'MSH|^~\rPID|1|2|3', '\rMSH|^~\\&|A|B|C|D|1||ADT^A01|ID1|P|2.5'])(
+    'leaves a short or late first segment to the general path: %j',
+    (text) => {
+      expect(fast(Buffer.from(text, 'latin1'), 'AA')).toBeUndefined();
+    },
+  );
 
   it('gives every ACK a new control id', () => {
     const seg = Buffer.from('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|ID1|P|2.5', 'latin1');
