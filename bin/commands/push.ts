@@ -103,7 +103,8 @@ export function registerPushCommand(program: Command): void {
 
 function readMessageFile(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    // A byte-order mark (Windows editors save UTF-8 with one) is not part of the message.
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -2,6 +2,7 @@
  * The whole push path with real processes: `edgepush hub`, `edgepush relay`, and
  * `edgepush hl7 listen` devices (one ACKs AA, one AE), all from dist/edgepush.js.
  */
+import { writeFileSync } from 'node:fs';
 import { MedplumClient } from '@medplum/core';
 import { generateExampleAdt } from '../../edge-agent/hl7/example';
 import { eventually, http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
@@ -156,6 +157,15 @@ describe('e2e: hub + relay + devices as child processes', () => {
     const mode = await runToEnd(['push', AGENT, 'lab', '--generate-example', '--return-ack', 'last'], env);
     expect(mode.code).toBe(2);
     expect(mode.stderr).toMatch(/--return-ack must be first or application/);
+  });
+
+  it('edgepush push --file accepts a UTF-8 file saved with a byte-order mark', async () => {
+    const file = `${dir.path}/bom.hl7`;
+    writeFileSync(file, `\uFEFF${msg()}`);
+    const r = await runToEnd(['push', AGENT, 'lab', '--file', file], { EDGEPUSH_API: hub.url, EDGEPUSH_TOKEN: tok });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^MSA\|AA\|/m);
   });
 
   it('MedplumClient.pushToAgent against the hub gets the ACK', async () => {

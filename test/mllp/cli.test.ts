@@ -106,6 +106,19 @@ describe('edgepush hl7 listen / send', () => {
     expect(seen[0]).toBe(message('F1', 'é'));
   });
 
+  it('send --file accepts a UTF-8 file saved with a byte-order mark (Notepad) and does not send the BOM', async () => {
+    const seen: string[] = [];
+    const device = await startHl7Listener({ port: 0, onMessage: (m) => seen.push(m) });
+    cleanups.push(() => device.close());
+    const file = join(tmp, 'adt-bom.hl7');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(message('BOM1').replace(/\r/g, '\r\n'))]));
+    const r = await run(['hl7', 'send', '127.0.0.1', String(device.port), '--file', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^MSA\|AA\|BOM1$/m);
+    expect(seen[0]).toBe(message('BOM1'));
+  });
+
   it('send exits 1 with CONNECT_REFUSED when nothing listens', async () => {
     const port = await closedPort();
     const r = await run(['hl7', 'send', '127.0.0.1', String(port), '--generate-example']);
