@@ -18,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -102,9 +102,18 @@ export class EdgePush extends Construct {
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    // The dead-letter consumer ends each such push and counts it; the queue itself stays
+    // near empty, so the alarm watches the count, and messages the consumer could not handle.
     new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'EdgePush pushes reached the dead-letter queue: they were never finished by the dispatcher.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      alarmDescription: 'EdgePush pushes reached the dead-letter queue: the dispatcher never finished them, so they were ended as failed or expired.',
+      metric: new MathExpression({
+        expression: 'FILL(dead, 0) + FILL(stuck, 0)',
+        usingMetrics: {
+          dead: new Metric({ namespace: 'EdgePush', metricName: 'PushDeadLettered', dimensionsMap: { service: 'edgepush' }, statistic: 'Sum', period: Duration.minutes(1) }),
+          stuck: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        },
+        period: Duration.minutes(1),
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -164,6 +173,7 @@ export class EdgePush extends Construct {
       wsDisconnect: fn('wsDisconnect', 256, Duration.seconds(10)),
       wsMessage: fn('wsMessage', 256, Duration.seconds(10)),
       dispatcher: fn('dispatcher', 256, DISPATCHER_TIMEOUT),
+      deadLetter: fn('deadLetter', 256, Duration.seconds(30)),
     };
     this.grantLeastPrivilege();
 
@@ -270,6 +280,12 @@ export class EdgePush extends Construct {
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    // Ends dead-lettered pushes (failed or expired); releasing tries the push's last receipt.
+    f.deadLetter.addToRolePolicy(table(['GetItem', 'UpdateItem']));
+    f.deadLetter.addToRolePolicy(queue(['DeleteMessage']));
+    f.deadLetter.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
   }
 }

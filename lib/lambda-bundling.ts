@@ -9,6 +9,7 @@ export const LAMBDA_ENTRIES = {
   wsDisconnect: 'lambdas/handlers/ws-disconnect.ts',
   wsMessage: 'lambdas/handlers/ws-message.ts',
   dispatcher: 'lambdas/handlers/dispatcher.ts',
+  deadLetter: 'lambdas/handlers/dead-letter.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -6,7 +6,7 @@ import { handleHttp } from '../http/router';
 import type { HttpRequest, HttpResponse } from '../http/types';
 import { authenticateAgent } from './agent-service';
 import { DEFAULT_CONFIG, type CoreConfig } from './config';
-import { dispatch, type DispatchOutcome } from './dispatcher';
+import { abandon, dispatch, type DispatchOutcome } from './dispatcher';
 import type { Ports } from './ports';
 import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
 import type { QueueItem } from './types';
@@ -27,6 +27,8 @@ export interface EdgePushCore {
   relayMessage(agentId: string, connectionId: string, raw: string): Promise<void>;
   /** One delivery attempt of a queued push. */
   dispatch(item: QueueItem, receipt?: string): Promise<DispatchOutcome>;
+  /** The queue gave up on this push (dead-letter queue): end it as failed or expired. */
+  abandon(item: QueueItem): Promise<void>;
 }
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
@@ -39,5 +41,6 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
     relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw),
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
+    abandon: (item) => abandon(ports, item),
   };
 }

@@ -123,3 +123,19 @@ async function send(
   ports.log?.info('push dispatched', { pushId: sent.pushId, agentId: sent.agentId, destination: sent.destination, attempt: sent.attempts, connectionId });
   return retry(config.resultTimeoutMs);
 }
+
+/**
+ * The queue gave up on a push (on AWS: it reached the dead-letter queue after maxReceiveCount
+ * deliveries, e.g. while the dispatcher kept failing). End it visibly rather than leave it
+ * queued or sent forever: expired if its time is up, failed otherwise.
+ */
+export async function abandon(ports: Ports, item: QueueItem): Promise<void> {
+  const push = await ports.pushes.get(item.pushId);
+  if (!push || isTerminal(push.status)) return;
+  const last = push.error ? `; last error: ${push.error}` : '';
+  if (ports.clock.now() >= push.expiresAt) {
+    await finish(ports, push, [push.status], 'expired', { error: `expired before delivery${last}` });
+  } else {
+    await finish(ports, push, [push.status], 'failed', { error: `the queue gave up delivering it after repeated attempts${last}` });
+  }
+}

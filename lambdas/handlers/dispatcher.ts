@@ -9,21 +9,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { QueueItem } from '../core/types';
+import { parseQueueItem } from './queue-record';
 import { visibilitySeconds } from './retry-visibility';
 import { getRuntime, type Runtime } from './runtime';
-
-function parseItem(record: SQSRecord): QueueItem | undefined {
-  try {
-    const value = JSON.parse(record.body) as Partial<QueueItem>;
-    if (typeof value.pushId === 'string' && typeof value.agentId === 'string' && typeof value.destination === 'string') {
-      return { pushId: value.pushId, agentId: value.agentId, destination: value.destination };
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
-}
 
 async function setVisibility(rt: Runtime, record: SQSRecord, seconds: number): Promise<void> {
   try {
@@ -38,7 +26,7 @@ async function setVisibility(rt: Runtime, record: SQSRecord, seconds: number): P
 
 /** true when the record is finished (delete it), false when it must be retried. */
 async function dispatchOne(rt: Runtime, record: SQSRecord): Promise<boolean> {
-  const item = parseItem(record);
+  const item = parseQueueItem(record);
   if (!item) {
     // Not ours (we only enqueue pointers): retrying cannot help and would block the group.
     rt.logger.error('dropping malformed queue message', { messageId: record.messageId });

@@ -113,17 +113,24 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     for (const p of Object.values(policies)) {
       expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
     }
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
-    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    // The alarm counts pushes the dead-letter consumer ended, plus any it could not handle.
+    const alarm = Object.values(t.findResources('AWS::CloudWatch::Alarm'))[0];
+    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const metricsText = JSON.stringify(alarm.Properties.Metrics);
+    expect(metricsText).toContain('PushDeadLettered');
+    expect(metricsText).toContain('ApproximateNumberOfMessagesVisible');
+    // One consumer for the queue (the dispatcher), one for the DLQ (ends dead-lettered pushes).
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(2);
+    for (const m of mappings) expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const sources = mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn)).sort();
+    expect(sources[0]).toMatch(/DeadLetterQueue/);
+    expect(sources[1]).toMatch(/PushQueue/);
   });
 
-  it('runs six Lambdas on the newest Node.js runtime, arm64', () => {
+  it('runs seven Lambdas on the newest Node.js runtime, arm64', () => {
     const fns = t.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(6);
+    expect(Object.keys(fns)).toHaveLength(7);
     for (const fn of Object.values(fns)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -145,7 +152,11 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     );
     expect(actions('WsMessage')).toContain('execute-api:ManageConnections');
     expect(actions('Http')).not.toContain('execute-api:ManageConnections');
-    for (const role of ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher']) {
+    expect(actions('DeadLetter')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:DeleteMessage'].concat(
+      // the event source mapping's own grants, on the DLQ
+      ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+    ).sort());
+    for (const role of ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter']) {
       for (const s of statementsOf(role)) {
         // No statement on "*": every one names a stack resource.
         expect(s.Resource).not.toBe('*');
