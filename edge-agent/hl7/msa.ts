@@ -15,8 +15,11 @@ const ACK_CODES: ReadonlySet<string> = new Set(['AA', 'AE', 'AR', 'CA', 'CE', 'C
 
 /** Returns the MSA segment, or undefined when the text has none or its code is not a valid one. */
 export function parseMsa(text: string): MsaSegment | undefined {
-  // The field separator is declared in MSH-1; an ACK without MSH is read with the default '|'.
-  const sep = text.startsWith('MSH') && text.length > 3 ? text[3] : DEFAULT_SEPARATORS.field;
+  // The field separator is declared in MSH-1 (after any leading blank lines, which receivers
+  // skip); an ACK without MSH is read with the default '|'.
+  let msh = 0;
+  while (text.charCodeAt(msh) === 13 || text.charCodeAt(msh) === 10) msh++;
+  const sep = text.startsWith('MSH', msh) && text.length > msh + 3 ? text[msh + 3] : DEFAULT_SEPARATORS.field;
   const start = findSegment(text, sep === '|' ? 'MSA|' : `MSA${sep}`);
   if (start === -1) return undefined;
   // Field boundaries by indexOf, not split(), and only the three fields wanted: this runs once

@@ -138,6 +138,11 @@ describe('parseMsa', () => {
     expect(parseMsa('MSH#^~\\&#A#B#C#D#1##ACK#9#P#2.5\rMSA#CA#X1\r')).toEqual({ code: 'CA', controlId: 'X1' });
   });
 
+  it('reads the separator from an MSH that follows leading blank lines', () => {
+    expect(parseMsa('\r\nMSH#^~\\&#A#B#C#D#1##ACK#9#P#2.5\rMSA#AA#X1\r')).toEqual({ code: 'AA', controlId: 'X1' });
+    expect(parseMsa('\n\nMSH|^~\\&|A\rMSA|AE|X2|no\r')).toEqual({ code: 'AE', controlId: 'X2', text: 'no' });
+  });
+
   it('finds MSA after \\n line breaks', () => {
     expect(parseMsa('MSH|^~\\&|A\nMSA|AA|Z\n')?.controlId).toBe('Z');
   });

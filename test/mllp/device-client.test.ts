@@ -48,6 +48,17 @@ describe('MllpDeviceClient', () => {
     expect(d.received[0].toString()).toBe('MSH|^~\\&|A|B|C|D|1||ADT^A01|N1|P|2.5\rPID|1\r');
   });
 
+  it('matches an ACK that starts with a blank line and declares its own field separator', async () => {
+    const d = await device((payload, socket) => {
+      const ack = ackFor(payload.toString()).replace(/\|/g, '#');
+      socket.write(frame(`\r\n${ack}`));
+    });
+    const c = client(d.port, { ackTimeoutMs: 1000 });
+    const result = await c.send(message('SEP1'));
+    expect(result).toMatchObject({ ackCode: 'AA', controlId: 'SEP1' });
+    expect(c.stats.unmatchedAcks).toBe(0);
+  });
+
   it('ignores an ACK with another control id and keeps waiting for the right one', async () => {
     const d = await device((payload, socket) => {
       const text = payload.toString();
