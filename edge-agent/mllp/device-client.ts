@@ -18,7 +18,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from './constants';
 import { DeviceError } from './device-error';
 import { dialWithBackoff, type ReconnectOptions } from './dial';
 import { encodeFrame } from './encoder';
-import { resolveEncoding } from './encoding';
+import { decodeText, resolveEncoding } from './encoding';
 import { IdleTimer } from './idle-timer';
 
 export { DeviceError, type DeviceErrorCode } from './device-error';
@@ -66,9 +66,8 @@ export interface DeviceClientStats {
 }
 
 interface Job {
+  /** The framed message; MSH-9 is read back from it only when a log line needs it. */
   frame: Buffer;
-  /** The normalised message; MSH-9 is read from it only when a log line needs it. */
-  text: string;
   controlId: string;
   returnAck: 'first' | 'application';
   ackTimeoutMs: number;
@@ -151,7 +150,7 @@ export class MllpDeviceClient {
     const frame = encodeFrame(text, this.encoding);
     const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? this.ackTimeoutMs);
     return new Promise<AckResult>((resolve, reject) => {
-      this.queue.push({ frame, text, controlId, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
+      this.queue.push({ frame, controlId, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
       this.pump();
     });
   }
@@ -236,7 +235,7 @@ export class MllpDeviceClient {
       }
       this.inflight.delete(job.controlId);
       expired++;
-      this.logger.warn({ controlId: job.controlId, messageType: readMsh(job.text).messageType, ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
+      this.logger.warn({ controlId: job.controlId, messageType: this.messageTypeOf(job), ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
       job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
     }
     if (next !== Infinity) this.armAckTimer(next);
@@ -269,6 +268,15 @@ export class MllpDeviceClient {
     this.stats.acked++;
     job.resolve({ ackCode: msa.code, ack: text, controlId: job.controlId });
     this.pump();
+  }
+
+  /** MSH-9 of a job's message, for a log line (not needed, so not kept, on the hot path). */
+  private messageTypeOf(job: Job): string {
+    try {
+      return readMsh(decodeText(job.frame.subarray(1, job.frame.length - 2), this.encoding)).messageType;
+    } catch {
+      return '';
+    }
   }
 
   /** The message waiting for this ACK. With one in flight (the default), a string compare instead of hashing a fresh key. */

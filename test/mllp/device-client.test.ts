@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { DeviceError, MllpDeviceClient, type DeviceClientOptions } from '../../edge-agent/mllp/device-client';
 import { ackAll, ackFor, closedPort, controlIdOf, frame, frameBytes, message, sleep, startFakeDevice, waitFor, type FakeDevice } from './support/fake-device';
 
@@ -80,6 +82,17 @@ describe('MllpDeviceClient', () => {
     expect(err.delivered).toBe(true);
     expect(err.message).toMatch(/MSA-2 = C3/);
     expect(c.stats.unmatchedAcks).toBe(1);
+  });
+
+  it('logs the control id and message type of a message that got no ACK, not its body', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(chunk.toString())), cb()) }));
+    const d = await device(() => undefined);
+    const c = client(d.port, { ackTimeoutMs: 150, logger, encoding: 'windows-1252' });
+    expect((await failure(c.send(message('LOG1', 'é')))).code).toBe('ACK_TIMEOUT');
+    const line = lines.find((l) => l.msg === 'no ACK from device in time');
+    expect(line).toMatchObject({ controlId: 'LOG1', messageType: 'ADT^A01', ackTimeoutMs: 150 });
+    expect(JSON.stringify(lines)).not.toContain('Doe');
   });
 
   it('fails with ACK_TIMEOUT when the device never answers, then carries on with the next message', async () => {
