@@ -93,7 +93,14 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   if (typeof obj.body !== 'string' || obj.body.trim() === '') {
     throw badRequest('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
   }
-  const body = normaliseSegments(obj.body);
+  // A byte-order mark from a Windows editor is not part of the message.
+  const body = normaliseSegments(obj.body.replace(/^\uFEFF/, ''));
+  // MLLP's start (0x0B) and end (0x1C) bytes inside a message would end its frame early: the
+  // device would ACK a truncated copy under the same MSH-10. HL7 escapes them; refuse raw ones.
+  const framing = body.search(/[\x0b\x1c]/);
+  if (framing !== -1) {
+    throw badRequest('NOT_HL7', `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`);
+  }
   const size = Buffer.byteLength(body, 'utf8');
   if (size > maxBodyBytes) {
     throw new DomainError(413, 'PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
