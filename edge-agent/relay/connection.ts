@@ -164,6 +164,15 @@ export class CloudConnection extends EventEmitter {
 
     ws.on('error', (err) => {
       // 'close' always follows; this only says why.
+      const refused = /Unexpected server response: (401|403)\b/.exec(err.message);
+      if (refused) {
+        // Retrying cannot fix this by itself, but an operator may fix the credentials: keep retrying, say so loudly.
+        log.error(
+          { status: Number(refused[1]), agentId: this.opts.agentId },
+          'the cloud refused this relay\'s agent id or secret; check --agent/EDGEPUSH_AGENT_ID and EDGEPUSH_AGENT_SECRET (from `edgepush agent create`)',
+        );
+        return;
+      }
       log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'cloud connection error');
     });
 

@@ -47,13 +47,19 @@ describe('CloudConnection', () => {
     expect(up.url).not.toContain('s3cret');
   });
 
-  it('keeps retrying with backoff when the secret is refused', async () => {
+  it('keeps retrying with backoff when the secret is refused, and says it is the credentials', async () => {
     cloud = await FakeCloud.start({ secret: 'other' });
-    conn = connection(cloud.url);
+    const log = memoryLogger();
+    conn = connection(cloud.url, { logger: log.logger });
     conn.start();
     await cloud.waitFor(() => cloud!.upgrades.length >= 3, 5_000, 'three upgrade attempts');
     expect(cloud.connections).toBe(0);
     expect(conn.isOpen).toBe(false);
+    const refusals = log.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals[0]).toMatchObject({ status: 401, agentId: 'agent-1' });
+    expect(refusals[0].msg).toMatch(/refused this relay's agent id or secret/);
+    expect(log.lines.join('\n')).not.toContain('s3cret');
   });
 
   it('reconnects with backoff when the cloud is down at start', async () => {
