@@ -4,7 +4,7 @@
  * (no retries, no correlation, no queue).
  *
  * Events: 'message' (text: string), or 'frame' (payload: Buffer) when created with
- * decodeMessages: false; 'close' (info: MllpCloseInfo).
+ * decodeMessages: false, unless options.onMessage / onFrame take them; 'close' (info: MllpCloseInfo).
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -19,6 +19,10 @@ export interface MllpConnectionOptions {
   logger?: Logger;
   /** false: emit raw 'frame' payloads and let the owner decode only what it needs. Default true. */
   decodeMessages?: boolean;
+  /** Receives each message instead of the 'message' event (a direct call, no emit, per message). */
+  onMessage?: (text: string) => void;
+  /** With decodeMessages: false, receives each payload instead of the 'frame' event. */
+  onFrame?: (payload: Buffer) => void;
 }
 
 export interface MllpCloseInfo {
@@ -47,11 +51,15 @@ export class MllpConnection extends EventEmitter {
     this.encoding = resolveEncoding(options.encoding);
     this.logger = options.logger;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes });
+    const { onMessage, onFrame } = options;
+    const encoding = this.encoding;
+    let deliver: (payload: Buffer) => void;
+    if (options.decodeMessages === false) deliver = onFrame ?? ((payload) => this.emit('frame', payload));
+    else if (onMessage) deliver = (payload) => onMessage(decodeText(payload, encoding));
+    else deliver = (payload) => this.emit('message', decodeText(payload, encoding));
+    this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes, onFrame: deliver });
     socket.setNoDelay(true); // one small frame per round trip: Nagle would add latency to every ACK
 
-    if (options.decodeMessages === false) this.decoder.on('frame', (payload: Buffer) => this.emit('frame', payload));
-    else this.decoder.on('frame', (payload: Buffer) => this.emit('message', decodeText(payload, this.encoding)));
     this.decoder.on('discard', (bytes: number) => {
       // First time at warn so an operator sees it; further garbage at debug so it cannot flood logs.
       const level = this.decoder.discardedBytes === bytes ? 'warn' : 'debug';

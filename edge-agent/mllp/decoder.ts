@@ -11,7 +11,8 @@
  * Frames are emitted as Buffers that are views into the received chunks when a frame arrived in
  * one chunk (the common case), so no bytes are copied on the hot path.
  *
- * Events: 'frame' (payload: Buffer), 'discard' (bytes: number), 'error' (MllpFrameError).
+ * Events: 'frame' (payload: Buffer; unless options.onFrame takes them), 'discard' (bytes: number),
+ * 'error' (MllpFrameError).
  */
 import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_FRAME_BYTES, FS, CR, VT } from './constants';
@@ -30,6 +31,8 @@ export class MllpFrameError extends Error {
 export interface MllpDecoderOptions {
   /** Largest payload accepted, in bytes (framing bytes excluded). Default 1 MiB. */
   maxFrameBytes?: number;
+  /** Receives each frame instead of the 'frame' event: one direct call per message on the hot path. */
+  onFrame?: (payload: Buffer) => void;
 }
 
 export class MllpDecoder extends EventEmitter {
@@ -40,12 +43,14 @@ export class MllpDecoder extends EventEmitter {
   private _state: DecoderState = 'WAIT_START';
   private parts: Buffer[] = [];
   private partBytes = 0;
+  private readonly onFrame?: (payload: Buffer) => void;
 
   constructor(options: MllpDecoderOptions = {}) {
     super();
     const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (!Number.isInteger(max) || max <= 0) throw new RangeError(`maxFrameBytes must be a positive integer, got ${max}`);
     this.maxFrameBytes = max;
+    this.onFrame = options.onFrame;
   }
 
   get state(): DecoderState {
@@ -141,7 +146,8 @@ export class MllpDecoder extends EventEmitter {
     }
     this._state = 'WAIT_END_CR';
     this.framesDecoded++;
-    this.emit('frame', frame);
+    if (this.onFrame) this.onFrame(frame);
+    else this.emit('frame', frame);
     return fs + 1;
   }
 

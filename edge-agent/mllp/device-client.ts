@@ -347,8 +347,7 @@ export class MllpDeviceClient {
       logger: this.logger,
     });
     socket.setKeepAlive(true, 30000);
-    const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger });
-    conn.on('message', (text: string) => this.onMessage(text));
+    const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger, onMessage: (text) => this.onMessage(text) });
     conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
     this.stats.connects++;
     return conn;

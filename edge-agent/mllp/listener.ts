@@ -52,13 +52,7 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
 
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
-    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger, decodeMessages: false });
-    logger.debug({ remote: conn.remote }, 'connection opened');
-    conn.on('close', () => {
-      sockets.delete(socket);
-      logger.debug({ remote: conn.remote }, 'connection closed');
-    });
-    conn.on('frame', (payload: Buffer) => {
+    const onFrame = (payload: Buffer) => {
       received++;
       // The common case goes straight from bytes to the ACK frame; the rest (and per-message logging) takes the general path.
       let frame = logEachMessage ? undefined : buildAckFrameFast(payload, ackCode);
@@ -95,6 +89,12 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         conn.sendFrame(delayed);
       }, delayMs);
       timers.add(timer);
+    };
+    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger, decodeMessages: false, onFrame });
+    logger.debug({ remote: conn.remote }, 'connection opened');
+    conn.on('close', () => {
+      sockets.delete(socket);
+      logger.debug({ remote: conn.remote }, 'connection closed');
     });
   };
 

@@ -165,4 +165,15 @@ describe('MllpDecoder', () => {
     expect(frames).toEqual([text]);
     expect(normaliseSegments(frames[0])).toBe('MSH|^~\\&|A|B|C|D|1||ADT^A01|9|P|2.5\rPID|1\rPV1|1\r');
   });
+
+  it('hands frames to onFrame instead of the frame event, split or not', () => {
+    const got: string[] = [];
+    const d = new MllpDecoder({ onFrame: (f) => got.push(f.toString('latin1')) });
+    const { frames, discards } = collect(d);
+    d.push(Buffer.from('\x0bA1\x1c\r\x0bB', 'latin1'));
+    d.push(Buffer.from('2\x1c\rjunk', 'latin1'));
+    expect(got).toEqual(['A1', 'B2']);
+    expect(frames).toEqual([]);
+    expect(discards).toEqual([4]);
+  });
 });
