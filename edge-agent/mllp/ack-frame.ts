@@ -10,7 +10,11 @@
  *   - MSH-10 is not empty (an empty one gets an AR with an explanation: the slow path).
  */
 import { hl7Timestamp, writeControlId } from '../hl7/control-id';
-import { CR, FS, VT } from './constants';
+import * as framing from './constants';
+
+// Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)
+// every read of an imported binding is a getter call, and these are read per byte or per frame.
+const { CR, FS, VT } = framing;
 
 const M = 0x4d;
 const S = 0x53;

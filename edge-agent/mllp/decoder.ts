@@ -15,7 +15,12 @@
  * 'error' (MllpFrameError).
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_MAX_FRAME_BYTES, FS, CR, VT } from './constants';
+import * as framing from './constants';
+import { DEFAULT_MAX_FRAME_BYTES } from './constants';
+
+// Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)
+// every read of an imported binding is a getter call, and these are read per byte or per frame.
+const { FS, CR, VT } = framing;
 
 export type DecoderState = 'WAIT_START' | 'IN_FRAME' | 'WAIT_END_CR' | 'FAILED';
 
