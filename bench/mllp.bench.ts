@@ -12,17 +12,24 @@
  *   - one process: client and server share one event loop, so no process wake-up hides
  *     per-message CPU cost; the harshest view of our overhead.
  *
- *   npx tsx bench/mllp.bench.ts [--count 20000] [--rounds 4] [--warmup 2000]   (needs `npm run build`)
+ *   npx tsx bench/mllp.bench.ts [--count 20000] [--rounds 4] [--warmup 10000]   (needs `npm run build`)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
 import { join } from 'node:path';
-import { Hl7Message } from '@medplum/core';
-import { Hl7Client, Hl7Server, type Hl7MessageEvent } from '@medplum/hl7';
 import { generateExampleAdt } from '../edge-agent/hl7/example';
-import { MllpDeviceClient } from '../edge-agent/mllp/device-client';
-import { startHl7Listener } from '../edge-agent/mllp/listener';
+import {
+  BARE_ACK,
+  bareClient,
+  bareServerInProcess,
+  type Contender,
+  type Endpoint,
+  medplumClient,
+  medplumServerInProcess,
+  ourClient,
+  oursInProcess,
+} from './mllp-contenders';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -31,63 +38,10 @@ const arg = (name: string, def: number) => {
 };
 const COUNT = arg('count', 20000);
 const ROUNDS = arg('rounds', 4);
-const WARMUP = arg('warmup', 2000);
+// 10,000 warm-up messages: enough for V8 to optimise every contender's hot path; a relay runs for days.
+const WARMUP = arg('warmup', 10000);
 const MESSAGE = generateExampleAdt();
 const CLI = join(__dirname, '../dist/edgepush.js');
-const BARE_ACK = `\x0bMSH|^~\\&|R|F|S|F|20240101||ACK^A01^ACK|1|P|2.5.1\rMSA|AA|X\r\x1c\r`;
-
-interface Endpoint {
-  port: number;
-  close(): Promise<void>;
-}
-
-interface Contender {
-  name: string;
-  /** Sends n messages one after another, each waiting for its ACK. */
-  run(n: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-// ---- servers -------------------------------------------------------------------------------
-
-function bareServerInProcess(): Promise<Endpoint> {
-  const ack = Buffer.from(BARE_ACK, 'latin1');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.setNoDelay(true);
-    s.on('data', (chunk) => {
-      for (let i = chunk.indexOf(0x1c); i !== -1; i = chunk.indexOf(0x1c, i + 1)) s.write(ack);
-    });
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as { port: number }).port,
-        close: () => {
-          for (const s of sockets) s.destroy();
-          return new Promise<void>((r) => server.close(() => r()));
-        },
-      }),
-    ),
-  );
-}
-
-async function medplumServerInProcess(): Promise<Endpoint> {
-  const server = new Hl7Server((connection) => {
-    connection.addEventListener('message', (event: Hl7MessageEvent) => event.connection.send(event.message.buildAck()));
-  });
-  server.start(0);
-  await new Promise<void>((resolve) => server.server!.once('listening', resolve));
-  return { port: (server.server!.address() as { port: number }).port, close: () => server.stop() };
-}
-
-async function oursInProcess(): Promise<Endpoint> {
-  const listener = await startHl7Listener({ port: 0 });
-  return { port: listener.port, close: () => listener.close() };
-}
-
 /** Starts a server in a child process; it prints its port as the first number on stdout. */
 function child(argv: string[]): Promise<Endpoint> {
   const proc: ChildProcess = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -129,73 +83,6 @@ server.start(0);
 server.server.once('listening', () => console.log(server.server.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
 
-// ---- clients -------------------------------------------------------------------------------
-
-function ourClient(name: string, server: Endpoint): Contender {
-  const client = new MllpDeviceClient({ host: '127.0.0.1', port: server.port, idleTimeoutMs: 0 });
-  return {
-    name,
-    async run(n) {
-      for (let i = 0; i < n; i++) {
-        const r = await client.send(MESSAGE);
-        if (r.ackCode !== 'AA') throw new Error(`unexpected ${r.ackCode}`);
-      }
-    },
-    async close() {
-      await client.close();
-      await server.close();
-    },
-  };
-}
-
-function medplumClient(name: string, server: Endpoint): Contender {
-  const client = new Hl7Client({ host: '127.0.0.1', port: server.port });
-  return {
-    name,
-    async run(n) {
-      for (let i = 0; i < n; i++) {
-        // Its API takes a parsed Hl7Message, as ours takes text; parsing is part of using it.
-        const ack = await client.sendAndWait(Hl7Message.parse(MESSAGE));
-        if (ack.getSegment('MSA')?.getField(1)?.toString() !== 'AA') throw new Error('unexpected ACK');
-      }
-    },
-    async close() {
-      client.close();
-      await server.close();
-    },
-  };
-}
-
-async function bareClient(name: string, server: Endpoint): Promise<Contender> {
-  const frame = Buffer.from(`\x0b${MESSAGE}\x1c\r`, 'utf8');
-  const socket = connect(server.port, '127.0.0.1');
-  socket.setNoDelay(true);
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  let waiting: (() => void) | undefined;
-  socket.on('data', (chunk) => {
-    if (chunk.indexOf(0x1c) !== -1 && waiting) {
-      const w = waiting;
-      waiting = undefined;
-      w();
-    }
-  });
-  return {
-    name,
-    async run(n) {
-      for (let i = 0; i < n; i++) {
-        await new Promise<void>((resolve) => {
-          waiting = resolve;
-          socket.write(frame);
-        });
-      }
-    },
-    async close() {
-      socket.destroy();
-      await server.close();
-    },
-  };
-}
-
 // ---- measurement ---------------------------------------------------------------------------
 
 async function measure(title: string, contenders: Contender[]): Promise<string[]> {
@@ -211,7 +98,10 @@ async function measure(title: string, contenders: Contender[]): Promise<string[]
     }
   }
   for (const c of contenders) await c.close();
-  const total = perRound * ROUNDS;
+  return table(title, contenders.map((c) => c.name), elapsed, perRound * ROUNDS);
+}
+
+function table(title: string, names: readonly string[], elapsed: number[], total: number): string[] {
   const rate = elapsed.map((s) => total / s);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   return [
@@ -219,11 +109,47 @@ async function measure(title: string, contenders: Contender[]): Promise<string[]
     '',
     '| implementation | msg/s | mean round trip (µs) |',
     '| --- | ---: | ---: |',
-    ...contenders.map((ct, i) => `| ${ct.name} | ${fmt(rate[i])} | ${((elapsed[i] / total) * 1e6).toFixed(1)} |`),
+    ...names.map((name, i) => `| ${name} | ${fmt(rate[i])} | ${((elapsed[i] / total) * 1e6).toFixed(1)} |`),
     '',
     `ours / @medplum/hl7: **${(rate[0] / rate[1]).toFixed(2)}x** (goal >= 3x); ours / bare baseline: **${((rate[0] / rate[2]) * 100).toFixed(0)}%** (goal >= 70%)`,
     '',
   ];
+}
+
+/**
+ * Each implementation alone in a fresh process per round, our code bundled as dist/ ships it:
+ * no contender's heap, JIT state or module loader (tsx compiles each of our modules on its
+ * own, a cross-module call per export) colours another's figures.
+ */
+async function measureIsolated(title: string): Promise<string[]> {
+  // Inside the repo's node_modules, so the bundle resolves @medplum/* as installed.
+  const cache = join(__dirname, '..', 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'mllp-solo-'));
+  try {
+    const bundle = join(dir, 'solo.js');
+    await build({ entryPoints: [join(__dirname, 'mllp-solo.ts')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+    const impls = [
+      ['ours', 'edgepush MllpDeviceClient -> startHl7Listener (bundled)'],
+      ['medplum', '@medplum/hl7 Hl7Client -> Hl7Server'],
+      ['bare', 'bare net MLLP echo (baseline)'],
+    ] as const;
+    const elapsed = impls.map(() => 0);
+    const perRound = Math.ceil(COUNT / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, [impl]] of impls.entries()) {
+        const out = execFileSync(process.execPath, [bundle, impl, String(perRound), String(WARMUP)], {
+          cwd: join(__dirname, '..'),
+          env: { ...process.env, MLLP_BENCH_MESSAGE: MESSAGE },
+          encoding: 'utf8',
+        });
+        elapsed[i] += (JSON.parse(out) as { seconds: number }).seconds;
+      }
+    }
+    return table(title, impls.map(([, name]) => name), elapsed, perRound * ROUNDS);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -234,18 +160,19 @@ async function main(): Promise<void> {
   ];
   out.push(
     ...(await measure('Servers in separate processes (ours: `edgepush hl7 listen`)', [
-      ourClient('edgepush MllpDeviceClient -> `edgepush hl7 listen`', await child([CLI, 'hl7', 'listen', '0', '--log-level', 'silent'])),
-      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await child(['-e', MEDPLUM_SERVER_SRC])),
-      await bareClient('bare net MLLP echo (baseline)', await child(['-e', BARE_SERVER_SRC])),
+      ourClient('edgepush MllpDeviceClient -> `edgepush hl7 listen`', await child([CLI, 'hl7', 'listen', '0', '--log-level', 'silent']), MESSAGE),
+      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await child(['-e', MEDPLUM_SERVER_SRC]), MESSAGE),
+      await bareClient('bare net MLLP echo (baseline)', await child(['-e', BARE_SERVER_SRC]), MESSAGE),
     ])),
   );
   out.push(
     ...(await measure('Client and server in one process', [
-      ourClient('edgepush MllpDeviceClient -> startHl7Listener', await oursInProcess()),
-      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await medplumServerInProcess()),
-      await bareClient('bare net MLLP echo (baseline)', await bareServerInProcess()),
+      ourClient('edgepush MllpDeviceClient -> startHl7Listener', await oursInProcess(), MESSAGE),
+      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await medplumServerInProcess(), MESSAGE),
+      await bareClient('bare net MLLP echo (baseline)', await bareServerInProcess(), MESSAGE),
     ])),
   );
+  out.push(...(await measureIsolated('Client and server in one process, each implementation alone in a fresh process (ours bundled, as shipped)')));
   process.stdout.write(out.join('\n'));
 }
 
