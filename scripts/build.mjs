@@ -1,6 +1,6 @@
 // Bundles the `edgepush` CLI into dist/. Our own code is bundled; npm dependencies stay
 // external so the tarball carries them as ordinary packages (lmdb has a native part).
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -18,3 +18,7 @@ await build({
   define: { __EDGEPUSH_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });
+
+// npm links bins before `prepare` runs, so on a fresh `npm ci` it never saw this file to mark
+// it executable: without this, `npx edgepush` in the repo answers 'Permission denied'.
+chmodSync('dist/edgepush.js', 0o755);
