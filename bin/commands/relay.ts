@@ -12,6 +12,7 @@ interface RelayFlags {
   device: string[];
   heartbeat?: string;
   logLevel?: string;
+  allowInsecure?: boolean;
 }
 
 export function registerRelayCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerRelayCommand(program: Command): void {
     .option('--secret <secret>', 'agent secret; prefer env EDGEPUSH_AGENT_SECRET, flags show in ps')
     .option('--device <name=mllp://host:port>', 'a device this relay may reach, repeatable; ?encoding=windows-1252 sets its charset', collect, [])
     .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
+    .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
     .action(async (flags: RelayFlags) => {
       // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
@@ -37,6 +39,7 @@ export function registerRelayCommand(program: Command): void {
         devices: flags.device.length ? flags.device : undefined,
         heartbeatIntervalMs: flags.heartbeat,
         logLevel: flags.logLevel,
+        allowInsecure: flags.allowInsecure,
       };
       let config;
       try {

@@ -32,6 +32,8 @@ export interface RelayConfig {
   /** On SIGTERM: how long in-flight pushes and unacknowledged results may take. */
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Plain ws:// to a host that is not this machine: the secret and PHI would cross the network in clear. */
+  allowInsecure: boolean;
 }
 
 /** What may come from a file, the environment or flags before validation. */
@@ -49,6 +51,7 @@ export interface RawConfig {
   resultCache?: unknown;
   shutdownTimeoutMs?: unknown;
   logLevel?: unknown;
+  allowInsecure?: unknown;
 }
 
 export const DEFAULTS = {
@@ -161,6 +164,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   if (env.EDGEPUSH_AGENT_SECRET) raw.secret = env.EDGEPUSH_AGENT_SECRET;
   if (env.EDGEPUSH_DEVICES) raw.devices = env.EDGEPUSH_DEVICES.split(/[\s,]+/).filter(Boolean);
   if (env.EDGEPUSH_LOG_LEVEL) raw.logLevel = env.EDGEPUSH_LOG_LEVEL;
+  if (env.EDGEPUSH_ALLOW_INSECURE === '1' || env.EDGEPUSH_ALLOW_INSECURE === 'true') raw.allowInsecure = true;
   return raw;
 }
 
@@ -181,6 +185,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** Validates and fills defaults. Throws one ConfigError listing every problem found. */
 export function resolveConfig(raw: RawConfig): RelayConfig {
   const problems: string[] = [];
@@ -191,6 +200,11 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
     try {
       const u = new URL(url);
       if (u.protocol !== 'ws:' && u.protocol !== 'wss:') problems.push(`url must start with ws:// or wss://, got ${u.protocol}//`);
+      // The agent secret and every message (PHI) cross this connection: plain ws:// only to this
+      // machine, unless the operator says the network in between is trusted.
+      if (u.protocol === 'ws:' && !isLoopback(u.hostname) && raw.allowInsecure !== true) {
+        problems.push(`url ${u.origin} is plain ws:// to another host: use wss://, or pass --allow-insecure (EDGEPUSH_ALLOW_INSECURE=1) on a trusted network`);
+      }
       // The secret travels in a header; a URL ends up in proxy and access logs.
       if (u.username || u.password || /secret|token|password/i.test(u.search)) {
         problems.push('url must not carry credentials; use --secret or EDGEPUSH_AGENT_SECRET');
@@ -276,5 +290,6 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
   if (!LOG_LEVELS.has(logLevel)) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
 
   if (problems.length) throw new ConfigError(problems);
-  return { url, agentId, secret, devices, heartbeatIntervalMs, heartbeatTimeoutMs, maxConnectionAgeMs, reconnect, device, resultCache, shutdownTimeoutMs, logLevel };
+  const allowInsecure = raw.allowInsecure === true;
+  return { url, agentId, secret, devices, heartbeatIntervalMs, heartbeatTimeoutMs, maxConnectionAgeMs, reconnect, device, resultCache, shutdownTimeoutMs, logLevel, allowInsecure };
 }

@@ -80,8 +80,28 @@ describe('config', () => {
     }
   });
 
+  it('refuses plain ws:// to another host unless told the network is trusted', () => {
+    const devices = { lab: 'mllp://h:1' };
+    const problemsOf = (raw: object) => {
+      try {
+        resolveConfig({ agentId: 'a', secret: 's', devices, ...raw });
+        return '';
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+    };
+    expect(problemsOf({ url: 'ws://hub.hospital.example/ws' })).toMatch(/plain ws:\/\/ to another host: use wss:\/\//);
+    expect(problemsOf({ url: 'ws://10.1.2.3:8080/ws' })).toMatch(/plain ws:\/\//);
+    // This machine, TLS, or an explicit opt-in are fine.
+    for (const url of ['ws://127.0.0.1:8080/ws', 'ws://localhost:8080/ws', 'ws://[::1]:8080/ws', 'wss://hub.hospital.example/ws']) {
+      expect(problemsOf({ url })).toBe('');
+    }
+    expect(problemsOf({ url: 'ws://10.1.2.3:8080/ws', allowInsecure: true })).toBe('');
+    expect(resolveConfig(mergeRaw({ url: 'ws://10.1.2.3/ws', agentId: 'a', secret: 's', devices }, configFromEnv({ EDGEPUSH_ALLOW_INSECURE: '1' }))).allowInsecure).toBe(true);
+  });
+
   it('reads EDGEPUSH_* and lets later sources win, merging nested objects', () => {
-    const env = configFromEnv({ EDGEPUSH_URL: 'ws://e/ws', EDGEPUSH_AGENT_ID: 'env', EDGEPUSH_AGENT_SECRET: 'x', EDGEPUSH_DEVICES: 'a=mllp://h:1, b=mllp://h:2' });
+    const env = configFromEnv({ EDGEPUSH_URL: 'wss://e/ws', EDGEPUSH_AGENT_ID: 'env', EDGEPUSH_AGENT_SECRET: 'x', EDGEPUSH_DEVICES: 'a=mllp://h:1, b=mllp://h:2' });
     const merged = mergeRaw({ agentId: 'file', reconnect: { initialDelayMs: 5, maxDelayMs: 9 } }, env, { reconnect: { maxDelayMs: 7 } });
     const c = resolveConfig(merged);
     expect(c.agentId).toBe('env');
