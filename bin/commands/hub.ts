@@ -12,6 +12,8 @@ interface HubFlags {
   logLevel: string;
   sync: string;
   retentionDays: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerHubCommand(program: Command): void {
@@ -24,16 +26,20 @@ export function registerHubCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
     .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
+    .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .action((flags: HubFlags) =>
       runCommand('hub', async () => {
         const port = Number(flags.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${flags.port}`);
         if (flags.sync !== 'flush' && flags.sync !== 'commit') throw new UsageError('--sync must be flush or commit');
+        if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
+        const tls = flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
         const retentionDays = Number(flags.retentionDays);
         if (!Number.isFinite(retentionDays) || retentionDays < 0) throw new UsageError('--retention-days must be 0 or more');
         // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
         const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
-        const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays });
+        const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays, tls });
         process.stdout.write(startupBanner(hub));
         await new Promise<void>((resolve) => {
           const stop = (signal: NodeJS.Signals): void => {

@@ -5,7 +5,9 @@
  * Store: lmdb in <dataDir>/store. Queue: in-process, rebuilt from the store at start, so
  * queued and in-flight pushes survive a restart (kill -9 included).
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath, join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -33,6 +35,11 @@ export interface HubOptions {
   /** Finished pushes older than this are deleted. Default 30 days; 0 keeps them forever. */
   retentionDays?: number;
   core?: Partial<CoreConfig>;
+  /**
+   * PEM files: serve https:// and wss:// instead of plain HTTP. For a single-site install where
+   * relays reach the hub over the network (a relay refuses plain ws:// to another host).
+   */
+  tls?: { certFile: string; keyFile: string };
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
 }
@@ -70,7 +77,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   core = createCore(ports, options.core);
 
-  const server = createServer(createHttpHandler({ core, auth: new HubAuth(keys), logger }));
+  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger });
+  const server = options.tls
+    ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)
+    : createServer(handler);
   server.keepAliveTimeout = 65_000;
   gateway.attach(server);
   try {
@@ -106,8 +116,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
-    wsUrl: `ws://${urlHost}:${port}${gateway.path}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
+    wsUrl: `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}${gateway.path}`,
     port,
     dataDir,
     core,
