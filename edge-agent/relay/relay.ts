@@ -29,6 +29,13 @@ export interface RelayStats {
   results: number;
 }
 
+/**
+ * The cloud decides expiry with its own clock before it sends a push; the relay's check only
+ * stops a push that waited here too long. Site clocks drift, and a relay whose clock runs ahead
+ * must not refuse every fresh push, so it allows this much disagreement.
+ */
+export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
+
 export class Relay {
   readonly logger: Logger;
   readonly connection: CloudConnection;
@@ -186,7 +193,7 @@ export class Relay {
     const client = this.devices.client(destination);
     let refusal: ResultMessage | undefined;
     if (!client) refusal = failed(pushId, 'unknown device', false);
-    else if (push.expiresAt <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
+    else if (push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
     else if (push.contentType !== HL7_CONTENT_TYPE) refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
     if (refusal) {
       log.warn({ status: refusal.status, error: refusal.error }, 'push refused');

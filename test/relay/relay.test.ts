@@ -3,7 +3,7 @@
  * device simulators (edgepush's MLLP listener, or a raw misbehaving device) on the other.
  */
 import { resolveConfig, type RelayConfig } from '../../edge-agent/relay/config';
-import { Relay } from '../../edge-agent/relay/relay';
+import { CLOCK_SKEW_ALLOWANCE_MS, Relay } from '../../edge-agent/relay/relay';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
 import { MAX_FRAME_BYTES } from '../../protocol/messages';
 import { FakeCloud } from './fake-cloud';
@@ -153,18 +153,22 @@ describe('relay: bad input', () => {
   it('refuses an expired push, a non-HL7 body and an unsupported content type, and keeps working', async () => {
     const lab = await listener();
     const { cloud } = await rig({ lab: mllp(lab.port) });
-    cloud.push({ pushId: 'old', body: adt('C1'), expiresAt: Date.now() - 1 });
+    cloud.push({ pushId: 'old', body: adt('C1'), expiresAt: Date.now() - CLOCK_SKEW_ALLOWANCE_MS - 1 });
     cloud.push({ pushId: 'text', body: 'hello, not HL7' });
     cloud.push({ pushId: 'json', body: adt('C2'), contentType: 'application/json' });
     cloud.push({ pushId: 'ok', body: adt('C3') });
-    await cloud.waitFor(() => cloud.results().length === 4, 5_000, 'four results');
+    // Expired a minute ago by this relay's clock only: a site clock running ahead, not a stale push.
+    cloud.push({ pushId: 'skewed', body: adt('C4'), expiresAt: Date.now() - 60_000 });
+    await cloud.waitFor(() => cloud.results().length === 5, 5_000, 'five results');
+    expect(cloud.results('skewed')[0]).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(cloud.results('old')[0]).toMatchObject({ status: 'failed', error: 'expired before delivery', retryable: false });
     expect(cloud.results('text')[0]).toMatchObject({ status: 'failed', retryable: false });
     expect(cloud.results('text')[0]!.error).toMatch(/NOT_HL7/);
     expect(cloud.results('json')[0]).toMatchObject({ status: 'failed', retryable: false });
     expect(cloud.results('json')[0]!.error).toMatch(/contentType/);
     expect(cloud.results('ok')[0]).toMatchObject({ status: 'acked' });
-    expect(lab.seen).toHaveLength(1);
+    // Only the two deliverable pushes reached the device.
+    expect(lab.seen).toHaveLength(2);
   });
 
   it('logs malformed cloud messages, fails a malformed push it can name, and keeps working', async () => {
