@@ -16,11 +16,11 @@ import { join, resolve } from 'node:path';
 import { WebSocket } from 'ws';
 import { startHl7Listener, type Hl7Listener } from '../edge-agent/mllp/listener';
 import { MllpDeviceClient } from '../edge-agent/mllp/device-client';
-import { LmdbStore } from '../lambdas/adapters/local/lmdb-store';
-import { WsGateway } from '../lambdas/gateway/ws-gateway';
-import { HubAuth } from '../lambdas/hub/auth';
-import { loadOrCreateKeys } from '../lambdas/hub/keys';
-import { mintToken } from '../lambdas/hub/tokens';
+import { LmdbStore } from '../hub/adapters/lmdb-store';
+import { WsGateway } from '../hub/gateway/ws-gateway';
+import { HubAuth } from '../hub/auth';
+import { loadOrCreateKeys } from '../hub/keys';
+import { mintToken } from '../hub/tokens';
 
 const CLI = resolve(__dirname, '../dist/edgepush.js');
 const DEVICES = 8;

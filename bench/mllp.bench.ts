@@ -18,7 +18,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { generateExampleAdt } from '../edge-agent/hl7/example';
+import { generateExampleAdt } from '../hl7/example';
 import {
   BARE_ACK,
   bareClient,

@@ -8,7 +8,7 @@ export const LAMBDA_ENTRIES = {
   wsConnect: 'lambdas/handlers/ws-connect.ts',
   wsDisconnect: 'lambdas/handlers/ws-disconnect.ts',
   wsMessage: 'lambdas/handlers/ws-message.ts',
-  dispatcher: 'lambdas/handlers/dispatcher.ts',
+  dispatcher: 'lambdas/handlers/sqs-dispatcher.ts',
   deadLetter: 'lambdas/handlers/dead-letter.ts',
 } as const;
 

@@ -1,6 +1,6 @@
 /** `edgepush agent create|get`: manage agents through the HTTP API (admin scope). */
 import type { Command } from 'commander';
-import { callApi, toApiError } from '../../lambdas/hub/api-client';
+import { callApi, toApiError } from '../api-client';
 import { resolveTarget, runCommand } from './target';
 
 interface ApiFlags {

@@ -1,6 +1,6 @@
 /** `edgepush demo` (= `npm start`): hub, relay and a simulated device in one process; one push, its ACK. */
 import type { Command } from 'commander';
-import { runDemo } from '../../lambdas/hub/demo';
+import { runDemo } from '../demo';
 import { runCommand } from './target';
 
 export function registerDemoCommand(program: Command): void {

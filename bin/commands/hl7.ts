@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { generateExampleAdt } from '../../edge-agent/hl7/example';
-import { isPositiveAck } from '../../edge-agent/hl7/msa';
+import { generateExampleAdt } from '../../hl7/example';
+import { isPositiveAck } from '../../hl7/msa';
 import { DeviceError, MllpDeviceClient } from '../../edge-agent/mllp/device-client';
 import { decodeText, resolveEncoding } from '../../edge-agent/mllp/encoding';
 import { startHl7Listener } from '../../edge-agent/mllp/listener';

@@ -1,8 +1,8 @@
 /** `edgepush hub`: the local cloud side (HTTP API + relay WebSocket on one port). */
 import type { Command } from 'commander';
 import pino from 'pino';
-import { startHub } from '../../lambdas/hub/hub';
-import { startupBanner } from '../../lambdas/hub/banner';
+import { startHub } from '../../hub/hub';
+import { startupBanner } from '../../hub/banner';
 import { UsageError, runCommand } from './target';
 
 interface HubFlags {

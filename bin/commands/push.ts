@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { generateExampleAdt } from '../../edge-agent/hl7/example';
-import { callApi, toApiError } from '../../lambdas/hub/api-client';
+import { generateExampleAdt } from '../../hl7/example';
+import { callApi, toApiError } from '../api-client';
 import { UsageError, resolveTarget, runCommand } from './target';
 
 interface PushFlags {

@@ -1,5 +1,5 @@
 /** --api / --token with EDGEPUSH_API / EDGEPUSH_TOKEN fallbacks, shared by `agent` and `push`. */
-import type { ApiTarget } from '../../lambdas/hub/api-client';
+import type { ApiTarget } from '../api-client';
 
 export function resolveTarget(flags: { api?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): ApiTarget {
   const api = flags.api ?? env.EDGEPUSH_API;

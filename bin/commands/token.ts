@@ -1,7 +1,7 @@
 /** `edgepush token`: a JWT for the local hub, signed with the key in its data dir. */
 import type { Command } from 'commander';
-import { loadOrCreateKeys } from '../../lambdas/hub/keys';
-import { ALL_SCOPES, mintToken } from '../../lambdas/hub/tokens';
+import { loadOrCreateKeys } from '../../hub/keys';
+import { ALL_SCOPES, mintToken } from '../../hub/tokens';
 import { runCommand } from './target';
 
 export function registerTokenCommand(program: Command): void {

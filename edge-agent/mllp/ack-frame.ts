@@ -9,7 +9,7 @@
  *     other rule);
  *   - MSH-10 is not empty (an empty one gets an AR with an explanation: the slow path).
  */
-import { hl7Timestamp, writeControlId } from '../hl7/control-id';
+import { hl7Timestamp, writeControlId } from '../../hl7/control-id';
 import * as framing from './constants';
 
 // Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)

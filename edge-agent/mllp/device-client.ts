@@ -9,11 +9,11 @@
  */
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { Hl7Error } from '../hl7/errors';
-import { parseControlId, readMsh } from '../hl7/msh';
-import { parseMsa } from '../hl7/msa';
-import { normaliseSegments } from '../hl7/segments';
-import { MllpConnection, type MllpCloseInfo } from './connection';
+import { Hl7Error } from '../../hl7/hl7-errors';
+import { parseControlId, readMsh } from '../../hl7/msh';
+import { parseMsa } from '../../hl7/msa';
+import { normaliseSegments } from '../../hl7/segments';
+import { MllpConnection, type MllpCloseInfo } from './mllp-connection';
 import { DEFAULT_MAX_FRAME_BYTES } from './constants';
 import { DeviceError } from './device-error';
 import { dialWithBackoff, type ReconnectOptions } from './dial';

@@ -6,11 +6,11 @@
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { buildAckFor } from '../hl7/ack';
-import { Hl7Error } from '../hl7/errors';
-import { readMsh } from '../hl7/msh';
+import { buildAckFor } from '../../hl7/ack';
+import { Hl7Error } from '../../hl7/hl7-errors';
+import { readMsh } from '../../hl7/msh';
 import { buildAckFrameFast } from './ack-frame';
-import { MllpConnection } from './connection';
+import { MllpConnection } from './mllp-connection';
 import { encodeFrame } from './encoder';
 import { decodeText, resolveEncoding } from './encoding';
 

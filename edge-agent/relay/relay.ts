@@ -12,7 +12,7 @@ import { PROTOCOL_VERSION, ProtocolError, type PushMessage, type ResultMessage }
 import { parseCloudMessage } from '../../protocol/validate';
 import { VERSION } from '../../protocol/version';
 import type { RelayConfig } from './config';
-import { CloudConnection } from './connection';
+import { CloudConnection } from './cloud-connection';
 import { DeviceRegistry } from './devices';
 import { MessageTooLargeError } from './frame-sender';
 import { createRelayLogger } from './logger';

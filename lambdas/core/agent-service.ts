@@ -1,8 +1,8 @@
 /** Registering agents and checking their secrets. */
-import { DomainError, badRequest, notFound } from './errors';
+import { DomainError, badRequest, notFound } from './domain-errors';
 import type { Ports } from './ports';
 import { generateSecret, hashSecret, verifySecret } from './secrets';
-import type { AgentRecord } from './types';
+import type { AgentRecord } from './records';
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

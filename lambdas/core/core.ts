@@ -3,17 +3,17 @@
  * these and call into it; nothing here knows which platform it runs on.
  */
 import { handleHttp } from '../http/router';
-import type { HttpRequest, HttpResponse } from '../http/types';
+import type { HttpRequest, HttpResponse } from '../http/http-types';
 import { authenticateAgent } from './agent-service';
-import { DEFAULT_CONFIG, type CoreConfig } from './config';
-import { abandon, dispatch, type DispatchOutcome } from './dispatcher';
+import { DEFAULT_CONFIG, type CoreConfig } from './core-config';
+import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
 import type { Ports } from './ports';
 import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
-import type { QueueItem } from './types';
+import type { QueueItem } from './records';
 
-export type { CoreConfig } from './config';
-export type { DispatchOutcome } from './dispatcher';
-export type { HttpRequest, HttpResponse } from '../http/types';
+export type { CoreConfig } from './core-config';
+export type { DispatchOutcome } from './push-dispatcher';
+export type { HttpRequest, HttpResponse } from '../http/http-types';
 
 export interface EdgePushCore {
   readonly config: CoreConfig;

@@ -12,7 +12,7 @@
  * retry, a late result, a sweeping dispatcher) can never both win.
  */
 import type { Ports } from './ports';
-import type { PushRecord, PushStatus } from './types';
+import type { PushRecord, PushStatus } from './records';
 
 export type TerminalStatus = 'acked' | 'nacked' | 'failed' | 'expired';
 

@@ -1,11 +1,11 @@
 /**
  * The ports the domain core depends on. Two adapter sets implement them:
  * `adapters/aws` (DynamoDB, SQS FIFO, API Gateway Management API) and
- * `adapters/local` (embedded lmdb store, in-process queue, direct WebSocket sends).
+ * `hub/adapters` (embedded lmdb store, in-process queue, direct WebSocket sends).
  * test/contract runs one suite against both.
  */
 import type { CloudMessage } from '../../protocol/messages';
-import type { AgentRecord, PushRecord, PushStatus, QueueItem } from './types';
+import type { AgentRecord, PushRecord, PushStatus, QueueItem } from './records';
 
 export interface CreatePushResult {
   push: PushRecord;

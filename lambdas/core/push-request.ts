@@ -4,16 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
-import { parseMsh } from '../../edge-agent/hl7/msh';
-import { normaliseSegments } from '../../edge-agent/hl7/segments';
+import { parseMsh } from '../../hl7/msh';
+import { normaliseSegments } from '../../hl7/segments';
 import {
   DEFAULT_EXPIRES_IN_S,
   DEFAULT_WAIT_TIMEOUT_MS,
   HL7_CONTENT_TYPE,
   MAX_EXPIRES_IN_S,
   MAX_WAIT_TIMEOUT_MS,
-} from './config';
-import { badRequest, DomainError } from './errors';
+} from './core-config';
+import { badRequest, DomainError } from './domain-errors';
 
 export interface PushRequest {
   destination: string;

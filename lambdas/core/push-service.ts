@@ -1,11 +1,11 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
-import type { CoreConfig } from './config';
-import { DomainError, notFound } from './errors';
+import type { CoreConfig } from './core-config';
+import { DomainError, notFound } from './domain-errors';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
 import type { PushRequest } from './push-request';
-import type { PushRecord } from './types';
+import type { PushRecord } from './records';
 
 export interface Accepted {
   push: PushRecord;

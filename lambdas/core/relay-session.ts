@@ -4,10 +4,10 @@
  */
 import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
 import { parseRelayMessage } from '../../protocol/validate';
-import type { CoreConfig } from './config';
+import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
-import { isTerminal } from './types';
+import { isTerminal } from './records';
 
 const ACK_CODES = new Set(['AA', 'CA']);
 const NACK_CODES = new Set(['AE', 'AR', 'CE', 'CR']);

@@ -1,5 +1,5 @@
 /** Records → the JSON shapes the API returns. */
-import type { AgentRecord, AgentView, PushRecord, PushView } from './types';
+import type { AgentRecord, AgentView, PushRecord, PushView } from './records';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 

@@ -1,6 +1,6 @@
 /** The body of a push queue message: a pointer to the push, never the message itself. */
 import type { SQSRecord } from 'aws-lambda';
-import type { QueueItem } from '../core/types';
+import type { QueueItem } from '../core/records';
 
 export function parseQueueItem(record: SQSRecord): QueueItem | undefined {
   try {

@@ -2,14 +2,14 @@
  * `POST /fhir/R4/Agent/{id}/$push`, shaped like Medplum's operation so `MedplumClient.pushToAgent`
  * works unchanged: the ACK comes back as raw ER7 text; errors are FHIR OperationOutcome.
  */
-import type { CoreConfig } from '../core/config';
-import { HL7_CONTENT_TYPE } from '../core/config';
+import type { CoreConfig } from '../core/core-config';
+import { HL7_CONTENT_TYPE } from '../core/core-config';
 import { validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody } from '../core/push-request';
 import { json, operationOutcome } from './responses';
 import { location, submitPush } from './push-api';
-import type { HttpRequest, HttpResponse } from './types';
+import type { HttpRequest, HttpResponse } from './http-types';
 import { pushView } from '../core/views';
 
 /**

@@ -1,13 +1,13 @@
 /** The native JSON API: thin handlers that parse, call the domain, and map to a response. */
-import type { CoreConfig } from '../core/config';
+import type { CoreConfig } from '../core/core-config';
 import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
-import type { PushRecord, PushStatus } from '../core/types';
+import type { PushRecord, PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
 import { json } from './responses';
-import type { HttpRequest, HttpResponse } from './types';
+import type { HttpRequest, HttpResponse } from './http-types';
 
 /** HTTP status for a push, per DESIGN.md. */
 const STATUS_CODE: Record<PushStatus, number> = {

@@ -1,5 +1,5 @@
 /** Building HTTP responses: JSON for the native API, FHIR OperationOutcome for the Medplum route. */
-import type { HttpResponse } from './types';
+import type { HttpResponse } from './http-types';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };

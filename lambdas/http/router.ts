@@ -1,13 +1,13 @@
 /** Routes an HttpRequest to its handler and turns every error into a clear response. */
-import type { CoreConfig } from '../core/config';
-import { DomainError } from '../core/errors';
+import type { CoreConfig } from '../core/core-config';
+import { DomainError } from '../core/domain-errors';
 import type { Ports } from '../core/ports';
 import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
 import { matchRoute } from './routes';
-import type { HttpRequest, HttpResponse } from './types';
+import type { HttpRequest, HttpResponse } from './http-types';
 
 export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequest): Promise<HttpResponse> {
   const route = matchRoute(req.method, req.path);

@@ -4,7 +4,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { idempotencyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
-import type { PushRecord } from '../../lambdas/core/types';
+import type { PushRecord } from '../../lambdas/core/records';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalite } from './emulators';
 
 const body = 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\r';

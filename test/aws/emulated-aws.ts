@@ -2,10 +2,10 @@
  * The AWS cloud side, emulated on loopback with the REAL Lambda handler functions:
  * - an HTTP server that turns requests into API Gateway HTTP API (payload v2) events for
  *   handlers/http.ts (IAM mode: API Gateway authorised the route, so no scopes);
- * - the WebSocket gateway (lambdas/gateway) with a backend that calls ws-authorizer,
+ * - the WebSocket gateway (hub/gateway) with a backend that calls ws-authorizer,
  *   ws-connect, ws-message and ws-disconnect with WebSocket-API-shaped events, and its
  *   Management API for postToConnection;
- * - an SQS event-source poller on fauxqs that invokes handlers/dispatcher.ts and, like
+ * - an SQS event-source poller on fauxqs that invokes handlers/sqs-dispatcher.ts and, like
  *   Lambda's event source mapping, deletes the records not reported in batchItemFailures;
  * - dynalite for the table.
  * Used by the full-path test and by bench/lambda.bench.ts (which counts the AWS calls).
@@ -15,8 +15,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startGatewayServer, type GatewayServer } from '../../lambdas/gateway/gateway-server';
-import type { ConnectionContext } from '../../lambdas/gateway/ws-gateway';
+import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
+import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
 
 type Handlers = {
@@ -25,7 +25,7 @@ type Handlers = {
   connect: typeof import('../../lambdas/handlers/ws-connect');
   disconnect: typeof import('../../lambdas/handlers/ws-disconnect');
   message: typeof import('../../lambdas/handlers/ws-message');
-  dispatcher: typeof import('../../lambdas/handlers/dispatcher');
+  dispatcher: typeof import('../../lambdas/handlers/sqs-dispatcher');
   runtime: typeof import('../../lambdas/handlers/runtime');
 };
 
@@ -148,7 +148,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     connect: require('../../lambdas/handlers/ws-connect'),
     disconnect: require('../../lambdas/handlers/ws-disconnect'),
     message: require('../../lambdas/handlers/ws-message'),
-    dispatcher: require('../../lambdas/handlers/dispatcher'),
+    dispatcher: require('../../lambdas/handlers/sqs-dispatcher'),
     runtime: require('../../lambdas/handlers/runtime'),
   };
   /* eslint-enable @typescript-eslint/no-require-imports */

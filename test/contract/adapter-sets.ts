@@ -12,10 +12,10 @@ import { createClients } from '../../lambdas/adapters/aws/clients';
 import { DynamoAgentStore } from '../../lambdas/adapters/aws/dynamo-agent-store';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { SqsPushQueue } from '../../lambdas/adapters/aws/sqs-queue';
-import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
-import { MemoryQueue } from '../../lambdas/adapters/local/memory-queue';
+import { LmdbStore } from '../../hub/adapters/lmdb-store';
+import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
-import type { QueueItem } from '../../lambdas/core/types';
+import type { QueueItem } from '../../lambdas/core/records';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,

@@ -3,7 +3,7 @@
  * on. One suite, run against every adapter set in adapter-sets.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { AgentRecord, PushRecord } from '../../lambdas/core/types';
+import type { AgentRecord, PushRecord } from '../../lambdas/core/records';
 import { adapterSets, type AdapterSet } from './adapter-sets';
 
 const hash = (body: string) => createHash('sha256').update(body).digest('hex');

@@ -9,7 +9,7 @@ import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clien
 import { DynamoAgentStore } from '../../lambdas/adapters/aws/dynamo-agent-store';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { PollingWatcher } from '../../lambdas/adapters/aws/polling-watcher';
-import { MemoryQueue } from '../../lambdas/adapters/local/memory-queue';
+import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import { createCore, type EdgePushCore } from '../../lambdas/core/core';
 import type { ConnectionGateway, PostResult } from '../../lambdas/core/ports';
 import type { CloudMessage } from '../../protocol/messages';

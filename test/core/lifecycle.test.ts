@@ -6,9 +6,9 @@
  */
 import WebSocket from 'ws';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, type CloudMessage, type PushMessage } from '../../protocol/messages';
-import { startHub, type Hub } from '../../lambdas/hub/hub';
-import { loadOrCreateKeys } from '../../lambdas/hub/keys';
-import { mintToken } from '../../lambdas/hub/tokens';
+import { startHub, type Hub } from '../../hub/hub';
+import { loadOrCreateKeys } from '../../hub/keys';
+import { mintToken } from '../../hub/tokens';
 import { tempDir } from '../hub/fixtures';
 
 const MSG = (id: string) => `MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|${id}|P|2.5.1\rPID|1||123\r`;

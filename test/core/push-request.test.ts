@@ -1,5 +1,5 @@
 /** What the API accepts as a push body, before anything is stored. */
-import { DomainError } from '../../lambdas/core/errors';
+import { DomainError } from '../../lambdas/core/domain-errors';
 import { parsePushRequest } from '../../lambdas/core/push-request';
 
 const MSG = 'MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|CTRL1|P|2.5.1\rPID|1||123\r';

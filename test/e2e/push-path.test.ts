@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { MedplumClient } from '@medplum/core';
-import { generateExampleAdt } from '../../edge-agent/hl7/example';
+import { generateExampleAdt } from '../../hl7/example';
 import { eventually, http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
 
 const msg = (controlId = `E2E${Date.now()}${Math.floor(Math.random() * 1000)}`) =>

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebSocket } from 'ws';
-import { FrameScanner } from '../../lambdas/gateway/frame-scanner';
-import { startGatewayServer, type GatewayServer } from '../../lambdas/gateway/gateway-server';
-import { PayloadTooLargeError, type ConnectionContext, type GatewayBackend } from '../../lambdas/gateway/ws-gateway';
+import { FrameScanner } from '../../hub/gateway/frame-scanner';
+import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
+import { PayloadTooLargeError, type ConnectionContext, type GatewayBackend } from '../../hub/gateway/ws-gateway';
 
 type Event =
   | { kind: 'connect'; id: string; ctx: ConnectionContext }

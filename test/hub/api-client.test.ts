@@ -1,6 +1,6 @@
 /** The CLI's HTTP client: a failure to reach the API says why, not just "fetch failed". */
 import { createServer, type AddressInfo } from 'node:net';
-import { ApiError, callApi } from '../../lambdas/hub/api-client';
+import { ApiError, callApi } from '../../bin/api-client';
 
 async function closedPort(): Promise<number> {
   const srv = createServer();

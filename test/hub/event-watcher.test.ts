@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { EventWatcher } from '../../lambdas/adapters/local/event-watcher';
-import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
+import { EventWatcher } from '../../hub/adapters/event-watcher';
+import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { newPush, tempDir } from './fixtures';
 
 describe('EventWatcher', () => {

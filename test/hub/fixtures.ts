@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentRecord, PushRecord } from '../../lambdas/core/types';
+import type { AgentRecord, PushRecord } from '../../lambdas/core/records';
 
 export const BODY = 'MSH|^~\\&|EP|HUB|LAB|DEV|20240101000000||ADT^A01|MSG1|P|2.5\rPID|1||123\r';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
+import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { newAgent, newPush, tempDir } from './fixtures';
 
 describe('LmdbStore', () => {

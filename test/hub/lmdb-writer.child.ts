@@ -2,7 +2,7 @@
  * Child process for the kill -9 test: writes pushes to an lmdb store, prints each pushId once
  * its write resolved, then waits to be killed.
  */
-import { LmdbStore } from '../../lambdas/adapters/local/lmdb-store';
+import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { newPush } from './fixtures';
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
-import { MemoryQueue, type DispatchOutcome } from '../../lambdas/adapters/local/memory-queue';
-import type { QueueItem } from '../../lambdas/core/types';
+import { MemoryQueue, type DispatchOutcome } from '../../hub/adapters/memory-queue';
+import type { QueueItem } from '../../lambdas/core/records';
 import { newPush } from './fixtures';
 
 const item = (pushId: string, destination = 'lab', agentId = 'agent-1'): QueueItem => ({ pushId, agentId, destination });

@@ -1,5 +1,5 @@
-import { buildAckFor } from '../../edge-agent/hl7/ack';
-import { readMsh } from '../../edge-agent/hl7/msh';
+import { buildAckFor } from '../../hl7/ack';
+import { readMsh } from '../../hl7/msh';
 import { buildAckFrameFast } from '../../edge-agent/mllp/ack-frame';
 import { encodeFrame } from '../../edge-agent/mllp/encoder';
 

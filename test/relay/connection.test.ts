@@ -1,5 +1,5 @@
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages';
-import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/connection';
+import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/cloud-connection';
 import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
 import { FakeCloud } from './fake-cloud';
 import { startFrameMeter } from './frame-meter';

@@ -1,7 +1,7 @@
 /** AgentStore on DynamoDB. Connection changes are conditional so a stale $disconnect cannot clear a newer connection. */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AgentStore } from '../../core/ports';
-import type { AgentRecord } from '../../core/types';
+import type { AgentRecord } from '../../core/records';
 import { PK, agentKey, isConditionFailure, stripKeys } from './dynamo-keys';
 
 export class DynamoAgentStore implements AgentStore {

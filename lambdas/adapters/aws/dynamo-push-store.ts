@@ -9,7 +9,7 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CreatePushResult, PushStore } from '../../core/ports';
-import { isTerminal, type PushRecord, type PushStatus } from '../../core/types';
+import { isTerminal, type PushRecord, type PushStatus } from '../../core/records';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
 
 interface IdempotencyItem {

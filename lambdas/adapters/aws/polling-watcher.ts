@@ -6,7 +6,7 @@
  * infrastructure, and a dead relay cannot leave the caller hanging past waitTimeout.
  */
 import type { PushStore, PushWatcher } from '../../core/ports';
-import { isTerminal, type PushRecord } from '../../core/types';
+import { isTerminal, type PushRecord } from '../../core/records';
 
 export interface PollingOptions {
   /** First delay between reads; doubles up to maxDelayMs. */

@@ -9,7 +9,7 @@
  */
 import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PushQueue } from '../../core/ports';
-import type { PushRecord, QueueItem } from '../../core/types';
+import type { PushRecord, QueueItem } from '../../core/records';
 import { messageGroupId } from './message-group';
 
 export class SqsPushQueue implements PushQueue {

@@ -21,8 +21,8 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, PushStore } from '../../core/ports';
-import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../core/types';
+import type { AgentStore, CreatePushResult, PushStore } from '../../lambdas/core/ports';
+import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
 
 export type SyncMode = 'flush' | 'commit';
 

@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { generateExampleAdt } from '../../edge-agent/hl7/example';
-import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
-import { resolveConfig } from '../../edge-agent/relay/config';
-import { Relay } from '../../edge-agent/relay/relay';
+import { generateExampleAdt } from '../hl7/example';
+import { startHl7Listener, type Hl7Listener } from '../edge-agent/mllp/listener';
+import { resolveConfig } from '../edge-agent/relay/config';
+import { Relay } from '../edge-agent/relay/relay';
 import { callApi, toApiError } from './api-client';
-import { startHub, type Hub } from './hub';
-import { loadOrCreateKeys } from './keys';
-import { mintToken } from './tokens';
+import { startHub, type Hub } from '../hub/hub';
+import { loadOrCreateKeys } from '../hub/keys';
+import { mintToken } from '../hub/tokens';
 
 export interface DemoResult {
   ackCode: string;

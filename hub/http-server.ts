@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { EdgePushCore } from '../core/core';
-import { jsonError, operationOutcome } from '../http/responses';
-import type { HttpResponse } from '../http/types';
+import type { EdgePushCore } from '../lambdas/core/core';
+import { jsonError, operationOutcome } from '../lambdas/http/responses';
+import type { HttpResponse } from '../lambdas/http/http-types';
 import type { HubAuth } from './auth';
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;

@@ -4,8 +4,8 @@
  * result that lands between the two is never missed.
  */
 import { EventEmitter } from 'node:events';
-import type { PushStore, PushWatcher } from '../../core/ports';
-import { isTerminal, type PushRecord } from '../../core/types';
+import type { PushStore, PushWatcher } from '../../lambdas/core/ports';
+import { isTerminal, type PushRecord } from '../../lambdas/core/records';
 
 export class EventWatcher implements PushWatcher {
   private readonly events = new EventEmitter();

@@ -1,7 +1,7 @@
 /** Connects the WebSocket gateway to the domain core: relays authenticate with id + secret headers. */
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
-import type { EdgePushCore } from '../core/core';
-import type { GatewayBackend } from '../gateway/ws-gateway';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
+import type { EdgePushCore } from '../lambdas/core/core';
+import type { GatewayBackend } from './gateway/ws-gateway';
 
 /** `core` is a getter: the core needs the gateway (its ConnectionGateway port) and vice versa. */
 export function relayBackend(core: () => EdgePushCore): GatewayBackend {

@@ -4,9 +4,9 @@
  * Errors are JSON {error, code}, or a FHIR OperationOutcome on the /fhir route.
  */
 import { errors, jwtVerify } from 'jose';
-import { jsonError, operationOutcome } from '../http/responses';
-import { requiredScope } from '../http/routes';
-import type { HttpResponse } from '../http/types';
+import { jsonError, operationOutcome } from '../lambdas/http/responses';
+import { requiredScope } from '../lambdas/http/routes';
+import type { HttpResponse } from '../lambdas/http/http-types';
 import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
 
 export type AuthResult = { ok: true; scopes?: string[] } | { ok: false; response: HttpResponse };

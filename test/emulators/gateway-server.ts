@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleManagementRequest } from './management-api';
-import { WsGateway, type WsGatewayOptions } from './ws-gateway';
+import { WsGateway, type WsGatewayOptions } from '../../hub/gateway/ws-gateway';
 
 export interface GatewayServer {
   gateway: WsGateway;

@@ -8,8 +8,8 @@
  * - `wake(agentId)` cuts the wait short for that agent's groups (a relay reconnected).
  * Nothing here is durable: the store is. The hub rebuilds the queue from store.listOpen().
  */
-import type { PushQueue } from '../../core/ports';
-import { isTerminal, type PushRecord, type QueueItem } from '../../core/types';
+import type { PushQueue } from '../../lambdas/core/ports';
+import { isTerminal, type PushRecord, type QueueItem } from '../../lambdas/core/records';
 
 export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number };
 export type DispatchFn = (item: QueueItem) => Promise<DispatchOutcome>;

@@ -8,10 +8,10 @@
  * (the relay deduplicates by pushId) or, after maxAttempts, fails it.
  */
 import { PROTOCOL_VERSION, type PushMessage } from '../../protocol/messages';
-import type { CoreConfig } from './config';
+import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
-import { isTerminal, type PushRecord, type QueueItem } from './types';
+import { isTerminal, type PushRecord, type QueueItem } from './records';
 
 export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number };
 

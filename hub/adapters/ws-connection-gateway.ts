@@ -1,6 +1,6 @@
-import type { CloudMessage } from '../../../protocol/messages';
-import type { ConnectionGateway, PostResult } from '../../core/ports';
-import type { WsGateway } from '../../gateway/ws-gateway';
+import type { CloudMessage } from '../../protocol/messages';
+import type { ConnectionGateway, PostResult } from '../../lambdas/core/ports';
+import type { WsGateway } from '../gateway/ws-gateway';
 
 /** The ConnectionGateway port on the in-process WsGateway: a direct WebSocket send. */
 export class WsConnectionGateway implements ConnectionGateway {

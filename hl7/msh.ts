@@ -3,7 +3,7 @@
  * Field numbering follows the standard: MSH-1 is the field separator itself, MSH-2 the encoding
  * characters, so the n-th piece after splitting on the separator is MSH-(n+1).
  */
-import { Hl7Error } from './errors';
+import { Hl7Error } from './hl7-errors';
 import { separatorsFrom, type Separators } from './separators';
 
 export interface MshHeader {

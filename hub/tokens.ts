@@ -1,6 +1,6 @@
 /** Minting the hub's access tokens (`edgepush token`). Verification is in auth.ts. */
 import { SignJWT } from 'jose';
-import type { Scope } from '../http/routes';
+import type { Scope } from '../lambdas/http/routes';
 import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
 
 export const ALL_SCOPES: readonly Scope[] = ['edgepush/push', 'edgepush/admin'];

@@ -8,7 +8,7 @@
  * loopback-only server). The hub does not mount it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PayloadTooLargeError, type WsGateway } from './ws-gateway';
+import { PayloadTooLargeError, type WsGateway } from '../../hub/gateway/ws-gateway';
 
 const PREFIX = '/@connections/';
 
