@@ -34,7 +34,7 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildPr
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return {
     child,
     waitFor: (re) =>
@@ -78,7 +78,7 @@ function get(url: string): Promise<number> {
   });
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const peakRss = (pid: number): number => {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
@@ -100,7 +100,7 @@ async function setup(devices: Hl7Listener[], sync: 'flush' | 'commit'): Promise<
   const [, wsUrl] = await hub.waitFor(/Relay WebSocket:\s+(ws:\/\/\S+)/);
   const token = await mintToken(await loadOrCreateKeys(dir));
   const created = await post(`${url}/agents`, token, { agentId: 'bench' });
-  const args = ['relay', '--url', wsUrl!, '--agent', 'bench', '--log-level', 'warn'];
+  const args = ['relay', '--url', wsUrl, '--agent', 'bench', '--log-level', 'warn'];
   devices.forEach((d, i) => args.push('--device', `dev${i}=mllp://127.0.0.1:${d.port}`));
   const relay = spawnCli(args, { EDGEPUSH_AGENT_SECRET: String(created.json.secret) });
   // Wait until the relay said hello (devices known), via a push that must succeed.
@@ -109,7 +109,7 @@ async function setup(devices: Hl7Listener[], sync: 'flush' | 'commit'): Promise<
     if (r.status === 200) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { hub: hub.child, relay: relay.child, url: url!, token, dir };
+  return { hub: hub.child, relay: relay.child, url: url, token, dir };
 }
 
 async function teardown(s: Setup): Promise<void> {
@@ -201,12 +201,12 @@ async function breakdown(devices: Hl7Listener[], hubUrl: string): Promise<[strin
     const body = JSON.stringify({ type: 'push', v: 1, pushId: 'x', destination: 'dev0', contentType: 'x', body: msg(1), returnAck: 'first', expiresAt: 0 });
     rows.push(['WebSocket round trip (gateway post -> echo -> message)', await stage(500, () => new Promise<void>((r) => {
       onReply = r;
-      void gateway.post(connectionId!, body);
+      void gateway.post(connectionId, body);
     }))]);
     ws.terminate();
     await gateway.closeAll();
     server.close();
-    const client = new MllpDeviceClient({ host: '127.0.0.1', port: devices[0]!.port });
+    const client = new MllpDeviceClient({ host: '127.0.0.1', port: devices[0].port });
     rows.push(['MLLP send + ACK to the simulated device', await stage(500, (i) => client.send(msg(i)))]);
     await client.close();
   } finally {
@@ -231,8 +231,8 @@ async function main(): Promise<void> {
         hubUrl = s.url;
         out.unshift(''); // placeholder keeps order simple
         const rows = await breakdown(devices, hubUrl);
-        const f = results.flush!;
-        const c = results.commit!;
+        const f = results.flush;
+        const c = results.commit;
         out.splice(0, out.length,
           '| figure | sync=flush (default) | sync=commit |', '| --- | --- | --- |',
           `| latency p50, 1 client, waitForResponse:true | ${f.lat.p50.toFixed(2)} ms | ${c.lat.p50.toFixed(2)} ms |`,
@@ -247,8 +247,8 @@ async function main(): Promise<void> {
           '| stage | median |',
           '| --- | --- |',
           ...rows.map(([name, v]) => `| ${name} | ${v.toFixed(3)} ms |`),
-          `| sum of the stages above (one HTTP, one JWT, 3 store writes, one WS, one MLLP) | ${(rows[0]![1] + rows[1]![1] + 3 * rows[3]![1] + rows[4]![1] + rows[5]![1]).toFixed(3)} ms (commit) |`,
-          `| the rest: JSON, validation, queue, waiter wake-up, relay logic, scheduling | ${(c.lat.p50 - (rows[0]![1] + rows[1]![1] + 3 * rows[3]![1] + rows[4]![1] + rows[5]![1])).toFixed(3)} ms (commit p50 minus the sum) |`,
+          `| sum of the stages above (one HTTP, one JWT, 3 store writes, one WS, one MLLP) | ${(rows[0][1] + rows[1][1] + 3 * rows[3][1] + rows[4][1] + rows[5][1]).toFixed(3)} ms (commit) |`,
+          `| the rest: JSON, validation, queue, waiter wake-up, relay logic, scheduling | ${(c.lat.p50 - (rows[0][1] + rows[1][1] + 3 * rows[3][1] + rows[4][1] + rows[5][1])).toFixed(3)} ms (commit p50 minus the sum) |`,
         );
       }
       await teardown(s);

@@ -66,7 +66,7 @@ function coldLoadMs(file: string): number {
 
 type Counts = Record<string, number>;
 
-function countMiddleware(client: { middlewareStack: { add: Function } }, prefix: string, counts: Counts, capacity?: { read: number; write: number }) {
+function countMiddleware(client: { middlewareStack: { add: (...args: any[]) => unknown } }, prefix: string, counts: Counts, capacity?: { read: number; write: number }) {
   client.middlewareStack.add(
     (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, any> }>, context: { commandName?: string }) =>
       async (args: { input: Record<string, unknown> }) => {
@@ -115,9 +115,9 @@ async function callsPerPush() {
   const rt = aws.handlers.runtime.getRuntime();
   const counts: Counts = {};
   const capacity = { read: 0, write: 0 };
-  countMiddleware(rt.clients.dynamo as never, 'DynamoDB', counts, capacity);
-  countMiddleware(rt.clients.sqs as never, 'SQS', counts);
-  countMiddleware(rt.clients.management as never, 'ApiGwMgmt', counts);
+  countMiddleware(rt.clients.dynamo, 'DynamoDB', counts, capacity);
+  countMiddleware(rt.clients.sqs, 'SQS', counts);
+  countMiddleware(rt.clients.management, 'ApiGwMgmt', counts);
 
   const push = (i: number) => api('POST', '/agents/bench-site/push', { destination: 'lab', body: ADT.replace('|CTRL|', `|CTRL${i}|`) });
   await push(-1); // warm-up: connections open, nothing counted from setup

@@ -114,7 +114,7 @@ function installSize(): string[] {
       .split('\n')
       .map((l) => {
         const [b, p] = l.split('\t');
-        return `${p!.replace('node_modules/', '')} ${(Number(b) / MB).toFixed(1)} MB`;
+        return `${p.replace('node_modules/', '')} ${(Number(b) / MB).toFixed(1)} MB`;
       });
     return [
       '| packed tarball | installed (`du -sb node_modules`, --omit=dev) | goal < 15 MB | `npx edgepush relay --help` there |',

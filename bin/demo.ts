@@ -40,7 +40,7 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
 
     const target = { api: hub.url, token: await mintToken(await loadOrCreateKeys(dataDir)) };
     const created = await callApi<{ agentId: string; secret: string }>(target, 'POST', '/agents', { agentId: AGENT_ID });
-    if (created.status !== 201) throw toApiError(created as never);
+    if (created.status !== 201) throw toApiError(created);
     print(`3. agent created         ${AGENT_ID} (POST /agents; its secret goes to the relay)`);
 
     relay = new Relay(
@@ -63,7 +63,7 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
       target, 'POST', `/agents/${AGENT_ID}/push`, { destination: DEVICE, body: message, waitTimeout: 10_000 },
     );
     const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
-    if (typeof res.body.pushId !== 'string') throw toApiError(res as never);
+    if (typeof res.body.pushId !== 'string') throw toApiError(res);
     print(`5. push accepted         POST /agents/${AGENT_ID}/push -> ${res.status} ${res.body.status} (pushId ${res.body.pushId})`);
     if (res.body.status !== 'acked' || !res.body.response) {
       throw new Error(`the push ended ${res.body.status}${res.body.error ? `: ${res.body.error}` : ''}`);

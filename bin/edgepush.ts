@@ -13,6 +13,7 @@ type Register = (program: CommandType) => void;
 
 // Plain require() calls inside functions: esbuild then initialises each module on first use.
 /* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
 const GROUPS: Record<string, () => Register> = {
   hub: () => require('./commands/hub').registerHubCommand,
   token: () => require('./commands/token').registerTokenCommand,

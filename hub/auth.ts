@@ -28,7 +28,7 @@ export class HubAuth {
     if (!match) {
       return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <token> header')) };
     }
-    const token = match[1]!;
+    const token = match[1];
     let scopes: string[];
     const cached = this.verified.get(token);
     if (cached && cached.exp > Date.now() / 1000) {

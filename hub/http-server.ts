@@ -25,7 +25,7 @@ export function createHttpHandler(options: HttpHandlerOptions): RequestListener 
   const max = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   return (req, res) => {
     const started = process.hrtime.bigint();
-    handle(req, max, options)
+    void handle(req, max, options)
       .catch((err: unknown) => {
         options.logger?.error({ err }, 'http handler failed');
         return jsonError(500, 'INTERNAL', 'internal error');

@@ -64,6 +64,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
   const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
   const watcher = new EventWatcher(store);
+  // Assigned below: the core needs the gateway and the gateway's backend needs the core.
+  // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
   const gateway = new WsGateway({ backend: relayBackend(() => core), logger, idleTimeoutMs: options.idleTimeoutMs });
   const ports: Ports = {

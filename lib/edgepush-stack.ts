@@ -19,7 +19,8 @@ export class EdgePushStack extends Stack {
 
 /** Reads `-c auth=jwt -c jwtIssuer=... -c jwtAudience=a,b -c retentionDays=30`. */
 export function stackPropsFromContext(get: (key: string) => unknown): EdgePushStackProps {
-  const auth = String(get('auth') ?? 'iam');
+  const authValue = get('auth') ?? 'iam';
+  const auth = typeof authValue === 'string' ? authValue : JSON.stringify(authValue);
   const retention = get('retentionDays');
   const retentionDays = retention === undefined ? undefined : Number(retention);
   if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('retentionDays must be a positive number');

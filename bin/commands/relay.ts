@@ -27,7 +27,7 @@ export function registerRelayCommand(program: Command): void {
     .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
     .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
-    .action(async (flags: RelayFlags) => {
+    .action((flags: RelayFlags) => {
       // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
       // Measured (BENCHMARKS.md): RSS after a 10,000-push burst falls from ~75 MB to under
       // 60 MB; the relay still moves thousands of pushes a second, far above what devices take.

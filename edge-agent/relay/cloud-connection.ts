@@ -39,12 +39,15 @@ const MAX_INCOMING_BYTES = 1024 * 1024;
 /** A rotation trims up to this share off the maximum age, so a fleet does not rotate at once. */
 const AGE_JITTER = 0.05;
 
+// Typed events for an EventEmitter subclass: the declaration merge is the standard Node idiom.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface CloudConnection {
   on(event: 'open', listener: () => void): this;
   on(event: 'message', listener: (text: string) => void): this;
   on(event: 'close', listener: (info: { code: number; reason: string }) => void): this;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class CloudConnection extends EventEmitter {
   private state: ConnectionState = 'idle';
   private ws: WebSocket | undefined;

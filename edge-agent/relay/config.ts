@@ -138,7 +138,7 @@ export function readConfigFile(path: string): RawConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError([`config file ${path} must hold a JSON object`]);
   }
-  return value as RawConfig;
+  return value;
 }
 
 /**
@@ -147,7 +147,7 @@ export function readConfigFile(path: string): RawConfig {
  * the journal. Keep the reason up to the first quote, and turn a position into line:column.
  */
 function jsonErrorWithoutText(text: string, err: Error): string {
-  const reason = err.message.split(/[,'"]/, 1)[0]!.replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '').trim();
+  const reason = err.message.split(/[,'"]/, 1)[0].replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '').trim();
   const at = /at position (\d+)/.exec(err.message);
   if (!at) return `${reason} (look for a value without quotes)`;
   const before = text.slice(0, Number(at[1]));
@@ -178,7 +178,7 @@ export function mergeRaw(...sources: RawConfig[]): RawConfig {
       out[key] = isPlainObject(prev) && isPlainObject(value) ? { ...prev, ...value } : value;
     }
   }
-  return out as RawConfig;
+  return out;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -286,7 +286,7 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
     ttlMs: ms(cache.ttlMs, DEFAULTS.resultCache.ttlMs, 'resultCache.ttlMs', 1_000, 7 * 24 * 60 * 60_000),
   };
   const shutdownTimeoutMs = ms(raw.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 'shutdownTimeoutMs', 0, 10 * 60_000);
-  const logLevel = raw.logLevel === undefined ? DEFAULTS.logLevel : String(raw.logLevel);
+  const logLevel = raw.logLevel === undefined ? DEFAULTS.logLevel : typeof raw.logLevel === 'string' ? raw.logLevel : JSON.stringify(raw.logLevel);
   if (!LOG_LEVELS.has(logLevel)) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
 
   if (problems.length) throw new ConfigError(problems);

@@ -26,7 +26,7 @@ export function splitUtf8(buf: Buffer, size: number): Buffer[] {
   while (buf.length - start > size) {
     let end = start + size;
     // Step back off continuation bytes (10xxxxxx) so each frame ends on a character boundary.
-    while (end > start && (buf[end]! & 0xc0) === 0x80) end--;
+    while (end > start && (buf[end] & 0xc0) === 0x80) end--;
     chunks.push(buf.subarray(start, end));
     start = end;
   }

@@ -45,7 +45,7 @@ export class EventWatcher implements PushWatcher {
         (err: unknown) => {
           if (settled) return;
           cleanup();
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         },
       );
     });

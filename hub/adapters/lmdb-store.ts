@@ -66,6 +66,8 @@ export class LmdbStore implements PushStore {
   }
 
   // ---- PushStore ----
+  // Inside a transaction callback, put/remove apply at once to that transaction; the promise they
+  // return is the transaction's own, awaited by the caller, so they are marked `void`.
 
   async create(push: PushRecord): Promise<CreatePushResult> {
     const result = await this.root.transaction((): CreatePushResult => {
@@ -73,23 +75,23 @@ export class LmdbStore implements PushStore {
         const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
         const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
         if (earlier) return { push: earlier.push, created: false };
-        this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
+        void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
       }
       const existing = this.pushes.get(push.pushId);
       if (existing) return { push: existing.push, created: false };
       const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
-      this.meta.put(SEQ_KEY, seq);
-      this.pushes.put(push.pushId, { seq, push });
-      if (isTerminal(push.status)) this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
-      else this.open.put(seq, push.pushId);
+      void this.meta.put(SEQ_KEY, seq);
+      void this.pushes.put(push.pushId, { seq, push });
+      if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
+      else void this.open.put(seq, push.pushId);
       return { push, created: true };
     });
     await this.durable();
     return result;
   }
 
-  async get(pushId: string): Promise<PushRecord | undefined> {
-    return this.pushes.get(pushId)?.push;
+  get(pushId: string): Promise<PushRecord | undefined> {
+    return Promise.resolve(this.pushes.get(pushId)?.push);
   }
 
   async update(
@@ -104,10 +106,10 @@ export class LmdbStore implements PushStore {
       if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
       const next = applyPatch(stored.push, patch);
       next.pushId = stored.push.pushId; // the key never changes
-      this.pushes.put(pushId, { seq: stored.seq, push: next });
+      void this.pushes.put(pushId, { seq: stored.seq, push: next });
       if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
-        this.open.remove(stored.seq);
-        this.finished.put([next.completedAt ?? Date.now(), pushId], true);
+        void this.open.remove(stored.seq);
+        void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
       }
       return next;
     });
@@ -134,10 +136,10 @@ export class LmdbStore implements PushStore {
         const stored = this.pushes.get(pushId);
         if (stored?.push.idempotencyKey !== undefined) {
           const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
-          if (this.idempotency.get(idemKey) === pushId) this.idempotency.remove(idemKey);
+          if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
         }
-        this.pushes.remove(pushId);
-        this.finished.remove(key);
+        void this.pushes.remove(pushId);
+        void this.finished.remove(key);
         count++;
       }
       return count;
@@ -151,15 +153,15 @@ export class LmdbStore implements PushStore {
   async createAgent(agent: AgentRecord): Promise<boolean> {
     const created = await this.root.transaction(() => {
       if (this.agents.get(agent.agentId)) return false;
-      this.agents.put(agent.agentId, agent);
+      void this.agents.put(agent.agentId, agent);
       return true;
     });
     if (created) await this.durable();
     return created;
   }
 
-  async getAgent(agentId: string): Promise<AgentRecord | undefined> {
-    return this.agents.get(agentId);
+  getAgent(agentId: string): Promise<AgentRecord | undefined> {
+    return Promise.resolve(this.agents.get(agentId));
   }
 
   async setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
@@ -190,7 +192,7 @@ export class LmdbStore implements PushStore {
         if (value.connectionId === undefined) continue;
         const next = { ...value };
         delete next.connectionId;
-        this.agents.put(key, next);
+        void this.agents.put(key, next);
         count++;
       }
       return count;
@@ -221,7 +223,7 @@ export class LmdbStore implements PushStore {
       if (!current) return false;
       const next = change(current);
       if (!next) return false;
-      this.agents.put(agentId, next);
+      void this.agents.put(agentId, next);
       return true;
     });
     // Connection and liveness fields only: rebuilt at start and on the relay's next hello.

@@ -82,12 +82,18 @@ export class MemoryQueue implements PushQueue {
     await Promise.all([...this.running]);
   }
 
-  async enqueue(item: QueueItem): Promise<void> {
+  enqueue(item: QueueItem): Promise<void> {
     const group = this.add(item);
     if (group) this.run(group);
+    return Promise.resolve();
   }
 
-  async release(push: PushRecord): Promise<void> {
+  release(push: PushRecord): Promise<void> {
+    this.releaseNow(push);
+    return Promise.resolve();
+  }
+
+  private releaseNow(push: PushRecord): void {
     if (!isTerminal(push.status)) return;
     const group = this.queued.get(push.pushId);
     if (!group) return;
@@ -98,8 +104,9 @@ export class MemoryQueue implements PushQueue {
     if (index === 0) group.poke();
   }
 
-  async wake(agentId: string): Promise<void> {
+  wake(agentId: string): Promise<void> {
     for (const group of this.groups.values()) if (group.agentId === agentId) group.poke();
+    return Promise.resolve();
   }
 
   /** Items waiting or in delivery, for tests and status. */
@@ -134,7 +141,7 @@ export class MemoryQueue implements PushQueue {
 
   private async loop(group: Group, dispatch: DispatchFn): Promise<void> {
     while (!this.stopped && group.items.length > 0) {
-      const item = group.items[0]!;
+      const item = group.items[0];
       group.poked = false;
       let outcome: DispatchOutcome;
       try {

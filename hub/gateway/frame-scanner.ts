@@ -60,8 +60,8 @@ export class FrameScanner {
     const bytes = this.pending;
     switch (this.state) {
       case State.Header: {
-        this.masked = (bytes[1]! & 0x80) !== 0;
-        const len7 = bytes[1]! & 0x7f;
+        this.masked = (bytes[1] & 0x80) !== 0;
+        const len7 = bytes[1] & 0x7f;
         if (len7 === 126) this.expect(State.ExtLength, (this.extBytes = 2));
         else if (len7 === 127) this.expect(State.ExtLength, (this.extBytes = 8));
         else this.lengthKnown(len7);

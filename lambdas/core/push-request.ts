@@ -97,6 +97,7 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   const body = normaliseSegments(obj.body.replace(/^\uFEFF/, ''));
   // MLLP's start (0x0B) and end (0x1C) bytes inside a message would end its frame early: the
   // device would ACK a truncated copy under the same MSH-10. HL7 escapes them; refuse raw ones.
+  // eslint-disable-next-line no-control-regex
   const framing = body.search(/[\x0b\x1c]/);
   if (framing !== -1) {
     throw badRequest('NOT_HL7', `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`);
@@ -144,7 +145,7 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
     waitForResponse,
     waitTimeoutMs: optionalInt(obj, 'waitTimeout', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
     returnAck,
-    idempotencyKey: idempotencyKey as string | undefined,
+    idempotencyKey: idempotencyKey,
     expiresInS: optionalInt(obj, 'expiresIn', DEFAULT_EXPIRES_IN_S, 1, MAX_EXPIRES_IN_S),
     controlId,
   };

@@ -1,6 +1,5 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
-import type { CoreConfig } from './core-config';
 import { DomainError, notFound } from './domain-errors';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
@@ -13,7 +12,7 @@ export interface Accepted {
   created: boolean;
 }
 
-export async function acceptPush(ports: Ports, config: CoreConfig, agentId: string, req: PushRequest): Promise<Accepted> {
+export async function acceptPush(ports: Ports, agentId: string, req: PushRequest): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   // A relay that has said hello told us its devices; before that we store and forward.

@@ -19,7 +19,7 @@ import { pushView } from '../core/views';
 function fromParameters(body: Record<string, unknown>): Record<string, unknown> {
   if (body.resourceType !== 'Parameters') return body;
   const out: Record<string, unknown> = {};
-  for (const p of Array.isArray(body.parameter) ? body.parameter : []) {
+  for (const p of Array.isArray(body.parameter) ? (body.parameter as unknown[]) : []) {
     if (typeof p !== 'object' || p === null || typeof (p as { name?: unknown }).name !== 'string') continue;
     const valueKey = Object.keys(p).find((k) => k.startsWith('value'));
     if (valueKey !== undefined) out[(p as { name: string }).name] = (p as Record<string, unknown>)[valueKey];

@@ -83,7 +83,7 @@ it('a first request whose enqueue fails is refused (503) and its push is failed,
 
 it('a store error while waiting for the ACK answers 504 with Location for the accepted push, not 500', async () => {
   // Its own table server, so it can fail mid-wait: the push is accepted, then reads break.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const dynaliteServer = (require('dynalite') as (opts: object) => import('node:http').Server)({ createTableMs: 0 });
   await new Promise<void>((resolve) => dynaliteServer.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(dynaliteServer.address() as import('node:net').AddressInfo).port}`;

@@ -17,7 +17,7 @@ let fauxqs: Fauxqs;
 let sqs: SQSClient;
 let queueUrl: string;
 let dlqUrl: string;
-/* eslint-disable @typescript-eslint/no-require-imports */
+ 
 let handlers: { deadLetter: typeof import('../../lambdas/handlers/dead-letter'); http: typeof import('../../lambdas/handlers/http'); runtime: typeof import('../../lambdas/handlers/runtime') };
 
 beforeAll(async () => {

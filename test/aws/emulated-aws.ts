@@ -141,7 +141,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...options.env,
   });
-  /* eslint-disable @typescript-eslint/no-require-imports */
+   
   handlers = {
     http: require('../../lambdas/handlers/http'),
     authorizer: require('../../lambdas/handlers/ws-authorizer'),
@@ -151,10 +151,11 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     dispatcher: require('../../lambdas/handlers/sqs-dispatcher'),
     runtime: require('../../lambdas/handlers/runtime'),
   };
-  /* eslint-enable @typescript-eslint/no-require-imports */
+   
   handlers.runtime.resetRuntime();
 
   // ---- HTTP API ----
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches its own errors
   const httpServer: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };

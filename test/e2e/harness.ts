@@ -112,7 +112,7 @@ export async function startHub(dataDir: string, port = 0): Promise<HubProc> {
   const p = run(['hub', '--port', String(port), '--data', dataDir, '--log-level', 'warn']);
   const [, url] = await p.waitFor(/Push API:\s+(http:\/\/\S+?)\/\s/);
   const [, wsUrl] = await p.waitFor(/Relay WebSocket:\s+(ws:\/\/\S+)/);
-  return Object.assign(p, { url: url!, wsUrl: wsUrl! });
+  return Object.assign(p, { url: url, wsUrl: wsUrl });
 }
 
 export async function startDevice(port = 0, ack: 'AA' | 'AE' | 'AR' = 'AA'): Promise<Proc & { port: number }> {

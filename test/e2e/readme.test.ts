@@ -86,8 +86,8 @@ describe('README', () => {
         const child = spawn('bash', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
         children.push(child);
         let out = '';
-        child.stdout!.on('data', (d) => (out += d));
-        child.stderr!.on('data', (d) => (out += d));
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
         return (pattern: RegExp) =>
           new Promise<void>((res, rej) => {
             const t = setInterval(() => {

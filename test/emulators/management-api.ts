@@ -14,7 +14,7 @@ const PREFIX = '/@connections/';
 
 /** Handles a Management API request; false when the path is not one (the caller answers it). */
 export function handleManagementRequest(gateway: WsGateway, req: IncomingMessage, res: ServerResponse, maxBodyBytes = 128 * 1024): boolean {
-  const pathname = (req.url ?? '/').split('?', 1)[0]!;
+  const pathname = (req.url ?? '/').split('?', 1)[0];
   if (!pathname.startsWith(PREFIX)) return false;
   let connectionId: string;
   try {

@@ -51,9 +51,9 @@ describe('LmdbStore', () => {
   it('lists open pushes in acceptance order, dropping those that became terminal', async () => {
     const pushes = Array.from({ length: 5 }, (_, i) => newPush({ createdAt: 1000, destination: `d${i % 2}` }));
     for (const p of pushes) await store.create(p);
-    await store.update(pushes[1]!.pushId, ['queued'], { status: 'failed', error: 'x', completedAt: 2000 });
-    await store.update(pushes[3]!.pushId, ['queued'], { status: 'sent', attempts: 1 });
-    expect(store.listOpen().map((p) => p.pushId)).toEqual([pushes[0], pushes[2], pushes[3], pushes[4]].map((p) => p!.pushId));
+    await store.update(pushes[1].pushId, ['queued'], { status: 'failed', error: 'x', completedAt: 2000 });
+    await store.update(pushes[3].pushId, ['queued'], { status: 'sent', attempts: 1 });
+    expect(store.listOpen().map((p) => p.pushId)).toEqual([pushes[0], pushes[2], pushes[3], pushes[4]].map((p) => p.pushId));
   });
 
   it('purges finished pushes older than the retention cut-off, and their idempotency keys', async () => {

@@ -7,7 +7,7 @@ import { newPush } from './fixtures';
 
 async function main(): Promise<void> {
   const [path, countArg] = process.argv.slice(2);
-  const store = new LmdbStore({ path: path!, sync: 'commit' });
+  const store = new LmdbStore({ path: path, sync: 'commit' });
   for (let i = 0; i < Number(countArg); i++) {
     const push = newPush({ destination: `dev-${i % 3}`, createdAt: 1000 });
     await store.create(push);

@@ -44,14 +44,14 @@ async function listen(args: string[] = []): Promise<Listening> {
   const child = spawn(process.execPath, [CLI, 'hl7', 'listen', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /Listening for HL7 over MLLP on 127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));

@@ -96,7 +96,7 @@ describe('@medplum/hl7 Hl7Client -> our listener', () => {
     cleanups.push(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /:(\d+) /.exec(out);
         if (m) resolve(Number(m[1]));

@@ -26,8 +26,8 @@ function run(args: string[], env: Record<string, string> = {}): Run {
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => stdout.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  child.stdout.on('data', (d: Buffer) => stdout.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout, stderr, exited };
 }
@@ -106,11 +106,11 @@ describe('edgepush relay (child process)', () => {
     });
     running.push(r);
     await cloud.waitFor(() => cloud.count('hello') === 1, 10_000, 'hello');
-    expect(cloud.upgrades[0]!.url).toBe('/ws');
+    expect(cloud.upgrades[0].url).toBe('/ws');
     cloud.push({ pushId: 'p1', body: adt('ENV1') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
     expect(cloud.results('p1')[0]).toMatchObject({ status: 'acked', ackCode: 'AA' });
-    expect(msa2(cloud.results('p1')[0]!.response)).toBe('ENV1');
+    expect(msa2(cloud.results('p1')[0].response)).toBe('ENV1');
     expect(seen()).toBe(1);
     r.child.kill('SIGTERM');
     expect(await r.exited).toBe(0);

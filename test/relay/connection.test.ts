@@ -39,7 +39,7 @@ describe('CloudConnection', () => {
     conn = connection(cloud.url);
     conn.start();
     await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
-    const up = cloud.upgrades[0]!;
+    const up = cloud.upgrades[0];
     expect(up.headers['x-edgepush-agent-id']).toBe('agent-1');
     expect(up.headers['x-edgepush-agent-secret']).toBe('s3cret');
     expect(up.headers['x-edgepush-protocol']).toBe('1');
@@ -111,8 +111,8 @@ describe('CloudConnection', () => {
       expect(Buffer.byteLength(text)).toBeGreaterThan(64 * 1024);
       expect(conn.send(text)).toBe(true);
       await cloud.waitFor(() => cloud!.results('big').length === 1, 5_000, 'the big result');
-      expect(cloud.results('big')[0]!.response).toBe(response);
-      const frames = meter.parsers[0]!.frames;
+      expect(cloud.results('big')[0].response).toBe(response);
+      const frames = meter.parsers[0].frames;
       expect(Math.max(...frames.map((f) => f.frameBytes))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
       const big = frames.slice(1); // frames[0] is the hello
       expect(big.length).toBe(Math.ceil(Buffer.byteLength(text) / (MAX_FRAME_BYTES - 14)));

@@ -31,8 +31,8 @@ export class ClientFrameParser {
         this.state = 'header';
       } else if (this.state === 'header') {
         if (this.buf.length < 2) return;
-        const b0 = this.buf[0]!;
-        const b1 = this.buf[1]!;
+        const b0 = this.buf[0];
+        const b1 = this.buf[1];
         let len = b1 & 0x7f;
         let headerBytes = 2;
         if (len === 126) headerBytes += 2;

@@ -32,7 +32,7 @@ export function startRawDevice(mode: RawDeviceMode, ackPadBytes = 0): Promise<Ra
         buf = buf.slice(end + 2);
         device.messages.push(msg);
         if (mode === 'bigAck') {
-          const controlId = msg.split('\r')[0]!.split('|')[9];
+          const controlId = msg.split('\r')[0].split('|')[9];
           const ack = `MSH|^~\\&|DEV|X|EP|Y|20250101||ACK|A${controlId}|P|2.5\rMSA|AA|${controlId}\rNTE|1||${'x'.repeat(ackPadBytes)}`;
           socket.write(`\x0b${ack}\x1c\r`, 'latin1');
         }

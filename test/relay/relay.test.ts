@@ -68,7 +68,7 @@ describe('relay: pushes', () => {
 
     cloud.push({ pushId: 'p1', body: adt('CTRL1') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(msa2(r.response)).toBe('CTRL1');
     expect(lab.seen).toHaveLength(1);
@@ -84,7 +84,7 @@ describe('relay: pushes', () => {
     const { cloud } = await rig({ lab: mllp(lab.port) });
     cloud.push({ pushId: 'p1', body: adt('CTRL2') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'nacked', ackCode: 'AE' });
     expect(msa2(r.response)).toBe('CTRL2');
   });
@@ -121,7 +121,7 @@ describe('relay: bad input', () => {
     const { cloud } = await rig({ lab: mllp(port) });
     cloud.push({ pushId: 'p1', body: adt('C1') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'failed', retryable: true });
     expect(r.error).toMatch(/CONNECT_REFUSED/);
   });
@@ -144,7 +144,7 @@ describe('relay: bad input', () => {
     const { cloud } = await rig({ lab: mllp(lab.port) });
     cloud.push({ pushId: 'p1', body: adt('C1') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'failed', retryable: false });
     expect(r.error).toMatch(/ACK_TIMEOUT/);
     expect(lab.messages).toHaveLength(1);
@@ -163,9 +163,9 @@ describe('relay: bad input', () => {
     expect(cloud.results('skewed')[0]).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(cloud.results('old')[0]).toMatchObject({ status: 'failed', error: 'expired before delivery', retryable: false });
     expect(cloud.results('text')[0]).toMatchObject({ status: 'failed', retryable: false });
-    expect(cloud.results('text')[0]!.error).toMatch(/NOT_HL7/);
+    expect(cloud.results('text')[0].error).toMatch(/NOT_HL7/);
     expect(cloud.results('json')[0]).toMatchObject({ status: 'failed', retryable: false });
-    expect(cloud.results('json')[0]!.error).toMatch(/contentType/);
+    expect(cloud.results('json')[0].error).toMatch(/contentType/);
     expect(cloud.results('ok')[0]).toMatchObject({ status: 'acked' });
     // Only the two deliverable pushes reached the device.
     expect(lab.seen).toHaveLength(2);
@@ -184,8 +184,8 @@ describe('relay: bad input', () => {
     await cloud.waitFor(() => cloud.results('good').length === 1, 5_000, 'good result');
     expect(cloud.results('good')[0]).toMatchObject({ status: 'acked' });
     expect(cloud.results('bad')[0]).toMatchObject({ status: 'failed', retryable: false });
-    expect(cloud.results('bad')[0]!.error).toMatch(/invalid push \(INVALID_MESSAGE\)/);
-    expect(cloud.results('v2')[0]!.error).toMatch(/UNSUPPORTED_VERSION/);
+    expect(cloud.results('bad')[0].error).toMatch(/invalid push \(INVALID_MESSAGE\)/);
+    expect(cloud.results('v2')[0].error).toMatch(/UNSUPPORTED_VERSION/);
     expect(relay.stats.invalidMessages).toBe(6);
     const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'invalid message from cloud');
     expect(warnings.map((w) => w.code)).toEqual(['MALFORMED_JSON', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNSUPPORTED_VERSION', 'INVALID_MESSAGE', 'MALFORMED_JSON']);
@@ -198,7 +198,7 @@ describe('relay: bad input', () => {
     const { cloud } = await rig({ lab: mllp(lab.port) });
     cloud.push({ pushId: 'p1', body: adt('C1') });
     await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(r.response).toBeUndefined();
     expect(r.error).toMatch(/exceeds the 131072-byte message limit/);
@@ -232,8 +232,8 @@ describe('relay: connection trouble', () => {
     cloud.dropConnection();
     await cloud.waitFor(() => cloud.results('p1').length === 1 && cloud.results('p2').length === 1, 5_000, 'both results');
     expect(cloud.connections).toBe(2);
-    expect(msa2(cloud.results('p1')[0]!.response)).toBe('FIRST');
-    expect(msa2(cloud.results('p2')[0]!.response)).toBe('SECOND');
+    expect(msa2(cloud.results('p1')[0].response)).toBe('FIRST');
+    expect(msa2(cloud.results('p2')[0].response)).toBe('SECOND');
     expect(lab.seen).toHaveLength(2);
   });
 
@@ -257,11 +257,9 @@ describe('relay: connection trouble', () => {
 
   it('sends a 64 KB ACK result as WebSocket frames of at most 32 KB', async () => {
     const lab = await rawDevice('bigAck', 64 * 1024);
-    let meterRef: Awaited<ReturnType<typeof startFrameMeter>> | undefined;
     const cloud = await FakeCloud.start();
     cleanups.push(() => cloud.close());
     const meter = await startFrameMeter(cloud.port);
-    meterRef = meter;
     cleanups.push(() => meter.close());
     const { logger } = memoryLogger();
     const relay = new Relay(
@@ -273,10 +271,10 @@ describe('relay: connection trouble', () => {
     await cloud.waitFor(() => cloud.count('hello') === 1, 5_000, 'hello');
     cloud.push({ pushId: 'big', body: adt('C1') });
     await cloud.waitFor(() => cloud.results('big').length === 1, 5_000, 'result');
-    const r = cloud.results('big')[0]!;
+    const r = cloud.results('big')[0];
     expect(r.response!.length).toBeGreaterThan(64 * 1024);
     expect(msa2(r.response)).toBe('C1');
-    const frames = meterRef.parsers[0]!.frames;
+    const frames = meter.parsers[0].frames;
     expect(frames.length).toBeGreaterThanOrEqual(4); // hello + at least 3 fragments
     expect(Math.max(...frames.map((f) => f.frameBytes))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
   });
@@ -300,7 +298,7 @@ describe('relay: connection trouble', () => {
     const t0 = Date.now();
     await relay.stop();
     expect(Date.now() - t0).toBeLessThan(3_000);
-    const r = cloud.results('p1')[0]!;
+    const r = cloud.results('p1')[0];
     expect(r).toMatchObject({ status: 'failed', retryable: false });
     expect(r.error).toMatch(/CLIENT_CLOSED/);
   });

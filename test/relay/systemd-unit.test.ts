@@ -8,7 +8,7 @@ const text = readFileSync(UNIT, 'utf8');
 const directives = new Map<string, string[]>();
 for (const line of text.split('\n')) {
   const m = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
-  if (m) directives.set(m[1]!, [...(directives.get(m[1]!) ?? []), m[2]!]);
+  if (m) directives.set(m[1], [...(directives.get(m[1]) ?? []), m[2]]);
 }
 const value = (key: string): string | undefined => directives.get(key)?.at(-1);
 
