@@ -58,12 +58,20 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const data = JSON.stringify(body);
   return new Promise((res, rej) => {
-    const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (r) => {
-      let text = '';
-      r.setEncoding('utf8');
-      r.on('data', (c: string) => (text += c));
-      r.on('end', () => res({ status: r.statusCode!, json: text ? JSON.parse(text) : {} }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => res({ status: r.statusCode!, json: text ? JSON.parse(text) : {} }));
+      },
+    );
     req.on('error', rej);
     req.end(data);
   });
@@ -74,7 +82,9 @@ function get(url: string): Promise<number> {
     request(url, { agent }, (r) => {
       r.resume();
       r.on('end', () => res(r.statusCode!));
-    }).on('error', rej).end();
+    })
+      .on('error', rej)
+      .end();
   });
 }
 
@@ -175,21 +185,32 @@ async function breakdown(devices: Hl7Listener[], hubUrl: string): Promise<[strin
     const keys = await loadOrCreateKeys(dir);
     const auth = new HubAuth(keys);
     const token = await mintToken(keys);
-    rows.push(['JWT check + scope (ES256 verify, then cached per token)', await stage(500, () => auth.check('POST', '/agents/a/push', `Bearer ${token}`))]);
+    rows.push([
+      'JWT check + scope (ES256 verify, then cached per token)',
+      await stage(500, () => auth.check('POST', '/agents/a/push', `Bearer ${token}`)),
+    ]);
     for (const sync of ['flush', 'commit'] as const) {
       const store = new LmdbStore({ path: join(dir, `store-${sync}`), sync });
       const { newPush } = await import('../test/hub/fixtures');
-      rows.push([`store write, sync=${sync} (one conditional update; a push makes 3 writes)`, await stage(300, async () => {
-        const p = newPush();
-        await store.create(p);
-      })]);
+      rows.push([
+        `store write, sync=${sync} (one conditional update; a push makes 3 writes)`,
+        await stage(300, async () => {
+          const p = newPush();
+          await store.create(p);
+        }),
+      ]);
       await store.close();
     }
     // WebSocket hop: gateway post -> client echo -> gateway message, as hub -> relay -> hub.
     const server = createServer();
     let onReply: (() => void) | undefined;
     const gateway = new WsGateway({
-      backend: { authorize: async () => ({ agentId: 'a' }), connect: async () => undefined, message: async () => onReply?.(), disconnect: async () => undefined },
+      backend: {
+        authorize: async () => ({ agentId: 'a' }),
+        connect: async () => undefined,
+        message: async () => onReply?.(),
+        disconnect: async () => undefined,
+      },
     });
     gateway.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -198,11 +219,27 @@ async function breakdown(devices: Hl7Listener[], hubUrl: string): Promise<[strin
     await new Promise((r) => ws.once('open', r));
     await new Promise((r) => setTimeout(r, 20));
     const [connectionId] = gateway.connectionIds();
-    const body = JSON.stringify({ type: 'push', v: 1, pushId: 'x', destination: 'dev0', contentType: 'x', body: msg(1), returnAck: 'first', expiresAt: 0 });
-    rows.push(['WebSocket round trip (gateway post -> echo -> message)', await stage(500, () => new Promise<void>((r) => {
-      onReply = r;
-      void gateway.post(connectionId, body);
-    }))]);
+    const body = JSON.stringify({
+      type: 'push',
+      v: 1,
+      pushId: 'x',
+      destination: 'dev0',
+      contentType: 'x',
+      body: msg(1),
+      returnAck: 'first',
+      expiresAt: 0,
+    });
+    rows.push([
+      'WebSocket round trip (gateway post -> echo -> message)',
+      await stage(
+        500,
+        () =>
+          new Promise<void>((r) => {
+            onReply = r;
+            void gateway.post(connectionId, body);
+          }),
+      ),
+    ]);
     ws.terminate();
     await gateway.closeAll();
     server.close();
@@ -220,7 +257,10 @@ async function main(): Promise<void> {
   const out: string[] = [];
   try {
     out.push('| figure | sync=flush (default) | sync=commit |', '| --- | --- | --- |');
-    const results: Record<string, { lat: Awaited<ReturnType<typeof latency>>; tp: Awaited<ReturnType<typeof throughput>>; hubRss: number; relayRss: number }> = {};
+    const results: Record<
+      string,
+      { lat: Awaited<ReturnType<typeof latency>>; tp: Awaited<ReturnType<typeof throughput>>; hubRss: number; relayRss: number }
+    > = {};
     let hubUrl = '';
     for (const sync of ['flush', 'commit'] as const) {
       const s = await setup(devices, sync);
@@ -233,8 +273,11 @@ async function main(): Promise<void> {
         const rows = await breakdown(devices, hubUrl);
         const f = results.flush;
         const c = results.commit;
-        out.splice(0, out.length,
-          '| figure | sync=flush (default) | sync=commit |', '| --- | --- | --- |',
+        out.splice(
+          0,
+          out.length,
+          '| figure | sync=flush (default) | sync=commit |',
+          '| --- | --- | --- |',
           `| latency p50, 1 client, waitForResponse:true | ${f.lat.p50.toFixed(2)} ms | ${c.lat.p50.toFixed(2)} ms |`,
           `| latency p99 | ${f.lat.p99.toFixed(2)} ms | ${c.lat.p99.toFixed(2)} ms |`,
           `| latency mean | ${f.lat.mean.toFixed(2)} ms | ${c.lat.mean.toFixed(2)} ms |`,
@@ -242,7 +285,7 @@ async function main(): Promise<void> {
           `| hub peak RSS (VmHWM) | ${f.hubRss.toFixed(0)} MB | ${c.hubRss.toFixed(0)} MB |`,
           `| relay peak RSS (VmHWM) | ${f.relayRss.toFixed(0)} MB | ${c.relayRss.toFixed(0)} MB |`,
           '',
-          'Where one push\'s time goes (each stage timed alone, median):',
+          "Where one push's time goes (each stage timed alone, median):",
           '',
           '| stage | median |',
           '| --- | --- |',

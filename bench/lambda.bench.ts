@@ -52,7 +52,11 @@ async function bundles(): Promise<{ name: LambdaName; bytes: number; file: strin
     const inputs = Object.entries(result.metafile.outputs[path.relative(process.cwd(), outfile)]?.inputs ?? {})
       .map(([file, info]) => ({ pkg: /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? 'edgepush', bytes: info.bytesInOutput }))
       .reduce((acc, { pkg, bytes: b }) => acc.set(pkg, (acc.get(pkg) ?? 0) + b), new Map<string, number>());
-    const topInputs = [...inputs.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([p, b]) => `${p} ${kb(b)}`).join(', ');
+    const topInputs = [...inputs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([p, b]) => `${p} ${kb(b)}`)
+      .join(', ');
     rows.push({ name, bytes, file: outfile, topInputs });
   }
   return rows;
@@ -66,7 +70,12 @@ function coldLoadMs(file: string): number {
 
 type Counts = Record<string, number>;
 
-function countMiddleware(client: { middlewareStack: { add: (...args: any[]) => unknown } }, prefix: string, counts: Counts, capacity?: { read: number; write: number }) {
+function countMiddleware(
+  client: { middlewareStack: { add: (...args: any[]) => unknown } },
+  prefix: string,
+  counts: Counts,
+  capacity?: { read: number; write: number },
+) {
   client.middlewareStack.add(
     (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, any> }>, context: { commandName?: string }) =>
       async (args: { input: Record<string, unknown> }) => {
@@ -98,12 +107,22 @@ async function callsPerPush() {
   const aws = await startEmulatedAws({ pollIntervalMs: 20 });
   const device = await startHl7Listener({ port: 0 });
   const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(aws.httpUrl + p, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(aws.httpUrl + p, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
   const agent = (await api('POST', '/agents', { agentId: 'bench-site' })).json;
   const relay = new Relay(
-    resolveConfig({ url: aws.wsUrl, agentId: agent.agentId, secret: agent.secret, devices: { lab: `mllp://127.0.0.1:${device.port}` }, logLevel: 'silent' }),
+    resolveConfig({
+      url: aws.wsUrl,
+      agentId: agent.agentId,
+      secret: agent.secret,
+      devices: { lab: `mllp://127.0.0.1:${device.port}` },
+      logLevel: 'silent',
+    }),
     pino({ enabled: false }),
   );
   relay.start();
@@ -171,7 +190,10 @@ async function main() {
   lines.push('', 'Target <= 150 KB each: ' + (rows.every((r) => r.bytes <= 150 * 1024) ? 'met.' : 'NOT met.'), '');
 
   const m = await callsPerPush();
-  lines.push(`AWS calls per push, ${PUSHES} sequential acked pushes of a ${m.bodyBytes}-byte ADT^A01 (emulated full path, relay connected, p50 round trip ${m.p50.toFixed(1)} ms on loopback):`, '');
+  lines.push(
+    `AWS calls per push, ${PUSHES} sequential acked pushes of a ${m.bodyBytes}-byte ADT^A01 (emulated full path, relay connected, p50 round trip ${m.p50.toFixed(1)} ms on loopback):`,
+    '',
+  );
   lines.push('| call | per push |', '| --- | ---: |');
   for (const [k, v] of Object.entries(m.perPush).sort()) lines.push(`| ${k} | ${v.toFixed(2)} |`);
   lines.push(`| SQS:DeleteMessage by the event source mapping | ${m.pollerDeletes.toFixed(2)} |`);
@@ -199,7 +221,9 @@ async function main() {
   lines.push(`| HTTP API | 1 request x $1.00/M | ${cost.http.toFixed(2)} |`);
   lines.push(`| WebSocket messages | ${wsMessages.toFixed(2)} (push, result, resultAck; each < 32 KB) x $1.00/M | ${cost.ws.toFixed(2)} |`);
   lines.push(`| Lambda requests | ${lambdaReq.toFixed(2)} x $0.20/M | ${cost.lambdaReq.toFixed(2)} |`);
-  lines.push(`| Lambda duration (assumed) | 0.25 GB x (0.3 s + ${(m.invocations.message + m.invocations.dispatcher).toFixed(2)} x 0.03 s) = ${gbS.toFixed(4)} GB-s x 1M x $0.0000133334 | ${cost.lambdaGbS.toFixed(2)} |`);
+  lines.push(
+    `| Lambda duration (assumed) | 0.25 GB x (0.3 s + ${(m.invocations.message + m.invocations.dispatcher).toFixed(2)} x 0.03 s) = ${gbS.toFixed(4)} GB-s x 1M x $0.0000133334 | ${cost.lambdaGbS.toFixed(2)} |`,
+  );
   lines.push(`| DynamoDB reads | ${m.rru.toFixed(2)} RRU x $0.125/M | ${cost.rru.toFixed(2)} |`);
   lines.push(`| DynamoDB writes | ${m.wru.toFixed(2)} WRU x $0.625/M | ${cost.wru.toFixed(2)} |`);
   lines.push(`| SQS FIFO | ${sqsReq.toFixed(2)} requests (send, visibility, deletes, 1 receive) x $0.50/M | ${cost.sqs.toFixed(2)} |`);

@@ -129,4 +129,3 @@ export async function bareClient(name: string, server: Endpoint, message: string
     },
   };
 }
-

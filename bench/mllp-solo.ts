@@ -6,7 +6,15 @@
  *   node <bundle> ours|medplum|bare <count> <warmup>    (the message comes in MLLP_BENCH_MESSAGE)
  * Prints one JSON line: {"impl", "count", "seconds"}.
  */
-import { bareClient, bareServerInProcess, type Contender, medplumClient, medplumServerInProcess, ourClient, oursInProcess } from './mllp-contenders';
+import {
+  bareClient,
+  bareServerInProcess,
+  type Contender,
+  medplumClient,
+  medplumServerInProcess,
+  ourClient,
+  oursInProcess,
+} from './mllp-contenders';
 
 async function main(): Promise<void> {
   const [impl, countArg, warmupArg] = process.argv.slice(2);

@@ -98,7 +98,12 @@ async function measure(title: string, contenders: Contender[]): Promise<string[]
     }
   }
   for (const c of contenders) await c.close();
-  return table(title, contenders.map((c) => c.name), elapsed, perRound * ROUNDS);
+  return table(
+    title,
+    contenders.map((c) => c.name),
+    elapsed,
+    perRound * ROUNDS,
+  );
 }
 
 function table(title: string, names: readonly string[], elapsed: number[], total: number): string[] {
@@ -128,7 +133,15 @@ async function measureIsolated(title: string): Promise<string[]> {
   const dir = mkdtempSync(join(cache, 'mllp-solo-'));
   try {
     const bundle = join(dir, 'solo.js');
-    await build({ entryPoints: [join(__dirname, 'mllp-solo.ts')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+    await build({
+      entryPoints: [join(__dirname, 'mllp-solo.ts')],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    });
     const impls = [
       ['ours', 'edgepush MllpDeviceClient -> startHl7Listener (bundled)'],
       ['medplum', '@medplum/hl7 Hl7Client -> Hl7Server'],
@@ -146,7 +159,12 @@ async function measureIsolated(title: string): Promise<string[]> {
         elapsed[i] += (JSON.parse(out) as { seconds: number }).seconds;
       }
     }
-    return table(title, impls.map(([, name]) => name), elapsed, perRound * ROUNDS);
+    return table(
+      title,
+      impls.map(([, name]) => name),
+      elapsed,
+      perRound * ROUNDS,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -160,7 +178,11 @@ async function main(): Promise<void> {
   ];
   out.push(
     ...(await measure('Servers in separate processes (ours: `edgepush hl7 listen`)', [
-      ourClient('edgepush MllpDeviceClient -> `edgepush hl7 listen`', await child([CLI, 'hl7', 'listen', '0', '--log-level', 'silent']), MESSAGE),
+      ourClient(
+        'edgepush MllpDeviceClient -> `edgepush hl7 listen`',
+        await child([CLI, 'hl7', 'listen', '0', '--log-level', 'silent']),
+        MESSAGE,
+      ),
       medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await child(['-e', MEDPLUM_SERVER_SRC]), MESSAGE),
       await bareClient('bare net MLLP echo (baseline)', await child(['-e', BARE_SERVER_SRC]), MESSAGE),
     ])),
@@ -172,7 +194,9 @@ async function main(): Promise<void> {
       await bareClient('bare net MLLP echo (baseline)', await bareServerInProcess(), MESSAGE),
     ])),
   );
-  out.push(...(await measureIsolated('Client and server in one process, each implementation alone in a fresh process (ours bundled, as shipped)')));
+  out.push(
+    ...(await measureIsolated('Client and server in one process, each implementation alone in a fresh process (ours bundled, as shipped)')),
+  );
   process.stdout.write(out.join('\n'));
 }
 

@@ -47,8 +47,29 @@ async function memory(): Promise<string[]> {
   const lab = await startHl7Listener({ port: 0 });
   const relay = spawn(
     process.execPath,
-    [...(process.env.RELAY_NODE_ARGS ? process.env.RELAY_NODE_ARGS.split(' ') : []), process.env.RELAY_BENCH_ENTRY ?? join(ROOT, 'dist/edgepush.js'), 'relay', '--url', cloud.url, '--agent', 'agent-1', '--device', `lab=mllp://127.0.0.1:${lab.port}`, '--log-level', 'warn', ...(process.env.RELAY_BENCH_CONFIG ? ['--config', process.env.RELAY_BENCH_CONFIG] : [])],
-    { env: { ...process.env, EDGEPUSH_AGENT_SECRET: 's3cret', NODE_OPTIONS: process.env.RELAY_NODE_OPTIONS ?? '', ...(process.env.RELAY_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.RELAY_MALLOC_ARENA_MAX } : {}) }, stdio: ['ignore', process.env.RELAY_BENCH_STDOUT === 'inherit' ? 'inherit' : 'ignore', 'inherit'] },
+    [
+      ...(process.env.RELAY_NODE_ARGS ? process.env.RELAY_NODE_ARGS.split(' ') : []),
+      process.env.RELAY_BENCH_ENTRY ?? join(ROOT, 'dist/edgepush.js'),
+      'relay',
+      '--url',
+      cloud.url,
+      '--agent',
+      'agent-1',
+      '--device',
+      `lab=mllp://127.0.0.1:${lab.port}`,
+      '--log-level',
+      'warn',
+      ...(process.env.RELAY_BENCH_CONFIG ? ['--config', process.env.RELAY_BENCH_CONFIG] : []),
+    ],
+    {
+      env: {
+        ...process.env,
+        EDGEPUSH_AGENT_SECRET: 's3cret',
+        NODE_OPTIONS: process.env.RELAY_NODE_OPTIONS ?? '',
+        ...(process.env.RELAY_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.RELAY_MALLOC_ARENA_MAX } : {}),
+      },
+      stdio: ['ignore', process.env.RELAY_BENCH_STDOUT === 'inherit' ? 'inherit' : 'ignore', 'inherit'],
+    },
   );
   try {
     await cloud.waitFor(() => cloud.count('hello') === 1, 10_000, 'hello');
@@ -99,17 +120,27 @@ async function memory(): Promise<string[]> {
 function installSize(): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'edgepush-pack-'));
   try {
-    const packOut = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const packOut = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const tgz = join(dir, packOut.trim().split('\n').pop()!);
     const tgzBytes = Number(execFileSync('stat', ['-c', '%s', tgz], { encoding: 'utf8' }));
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
     execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'ignore' });
-    execFileSync('npm', ['install', tgz, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['install', tgz, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: app,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const bytes = Number(execFileSync('du', ['-sb', join(app, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
     const help = spawnSync('npx', ['--no-install', 'edgepush', 'relay', '--help'], { cwd: app, encoding: 'utf8' });
     const helpOk = help.status === 0 && help.stdout.includes('--device');
-    const top = execFileSync('sh', ['-c', 'du -sb node_modules/* node_modules/@* 2>/dev/null | sort -rn | head -5'], { cwd: app, encoding: 'utf8' })
+    const top = execFileSync('sh', ['-c', 'du -sb node_modules/* node_modules/@* 2>/dev/null | sort -rn | head -5'], {
+      cwd: app,
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
       .map((l) => {
@@ -130,7 +161,15 @@ function installSize(): string[] {
 
 async function main(): Promise<void> {
   const skipInstall = process.env.RELAY_BENCH_SKIP_INSTALL === '1';
-  const lines = ['#### Relay memory (`npm run bench -- relay`)', '', ...(await memory()), '', '#### Install size', '', ...(skipInstall ? ['(skipped)'] : installSize())];
+  const lines = [
+    '#### Relay memory (`npm run bench -- relay`)',
+    '',
+    ...(await memory()),
+    '',
+    '#### Install size',
+    '',
+    ...(skipInstall ? ['(skipped)'] : installSize()),
+  ];
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -60,7 +60,10 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
     const message = generateExampleAdt();
     const started = process.hrtime.bigint();
     const res = await callApi<{ pushId: string; status: string; ackCode?: string; response?: string; error?: string }>(
-      target, 'POST', `/agents/${AGENT_ID}/push`, { destination: DEVICE, body: message, waitTimeout: 10_000 },
+      target,
+      'POST',
+      `/agents/${AGENT_ID}/push`,
+      { destination: DEVICE, body: message, waitTimeout: 10_000 },
     );
     const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (typeof res.body.pushId !== 'string') throw toApiError(res);
@@ -68,7 +71,9 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
     if (res.body.status !== 'acked' || !res.body.response) {
       throw new Error(`the push ended ${res.body.status}${res.body.error ? `: ${res.body.error}` : ''}`);
     }
-    print(`6. ACK received          ${res.body.ackCode} in ${roundTripMs.toFixed(1)} ms (HTTP -> hub -> WebSocket -> relay -> MLLP -> device and back)`);
+    print(
+      `6. ACK received          ${res.body.ackCode} in ${roundTripMs.toFixed(1)} ms (HTTP -> hub -> WebSocket -> relay -> MLLP -> device and back)`,
+    );
     return { ackCode: res.body.ackCode ?? '', ack: res.body.response, roundTripMs };
   } finally {
     await relay?.stop().catch(() => undefined);

@@ -9,7 +9,8 @@ export function escapeText(text: string, sep: Separators): string {
     else if (ch === sep.component) out += `${sep.escape}S${sep.escape}`;
     else if (ch === sep.subcomponent) out += `${sep.escape}T${sep.escape}`;
     else if (ch === sep.repetition) out += `${sep.escape}R${sep.escape}`;
-    else if (ch === '\r' || ch === '\n') out += ' '; // a segment break inside a field would split the message
+    else if (ch === '\r' || ch === '\n')
+      out += ' '; // a segment break inside a field would split the message
     else out += ch;
   }
   return out;

@@ -20,5 +20,7 @@ export function normaliseSegments(text: string): string {
 
 /** Splits normalised text into its non-empty segments. */
 export function splitSegments(text: string): string[] {
-  return normaliseSegments(text).split('\r').filter((s) => s.length > 0);
+  return normaliseSegments(text)
+    .split('\r')
+    .filter((s) => s.length > 0);
 }

@@ -58,7 +58,8 @@ async function handle(req: IncomingMessage, max: number, options: HttpHandlerOpt
     headers: flattenHeaders(req.headers),
     body: body.length > 0 ? body.toString('utf8') : undefined,
     scopes: auth.scopes,
-    baseUrl: options.publicUrl ?? `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`,
+    baseUrl:
+      options.publicUrl ?? `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`,
   });
 }
 

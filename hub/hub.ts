@@ -101,18 +101,22 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const { port } = server.address() as AddressInfo;
 
   const open = store.listOpen();
-  queue.start((item) => core.dispatch(item), open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination })));
+  queue.start(
+    (item) => core.dispatch(item),
+    open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination })),
+  );
   logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
 
   const retentionDays = options.retentionDays ?? 30;
-  const purge = retentionDays > 0
-    ? setInterval(() => {
-        store.purgeFinished(Date.now() - retentionDays * 86_400_000).then(
-          (n) => n && logger.info({ purged: n }, 'retention: deleted finished pushes'),
-          (err: unknown) => logger.error({ err }, 'retention purge failed'),
-        );
-      }, 3_600_000)
-    : undefined;
+  const purge =
+    retentionDays > 0
+      ? setInterval(() => {
+          store.purgeFinished(Date.now() - retentionDays * 86_400_000).then(
+            (n) => n && logger.info({ purged: n }, 'retention: deleted finished pushes'),
+            (err: unknown) => logger.error({ err }, 'retention purge failed'),
+          );
+        }, 3_600_000)
+      : undefined;
   purge?.unref();
 
   const urlHost = host.includes(':') ? `[${host}]` : host;

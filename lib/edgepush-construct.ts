@@ -105,11 +105,18 @@ export class EdgePush extends Construct {
     // The dead-letter consumer ends each such push and counts it; the queue itself stays
     // near empty, so the alarm watches the count, and messages the consumer could not handle.
     new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'EdgePush pushes reached the dead-letter queue: the dispatcher never finished them, so they were ended as failed or expired.',
+      alarmDescription:
+        'EdgePush pushes reached the dead-letter queue: the dispatcher never finished them, so they were ended as failed or expired.',
       metric: new MathExpression({
         expression: 'FILL(dead, 0) + FILL(stuck, 0)',
         usingMetrics: {
-          dead: new Metric({ namespace: 'EdgePush', metricName: 'PushDeadLettered', dimensionsMap: { service: 'edgepush' }, statistic: 'Sum', period: Duration.minutes(1) }),
+          dead: new Metric({
+            namespace: 'EdgePush',
+            metricName: 'PushDeadLettered',
+            dimensionsMap: { service: 'edgepush' },
+            statistic: 'Sum',
+            period: Duration.minutes(1),
+          }),
           stuck: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
         },
         period: Duration.minutes(1),
@@ -210,23 +217,24 @@ export class EdgePush extends Construct {
     // postToConnection only (POST), only on this API's relay stage.
     const postToConnection = new PolicyStatement({
       actions: ['execute-api:ManageConnections'],
-      resources: [stack.formatArn({ service: 'execute-api', resource: this.webSocketApi.apiId, resourceName: `${wsStageName}/POST/@connections/*` })],
+      resources: [
+        stack.formatArn({ service: 'execute-api', resource: this.webSocketApi.apiId, resourceName: `${wsStageName}/POST/@connections/*` }),
+      ],
     });
     const apiLogicalId = stack.resolve((this.webSocketApi.node.defaultChild as CfnElement).logicalId) as string;
     for (const f of [this.functions.wsMessage, this.functions.dispatcher]) {
       f.addToRolePolicy(postToConnection);
       Validations.of(f.role!).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${wsStageName}/POST/@connections/*]`,
-        reason: 'Connection ids are created at runtime, one per relay connection; the grant is limited to POST (postToConnection) on this API\'s relay stage.',
+        reason:
+          "Connection ids are created at runtime, one per relay connection; the grant is limited to POST (postToConnection) on this API's relay stage.",
       });
     }
 
     // ---- HTTP push API ----
     const auth = props.auth ?? { type: 'iam' };
     const protectedAuthorizer: IHttpRouteAuthorizer =
-      auth.type === 'jwt'
-        ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience })
-        : new HttpIamAuthorizer();
+      auth.type === 'jwt' ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience }) : new HttpIamAuthorizer();
     this.httpApi = new HttpApi(this, 'PushApi', { description: 'EdgePush push API', createDefaultStage: false });
     const httpIntegration = new HttpLambdaIntegration('Http', this.functions.http);
     for (const { routeKey, scope } of API_GATEWAY_ROUTES) {
@@ -264,7 +272,8 @@ export class EdgePush extends Construct {
 
   /** Each function gets exactly the calls its code path makes. */
   private grantLeastPrivilege(): void {
-    const table = (actions: string[]) => new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [this.table.tableArn] });
+    const table = (actions: string[]) =>
+      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [this.table.tableArn] });
     const queue = (actions: string[]) => new PolicyStatement({ actions: actions.map((a) => `sqs:${a}`), resources: [this.queue.queueArn] });
     const f = this.functions;
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
@@ -278,15 +287,11 @@ export class EdgePush extends Construct {
     f.wsMessage.addToRolePolicy(queue(['DeleteMessage']));
     f.dispatcher.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
-    f.dispatcher.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    f.dispatcher.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
     // Ends dead-lettered pushes (failed or expired); releasing tries the push's last receipt.
     f.deadLetter.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.deadLetter.addToRolePolicy(queue(['DeleteMessage']));
-    f.deadLetter.addEventSource(
-      new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    f.deadLetter.addEventSource(new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
   }
 }
 

@@ -31,5 +31,15 @@ export function stackPropsFromContext(get: (key: string) => unknown): EdgePushSt
   if (typeof issuer !== 'string' || typeof audience !== 'string' || !issuer || !audience) {
     throw new Error('auth=jwt needs -c jwtIssuer=<issuer URL> -c jwtAudience=<audience[,audience]>');
   }
-  return { auth: { type: 'jwt', issuer, audience: audience.split(',').map((a) => a.trim()).filter(Boolean) }, retentionDays };
+  return {
+    auth: {
+      type: 'jwt',
+      issuer,
+      audience: audience
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    },
+    retentionDays,
+  };
 }

@@ -3,13 +3,7 @@
  * the relay checks what the cloud sends. Anything that does not validate is refused with a
  * ProtocolError carrying a stable code; it never reaches the domain.
  */
-import {
-  type CloudMessage,
-  MAX_MESSAGE_BYTES,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  type RelayMessage,
-} from './messages';
+import { type CloudMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ProtocolError, type RelayMessage } from './messages';
 
 const RESULT_STATUSES = new Set(['acked', 'nacked', 'failed']);
 const RETURN_ACKS = new Set(['first', 'application']);
@@ -55,7 +49,11 @@ export function parseRelayMessage(raw: string | Buffer): RelayMessage {
   switch (obj.action) {
     case 'hello': {
       const devices = obj.devices;
-      if (!Array.isArray(devices) || devices.length > MAX_DEVICES || !devices.every((d) => typeof d === 'string' && d.length > 0 && d.length <= MAX_NAME)) {
+      if (
+        !Array.isArray(devices) ||
+        devices.length > MAX_DEVICES ||
+        !devices.every((d) => typeof d === 'string' && d.length > 0 && d.length <= MAX_NAME)
+      ) {
         throw new ProtocolError('INVALID_MESSAGE', 'devices must be an array of device names');
       }
       return { action: 'hello', v: PROTOCOL_VERSION, version: str(obj, 'version', 64)!, devices: devices as string[] };

@@ -74,7 +74,8 @@ export function registerHl7Commands(program: Command): void {
       if (flags.returnAck !== 'first' && flags.returnAck !== 'application') {
         throw new Error(`--return-ack must be first or application, got ${flags.returnAck}`);
       }
-      if (Boolean(flags.file) === Boolean(flags.generateExample)) throw new Error('give exactly one of --file <file> or --generate-example');
+      if (Boolean(flags.file) === Boolean(flags.generateExample))
+        throw new Error('give exactly one of --file <file> or --generate-example');
       // A byte-order mark (Windows editors save UTF-8 with one) is not part of the message.
       const message = flags.file ? decodeText(readMessageFile(flags.file), encoding).replace(/^\uFEFF/, '') : generateExampleAdt();
 

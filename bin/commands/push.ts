@@ -72,7 +72,11 @@ export function registerPushCommand(program: Command): void {
         if (flags.expiresIn !== undefined) request.expiresIn = Number(flags.expiresIn);
 
         const res = await callApi<PushView & { error?: string; code?: string }>(
-          target, 'POST', `/agents/${encodeURIComponent(agentId)}/push`, request, waitTimeout + 15_000,
+          target,
+          'POST',
+          `/agents/${encodeURIComponent(agentId)}/push`,
+          request,
+          waitTimeout + 15_000,
         );
         const push = res.body;
         if (typeof push.pushId !== 'string') throw toApiError(res as never);
@@ -91,7 +95,9 @@ export function registerPushCommand(program: Command): void {
             return 1;
           case 'queued':
           case 'sent':
-            process.stderr.write(`edgepush push: no ACK within ${waitTimeout} ms; push ${push.pushId} is ${push.status} and continues (GET /pushes/${push.pushId})\n`);
+            process.stderr.write(
+              `edgepush push: no ACK within ${waitTimeout} ms; push ${push.pushId} is ${push.status} and continues (GET /pushes/${push.pushId})\n`,
+            );
             return 3;
           default:
             process.stderr.write(`edgepush push: push ${push.pushId} ${push.status}${push.error ? `: ${push.error}` : ''}\n`);

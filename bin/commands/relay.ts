@@ -23,7 +23,12 @@ export function registerRelayCommand(program: Command): void {
     .option('--url <ws-url>', 'cloud WebSocket URL, e.g. wss://hub.example.com/ws (env EDGEPUSH_URL)')
     .option('--agent <id>', 'agent id (env EDGEPUSH_AGENT_ID)')
     .option('--secret <secret>', 'agent secret; prefer env EDGEPUSH_AGENT_SECRET, flags show in ps')
-    .option('--device <name=mllp://host:port>', 'a device this relay may reach, repeatable; ?encoding=windows-1252 sets its charset', collect, [])
+    .option(
+      '--device <name=mllp://host:port>',
+      'a device this relay may reach, repeatable; ?encoding=windows-1252 sets its charset',
+      collect,
+      [],
+    )
     .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
     .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')

@@ -95,9 +95,34 @@ export function buildAckFrameFast(payload: Buffer, code: 'AA' | 'AE' | 'AR'): Bu
   const f = (k: number) => bounds[2 * k + 1] - bounds[2 * k];
   // MSH|enc|MSH-5|MSH-6|MSH-3|MSH-4|stamp||type|id|proc|ver CR MSA|code|ctl CR
   const total =
-    3 + 1 + f(0) + 1 + f(3) + 1 + f(4) + 1 + f(1) + 1 + f(2) + 1 + stamp.length + 2 +
-    (trigLen > 0 ? 8 + trigLen : 3) + 1 + idLen + 1 + (procLen > 0 ? procLen : 1) + 1 + f(10) + 1 +
-    3 + 1 + 2 + 1 + (idTo - idFrom) + 1;
+    3 +
+    1 +
+    f(0) +
+    1 +
+    f(3) +
+    1 +
+    f(4) +
+    1 +
+    f(1) +
+    1 +
+    f(2) +
+    1 +
+    stamp.length +
+    2 +
+    (trigLen > 0 ? 8 + trigLen : 3) +
+    1 +
+    idLen +
+    1 +
+    (procLen > 0 ? procLen : 1) +
+    1 +
+    f(10) +
+    1 +
+    3 +
+    1 +
+    2 +
+    1 +
+    (idTo - idFrom) +
+    1;
   const out = Buffer.allocUnsafe(total + 3);
   out[0] = VT;
   let o = 1;

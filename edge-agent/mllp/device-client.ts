@@ -137,7 +137,13 @@ export class MllpDeviceClient {
     // A start (VT) or end (FS) byte inside the text would end the frame early: the device would
     // ACK a truncated copy under the same MSH-10, so it is refused before anything is sent.
     if (text.indexOf('\x1c') !== -1 || text.indexOf('\x0b') !== -1) {
-      return Promise.reject(new DeviceError('NOT_HL7', 'the message contains an MLLP framing byte (0x0B or 0x1C); binary data must be encoded (e.g. Base64) before it is sent', false));
+      return Promise.reject(
+        new DeviceError(
+          'NOT_HL7',
+          'the message contains an MLLP framing byte (0x0B or 0x1C); binary data must be encoded (e.g. Base64) before it is sent',
+          false,
+        ),
+      );
     }
     let controlId: string;
     try {
@@ -150,7 +156,16 @@ export class MllpDeviceClient {
     const frame = encodeFrame(text, this.encoding);
     const ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? this.ackTimeoutMs);
     return new Promise<AckResult>((resolve, reject) => {
-      this.queue.push({ frame, controlId, returnAck: options.returnAck ?? 'first', ackTimeoutMs, delivered: false, deadline: 0, resolve, reject });
+      this.queue.push({
+        frame,
+        controlId,
+        returnAck: options.returnAck ?? 'first',
+        ackTimeoutMs,
+        delivered: false,
+        deadline: 0,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -167,7 +182,8 @@ export class MllpDeviceClient {
     this.closed = true;
     this.idle.cancel();
     this.closing.abort();
-    for (const job of this.queue.splice(0)) job.reject(new DeviceError('CLIENT_CLOSED', 'the device client was closed before the message was sent', false));
+    for (const job of this.queue.splice(0))
+      job.reject(new DeviceError('CLIENT_CLOSED', 'the device client was closed before the message was sent', false));
     this.failInflight('CLIENT_CLOSED', 'the device client was closed while waiting for the ACK');
     const conn = this.conn;
     this.conn = undefined;
@@ -235,7 +251,10 @@ export class MllpDeviceClient {
       }
       this.inflight.delete(job.controlId);
       expired++;
-      this.logger.warn({ controlId: job.controlId, messageType: this.messageTypeOf(job), ackTimeoutMs: job.ackTimeoutMs }, 'no ACK from device in time');
+      this.logger.warn(
+        { controlId: job.controlId, messageType: this.messageTypeOf(job), ackTimeoutMs: job.ackTimeoutMs },
+        'no ACK from device in time',
+      );
       job.reject(new DeviceError('ACK_TIMEOUT', `no ACK with MSA-2 = ${job.controlId} within ${job.ackTimeoutMs} ms`, true));
     }
     if (next !== Infinity) this.armAckTimer(next);
@@ -257,7 +276,10 @@ export class MllpDeviceClient {
     const job = msa ? this.inflightFor(msa.controlId) : undefined;
     if (!msa || !job) {
       this.stats.unmatchedAcks++;
-      this.logger.warn({ controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined }, 'frame from device matches no message in flight; ignored');
+      this.logger.warn(
+        { controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined },
+        'frame from device matches no message in flight; ignored',
+      );
       return;
     }
     if (job.returnAck === 'application' && msa.code === 'CA') {
@@ -347,7 +369,12 @@ export class MllpDeviceClient {
       logger: this.logger,
     });
     socket.setKeepAlive(true, 30000);
-    const conn = new MllpConnection(socket, { encoding: this.encoding, maxFrameBytes: this.maxFrameBytes, logger: this.logger, onMessage: (text) => this.onMessage(text) });
+    const conn = new MllpConnection(socket, {
+      encoding: this.encoding,
+      maxFrameBytes: this.maxFrameBytes,
+      logger: this.logger,
+      onMessage: (text) => this.onMessage(text),
+    });
     conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
     this.stats.connects++;
     return conn;

@@ -62,11 +62,15 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         try {
           // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
           const msh = readMsh(decodeText(segment, encoding));
-          if (logEachMessage) logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
+          if (logEachMessage)
+            logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
           ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
         } catch (err) {
           // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
-          logger.warn({ remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' }, 'frame is not an HL7 message; not acknowledged');
+          logger.warn(
+            { remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' },
+            'frame is not an HL7 message; not acknowledged',
+          );
           return;
         }
         frame = encodeFrame(ack, encoding);

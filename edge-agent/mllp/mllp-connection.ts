@@ -85,7 +85,8 @@ export class MllpConnection extends EventEmitter {
         socketError: this.socketError,
         discardedBytes: this.decoder.discardedBytes,
       };
-      if (info.discardedBytes > 0) this.logger?.warn({ remote: this.remote, discardedBytes: info.discardedBytes }, 'connection closed; garbage bytes were discarded');
+      if (info.discardedBytes > 0)
+        this.logger?.warn({ remote: this.remote, discardedBytes: info.discardedBytes }, 'connection closed; garbage bytes were discarded');
       this.emit('close', info);
     });
   }

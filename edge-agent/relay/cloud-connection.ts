@@ -172,7 +172,7 @@ export class CloudConnection extends EventEmitter {
         // Retrying cannot fix this by itself, but an operator may fix the credentials: keep retrying, say so loudly.
         log.error(
           { status: Number(refused[1]), agentId: this.opts.agentId },
-          'the cloud refused this relay\'s agent id or secret; check --agent/EDGEPUSH_AGENT_ID and EDGEPUSH_AGENT_SECRET (from `edgepush agent create`)',
+          "the cloud refused this relay's agent id or secret; check --agent/EDGEPUSH_AGENT_ID and EDGEPUSH_AGENT_SECRET (from `edgepush agent create`)",
         );
         return;
       }

@@ -147,7 +147,10 @@ export function readConfigFile(path: string): RawConfig {
  * the journal. Keep the reason up to the first quote, and turn a position into line:column.
  */
 function jsonErrorWithoutText(text: string, err: Error): string {
-  const reason = err.message.split(/[,'"]/, 1)[0].replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '').trim();
+  const reason = err.message
+    .split(/[,'"]/, 1)[0]
+    .replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '')
+    .trim();
   const at = /at position (\d+)/.exec(err.message);
   if (!at) return `${reason} (look for a value without quotes)`;
   const before = text.slice(0, Number(at[1]));
@@ -203,7 +206,9 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
       // The agent secret and every message (PHI) cross this connection: plain ws:// only to this
       // machine, unless the operator says the network in between is trusted.
       if (u.protocol === 'ws:' && !isLoopback(u.hostname) && raw.allowInsecure !== true) {
-        problems.push(`url ${u.origin} is plain ws:// to another host: use wss://, or pass --allow-insecure (EDGEPUSH_ALLOW_INSECURE=1) on a trusted network`);
+        problems.push(
+          `url ${u.origin} is plain ws:// to another host: use wss://, or pass --allow-insecure (EDGEPUSH_ALLOW_INSECURE=1) on a trusted network`,
+        );
       }
       // The secret travels in a header; a URL ends up in proxy and access logs.
       if (u.username || u.password || /secret|token|password/i.test(u.search)) {
@@ -286,10 +291,25 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
     ttlMs: ms(cache.ttlMs, DEFAULTS.resultCache.ttlMs, 'resultCache.ttlMs', 1_000, 7 * 24 * 60 * 60_000),
   };
   const shutdownTimeoutMs = ms(raw.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 'shutdownTimeoutMs', 0, 10 * 60_000);
-  const logLevel = raw.logLevel === undefined ? DEFAULTS.logLevel : typeof raw.logLevel === 'string' ? raw.logLevel : JSON.stringify(raw.logLevel);
+  const logLevel =
+    raw.logLevel === undefined ? DEFAULTS.logLevel : typeof raw.logLevel === 'string' ? raw.logLevel : JSON.stringify(raw.logLevel);
   if (!LOG_LEVELS.has(logLevel)) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
 
   if (problems.length) throw new ConfigError(problems);
   const allowInsecure = raw.allowInsecure === true;
-  return { url, agentId, secret, devices, heartbeatIntervalMs, heartbeatTimeoutMs, maxConnectionAgeMs, reconnect, device, resultCache, shutdownTimeoutMs, logLevel, allowInsecure };
+  return {
+    url,
+    agentId,
+    secret,
+    devices,
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    maxConnectionAgeMs,
+    reconnect,
+    device,
+    resultCache,
+    shutdownTimeoutMs,
+    logLevel,
+    allowInsecure,
+  };
 }

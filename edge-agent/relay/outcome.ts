@@ -20,7 +20,14 @@ export function fromAck(pushId: string, ack: AckResult): ResultMessage {
     // The bytes were delivered, so a retry could duplicate the message: not retryable.
     return failed(pushId, `device answered with an unknown acknowledgement code ${JSON.stringify(code.slice(0, 8))}`, false);
   }
-  return fit({ action: 'result', v: PROTOCOL_VERSION, pushId, status: ACKED.has(code) ? 'acked' : 'nacked', ackCode: code, response: ack.ack });
+  return fit({
+    action: 'result',
+    v: PROTOCOL_VERSION,
+    pushId,
+    status: ACKED.has(code) ? 'acked' : 'nacked',
+    ackCode: code,
+    response: ack.ack,
+  });
 }
 
 export function fromError(pushId: string, err: unknown): ResultMessage {
@@ -38,5 +45,8 @@ export function fit(result: ResultMessage): ResultMessage {
   const size = Buffer.byteLength(JSON.stringify(result));
   if (size <= MAX_MESSAGE_BYTES || result.response === undefined) return result;
   const { response: _dropped, ...rest } = result;
-  return { ...rest, error: `the ACK text (${Buffer.byteLength(result.response)} bytes) exceeds the ${MAX_MESSAGE_BYTES}-byte message limit and was omitted` };
+  return {
+    ...rest,
+    error: `the ACK text (${Buffer.byteLength(result.response)} bytes) exceeds the ${MAX_MESSAGE_BYTES}-byte message limit and was omitted`,
+  };
 }

@@ -194,7 +194,8 @@ export class Relay {
     let refusal: ResultMessage | undefined;
     if (!client) refusal = failed(pushId, 'unknown device', false);
     else if (push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
-    else if (push.contentType !== HL7_CONTENT_TYPE) refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
+    else if (push.contentType !== HL7_CONTENT_TYPE)
+      refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
     if (refusal) {
       log.warn({ status: refusal.status, error: refusal.error }, 'push refused');
       this.cache.set(pushId, JSON.stringify(refusal));
@@ -214,7 +215,16 @@ export class Relay {
       .then((result) => {
         // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
         this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
-        log.info({ status: result.status, ackCode: result.ackCode, error: result.error, retryable: result.retryable, durationMs: Date.now() - startedAt }, 'push done');
+        log.info(
+          {
+            status: result.status,
+            ackCode: result.ackCode,
+            error: result.error,
+            retryable: result.retryable,
+            durationMs: Date.now() - startedAt,
+          },
+          'push done',
+        );
         this.report(result);
       });
     this.inFlight.add(task);

@@ -28,7 +28,10 @@ class Group {
   private timer: NodeJS.Timeout | undefined;
   private resolveWait: (() => void) | undefined;
 
-  constructor(readonly key: string, readonly agentId: string) {}
+  constructor(
+    readonly key: string,
+    readonly agentId: string,
+  ) {}
 
   /** Waits `ms`, or less if poked. */
   wait(ms: number): Promise<void> {

@@ -15,7 +15,10 @@ enum State {
 }
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly frameBytes: number, readonly limit: number) {
+  constructor(
+    readonly frameBytes: number,
+    readonly limit: number,
+  ) {
     super(`WebSocket frame of ${frameBytes} bytes exceeds ${limit}`);
     this.name = 'FrameTooLargeError';
   }

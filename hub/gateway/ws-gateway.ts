@@ -56,7 +56,10 @@ export interface WsGatewayOptions {
 }
 
 export class PayloadTooLargeError extends Error {
-  constructor(readonly bytes: number, readonly limit: number) {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
     super(`message of ${bytes} bytes exceeds ${limit}`);
     this.name = 'PayloadTooLargeError';
   }
@@ -195,7 +198,16 @@ export class WsGateway {
     const id = newConnectionId();
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const conn: Connection = { id, ws, ctx, lastActiveAt: ctx.connectedAt, ready: Promise.resolve(false), inFlight: new Set(), refused: false, closed };
+    const conn: Connection = {
+      id,
+      ws,
+      ctx,
+      lastActiveAt: ctx.connectedAt,
+      ready: Promise.resolve(false),
+      inFlight: new Set(),
+      refused: false,
+      closed,
+    };
     this.connections.set(id, conn);
 
     // Prepended so every frame header is checked before ws hands the message on.
@@ -230,7 +242,10 @@ export class WsGateway {
       const raw = toText(data);
       const routeKey = this.selectRoute(raw);
       void conn.ready.then((ok) => {
-        if (ok) void this.track(conn, () => this.backend.message(id, ctx, raw, routeKey)).catch((err: unknown) => this.logger?.error({ err, connectionId: id }, 'backend message failed'));
+        if (ok)
+          void this.track(conn, () => this.backend.message(id, ctx, raw, routeKey)).catch((err: unknown) =>
+            this.logger?.error({ err, connectionId: id }, 'backend message failed'),
+          );
       });
     });
     ws.on('error', (err) => {
@@ -321,5 +336,7 @@ function newConnectionId(): string {
 
 function refuse(socket: Duplex, status: number, text: string): void {
   const body = JSON.stringify({ message: text });
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

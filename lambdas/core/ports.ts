@@ -27,12 +27,7 @@ export interface PushStore {
    * or undefined when the condition failed or the push does not exist.
    * A patch value of `undefined` removes that attribute.
    */
-  update(
-    pushId: string,
-    from: readonly PushStatus[],
-    patch: Partial<PushRecord>,
-    expectAttempts?: number,
-  ): Promise<PushRecord | undefined>;
+  update(pushId: string, from: readonly PushStatus[], patch: Partial<PushRecord>, expectAttempts?: number): Promise<PushRecord | undefined>;
 }
 
 export interface AgentStore {

@@ -120,7 +120,13 @@ async function send(
     await ports.pushes.update(sent.pushId, ['sent'], { status: 'queued', connectionId: undefined, attempts: push.attempts }, sent.attempts);
     return retry(Math.min(config.offlineRetryMs, untilExpiry));
   }
-  ports.log?.info('push dispatched', { pushId: sent.pushId, agentId: sent.agentId, destination: sent.destination, attempt: sent.attempts, connectionId });
+  ports.log?.info('push dispatched', {
+    pushId: sent.pushId,
+    agentId: sent.agentId,
+    destination: sent.destination,
+    attempt: sent.attempts,
+    connectionId,
+  });
   return retry(config.resultTimeoutMs);
 }
 

@@ -6,13 +6,7 @@ import { createHash } from 'node:crypto';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
 import { parseMsh } from '../../hl7/msh';
 import { normaliseSegments } from '../../hl7/segments';
-import {
-  DEFAULT_EXPIRES_IN_S,
-  DEFAULT_WAIT_TIMEOUT_MS,
-  HL7_CONTENT_TYPE,
-  MAX_EXPIRES_IN_S,
-  MAX_WAIT_TIMEOUT_MS,
-} from './core-config';
+import { DEFAULT_EXPIRES_IN_S, DEFAULT_WAIT_TIMEOUT_MS, HL7_CONTENT_TYPE, MAX_EXPIRES_IN_S, MAX_WAIT_TIMEOUT_MS } from './core-config';
 import { badRequest, DomainError } from './domain-errors';
 
 export interface PushRequest {
@@ -100,7 +94,10 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   // eslint-disable-next-line no-control-regex
   const framing = body.search(/[\x0b\x1c]/);
   if (framing !== -1) {
-    throw badRequest('NOT_HL7', `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`);
+    throw badRequest(
+      'NOT_HL7',
+      `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`,
+    );
   }
   const size = Buffer.byteLength(body, 'utf8');
   if (size > maxBodyBytes) {

@@ -70,7 +70,12 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
     if (msg.retryable) {
       // Nothing reached the device: keep it queued (in order) and try again later.
       const retryAt = ports.clock.now() + config.offlineRetryMs;
-      const updated = await ports.pushes.update(push.pushId, ['sent', 'queued'], { status: 'queued', error: msg.error, retryAt, connectionId: undefined });
+      const updated = await ports.pushes.update(push.pushId, ['sent', 'queued'], {
+        status: 'queued',
+        error: msg.error,
+        retryAt,
+        connectionId: undefined,
+      });
       if (updated) ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error });
       await wake(ports, agentId);
       return;

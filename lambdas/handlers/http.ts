@@ -23,7 +23,8 @@ export function scopesOf(event: APIGatewayProxyEventV2): string[] | undefined {
 export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const body =
+    event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const { domainName, stage, http } = event.requestContext;
   // With a named stage the path API Gateway passes includes it; routes are matched without it.
   const prefix = stage && stage !== '$default' ? `/${stage}` : '';

@@ -47,7 +47,12 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
       return operationOutcome(400, 'PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
     default: {
       // Still in flight: like the native route's 504, say where to follow it.
-      const timeout = operationOutcome(400, 'TIMEOUT', `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`, 'timeout');
+      const timeout = operationOutcome(
+        400,
+        'TIMEOUT',
+        `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`,
+        'timeout',
+      );
       timeout.headers.location = location(req, push.pushId);
       return timeout;
     }

@@ -26,7 +26,13 @@ const ROUTES: RouteDef[] = [
   { method: 'GET', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'getAgent', scope: 'edgepush/admin', keys: ['agentId'] },
   { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/push$`), name: 'push', scope: 'edgepush/push', keys: ['agentId'] },
   { method: 'GET', pattern: new RegExp(`^/pushes/${SEGMENT}$`), name: 'getPush', scope: 'edgepush/push', keys: ['pushId'] },
-  { method: 'POST', pattern: new RegExp(`^/fhir/R4/Agent/${SEGMENT}/\\$push$`), name: 'medplumPush', scope: 'edgepush/push', keys: ['agentId'] },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/fhir/R4/Agent/${SEGMENT}/\\$push$`),
+    name: 'medplumPush',
+    scope: 'edgepush/push',
+    keys: ['agentId'],
+  },
 ];
 
 function stripTrailingSlash(path: string): string {

@@ -7,7 +7,16 @@ import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { createAwsPorts } from '../../lambdas/adapters/aws/aws-ports';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { createCore, type EdgePushCore } from '../../lambdas/core/core';
-import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs, type Dynalite, type Fauxqs } from './emulators';
+import {
+  TEST_CREDENTIALS,
+  TEST_REGION,
+  createFifoQueue,
+  createTable,
+  startDynalite,
+  startFauxqs,
+  type Dynalite,
+  type Fauxqs,
+} from './emulators';
 
 jest.setTimeout(30000);
 
@@ -83,7 +92,7 @@ it('a first request whose enqueue fails is refused (503) and its push is failed,
 
 it('a store error while waiting for the ACK answers 504 with Location for the accepted push, not 500', async () => {
   // Its own table server, so it can fail mid-wait: the push is accepted, then reads break.
-   
+
   const dynaliteServer = (require('dynalite') as (opts: object) => import('node:http').Server)({ createTableMs: 0 });
   await new Promise<void>((resolve) => dynaliteServer.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(dynaliteServer.address() as import('node:net').AddressInfo).port}`;

@@ -17,8 +17,12 @@ let fauxqs: Fauxqs;
 let sqs: SQSClient;
 let queueUrl: string;
 let dlqUrl: string;
- 
-let handlers: { deadLetter: typeof import('../../lambdas/handlers/dead-letter'); http: typeof import('../../lambdas/handlers/http'); runtime: typeof import('../../lambdas/handlers/runtime') };
+
+let handlers: {
+  deadLetter: typeof import('../../lambdas/handlers/dead-letter');
+  http: typeof import('../../lambdas/handlers/http');
+  runtime: typeof import('../../lambdas/handlers/runtime');
+};
 
 beforeAll(async () => {
   [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
@@ -78,7 +82,9 @@ async function receiveAll(url: string, want: number): Promise<Message[]> {
   const got: Message[] = [];
   const deadline = Date.now() + 10_000;
   while (got.length < want && Date.now() < deadline) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+    );
     got.push(...(out.Messages ?? []));
   }
   return got;
@@ -101,7 +107,12 @@ const toEvent = (messages: Message[]): SQSEvent => ({
 it('ends a dead-lettered push as failed (or expired when its time is up), and leaves finished pushes alone', async () => {
   expect((await request('POST', '/agents', { agentId: 'site-dlq' })).status).toBe(201);
   const alive = await request('POST', '/agents/site-dlq/push', { destination: 'lab', body: hl7('DLQ-1'), waitForResponse: false });
-  const dying = await request('POST', '/agents/site-dlq/push', { destination: 'ris', body: hl7('DLQ-2'), waitForResponse: false, expiresIn: 1 });
+  const dying = await request('POST', '/agents/site-dlq/push', {
+    destination: 'ris',
+    body: hl7('DLQ-2'),
+    waitForResponse: false,
+    expiresIn: 1,
+  });
   expect([alive.status, dying.status]).toEqual([202, 202]);
 
   // Each message is received once and never deleted, as if every dispatch had crashed; after

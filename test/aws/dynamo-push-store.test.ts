@@ -119,7 +119,8 @@ describe('DynamoPushStore on dynalite', () => {
   it('gives the idempotency item the TTL of its finished push, so the key never outlives the push', async () => {
     const push = newPush({ idempotencyKey: 'ttl-1', expiresAt: 1_700_000_000_000 + 7 * 86_400_000 });
     await store.create(push);
-    const raw = async (pk: string) => (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item!;
+    const raw = async (pk: string) =>
+      (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item!;
     await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1 });
     // Acked a second after it was created, days before it would have expired.
     await store.update(push.pushId, ['sent'], { status: 'acked', completedAt: 1_700_000_001_000 });

@@ -141,7 +141,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...options.env,
   });
-   
+
   handlers = {
     http: require('../../lambdas/handlers/http'),
     authorizer: require('../../lambdas/handlers/ws-authorizer'),
@@ -151,7 +151,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     dispatcher: require('../../lambdas/handlers/sqs-dispatcher'),
     runtime: require('../../lambdas/handlers/runtime'),
   };
-   
+
   handlers.runtime.resetRuntime();
 
   // ---- HTTP API ----
@@ -174,7 +174,13 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
         apiId: 'emulated',
         domainName: headers.host ?? 'localhost',
         domainPrefix: 'emulated',
-        http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        http: {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
         requestId: randomUUID(),
         routeKey: '$default',
         stage: '$default',
@@ -204,7 +210,12 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       try {
         pollerCalls.receive++;
         const out = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['All'],
+          }),
         );
         records = (out.Messages ?? []).map((m) => ({
           messageId: m.MessageId!,
@@ -226,7 +237,9 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       }
       invocations.dispatcher++;
       const event: SQSEvent = { Records: records };
-      const result = await h().dispatcher.handler(event).catch(() => ({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) }));
+      const result = await h()
+        .dispatcher.handler(event)
+        .catch(() => ({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) }));
       const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       for (const record of records.filter((r) => !failed.has(r.messageId))) {
         pollerCalls.delete++;

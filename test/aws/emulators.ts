@@ -17,7 +17,6 @@ export interface Dynalite {
 }
 
 export async function startDynalite(): Promise<Dynalite> {
-   
   const dynalite = require('dynalite') as (opts: object) => import('node:net').Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

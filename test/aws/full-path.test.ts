@@ -14,7 +14,8 @@ import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(60000);
 
-const hl7 = (id = randomUUID().slice(0, 12)) => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||123^^^HOSP||DOE^JANE\r`;
+const hl7 = (id = randomUUID().slice(0, 12)) =>
+  `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||123^^^HOSP||DOE^JANE\r`;
 
 let aws: EmulatedAws;
 const devices: Hl7Listener[] = [];
@@ -113,7 +114,12 @@ describe('full push path on emulated AWS', () => {
     const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json' },
-      body: JSON.stringify({ destination: 'Device/lab', body: hl7('CTRL-MP-1').replace(/\r/g, '\n'), contentType: 'x-application/hl7-v2+er7', waitForResponse: true }),
+      body: JSON.stringify({
+        destination: 'Device/lab',
+        body: hl7('CTRL-MP-1').replace(/\r/g, '\n'),
+        contentType: 'x-application/hl7-v2+er7',
+        waitForResponse: true,
+      }),
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('MSA|AA|CTRL-MP-1');
@@ -229,7 +235,9 @@ describe('bad input on emulated AWS', () => {
     });
     ws.send(JSON.stringify({ action: 'result', v: 1, pushId: victim.json.pushId, status: 'nacked', ackCode: 'AR', response: 'MSH|fake' }));
     ws.send('not json at all');
-    const errors = await until(async () => (replies.filter((r) => r.type === 'error').length >= 2 ? replies.filter((r) => r.type === 'error') : undefined));
+    const errors = await until(async () =>
+      replies.filter((r) => r.type === 'error').length >= 2 ? replies.filter((r) => r.type === 'error') : undefined,
+    );
     // Each message is its own Lambda invocation, so the replies may come in either order.
     expect(errors.map((e) => e.code).sort()).toEqual(['MALFORMED_JSON', 'UNKNOWN_PUSH']);
     const after = (await api('GET', `/pushes/${victim.json.pushId}`)).json;

@@ -49,7 +49,20 @@ async function silentRelay(agent: { agentId: string; secret: string }, devices: 
     const msg = JSON.parse(String(data));
     received.push(msg);
     if (msg.type === 'push' && ackAfterMs !== undefined) {
-      setTimeout(() => ws.send(JSON.stringify({ action: 'result', v: 1, pushId: msg.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|X' })), ackAfterMs);
+      setTimeout(
+        () =>
+          ws.send(
+            JSON.stringify({
+              action: 'result',
+              v: 1,
+              pushId: msg.pushId,
+              status: 'acked',
+              ackCode: 'AA',
+              response: 'MSH|^~\\&|\rMSA|AA|X',
+            }),
+          ),
+        ackAfterMs,
+      );
     }
   });
   await new Promise((resolve, reject) => {
@@ -67,7 +80,9 @@ async function silentRelay(agent: { agentId: string; secret: string }, devices: 
 
 /** MedplumClient wants a JWT-shaped token; IAM-mode API Gateway (emulated) does not check it. */
 const unsignedJwt = () =>
-  ['{"alg":"none"}', JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600 }), ''].map((p) => Buffer.from(p).toString('base64url')).join('.');
+  ['{"alg":"none"}', JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600 }), '']
+    .map((p) => Buffer.from(p).toString('base64url'))
+    .join('.');
 
 beforeAll(async () => {
   aws = await startEmulatedAws({ env: { EDGEPUSH_OFFLINE_RETRY_MS: '200' } });
@@ -106,7 +121,10 @@ describe('HTTP push API edges on emulated AWS', () => {
         waitForResponse: true,
         waitTimeout: 200,
       })
-      .then(() => undefined, (err: OperationOutcomeError) => err.outcome);
+      .then(
+        () => undefined,
+        (err: OperationOutcomeError) => err.outcome,
+      );
     expect(outcome?.resourceType).toBe('OperationOutcome');
     expect(outcome?.issue?.[0]?.code).toBe('timeout');
     await new Promise((r) => setTimeout(r, 3000)); // past the SDK's retry delays (0.5 s, 0.75 s)
@@ -140,7 +158,13 @@ describe('HTTP push API edges on emulated AWS', () => {
     const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json' },
-      body: JSON.stringify({ destination: 'Device/lab', body: hl7('MP-504'), contentType: 'x-application/hl7-v2+er7', waitForResponse: true, waitTimeout: 200 }),
+      body: JSON.stringify({
+        destination: 'Device/lab',
+        body: hl7('MP-504'),
+        contentType: 'x-application/hl7-v2+er7',
+        waitForResponse: true,
+        waitTimeout: 200,
+      }),
     });
     expect(res.status).toBeLessThan(500);
     expect(res.status).not.toBe(429);

@@ -20,7 +20,11 @@ function synth(context: Record<string, string> = {}, extra?: (stack: Stack) => v
   const outdir = mkdtempSync(path.join(tmpdir(), 'edgepush-cdk-'));
   outdirs.push(outdir);
   const app = new App({ outdir, context });
-  const stack = new EdgePushStack(app, 'EdgePushTest', stackPropsFromContext((k) => app.node.tryGetContext(k)));
+  const stack = new EdgePushStack(
+    app,
+    'EdgePushTest',
+    stackPropsFromContext((k) => app.node.tryGetContext(k)),
+  );
   extra?.(stack);
   addNagChecks(app);
   const assembly = app.synth();
@@ -50,7 +54,9 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(nag.violations).toEqual([]);
     for (const s of nag.suppressedViolations) expect(s.reason.length).toBeGreaterThan(40);
     // Only the two accepted kinds: unauthorised WebSocket/health routes and the per-connection postToConnection grant.
-    expect(new Set(nag.suppressedViolations.map((s) => s.ruleName.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-APIG4', 'AwsSolutions-IAM5']));
+    expect(new Set(nag.suppressedViolations.map((s) => s.ruleName.replace(/\[.*$/, '')))).toEqual(
+      new Set(['AwsSolutions-APIG4', 'AwsSolutions-IAM5']),
+    );
   });
 
   it('routes every push API path, IAM-authorised except /health', () => {
@@ -144,18 +150,32 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       expect(entry).toBeDefined();
       return entry![1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
     };
-    const actions = (role: string) => statementsOf(role).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+    const actions = (role: string) =>
+      statementsOf(role)
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+        .sort();
     expect(actions('WsAuthorizer')).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions('WsConnect')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions('Http')).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort(),
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+      ].sort(),
     );
     expect(actions('WsMessage')).toContain('execute-api:ManageConnections');
     expect(actions('Http')).not.toContain('execute-api:ManageConnections');
-    expect(actions('DeadLetter')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:DeleteMessage'].concat(
-      // the event source mapping's own grants, on the DLQ
-      ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-    ).sort());
+    expect(actions('DeadLetter')).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:DeleteMessage']
+        .concat(
+          // the event source mapping's own grants, on the DLQ
+          ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        )
+        .sort(),
+    );
     for (const role of ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter']) {
       for (const s of statementsOf(role)) {
         // No statement on "*": every one names a stack resource.

@@ -16,14 +16,7 @@ import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
 import type { QueueItem } from '../../lambdas/core/records';
-import {
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  createFifoQueue,
-  createTable,
-  startDynalite,
-  startFauxqs,
-} from '../aws/emulators';
+import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from '../aws/emulators';
 
 export interface Delivery {
   item: QueueItem;
@@ -73,9 +66,7 @@ export const awsAdapterSet: AdapterSetFactory = {
       queue: {
         port: new SqsPushQueue(clients.sqs, queueUrl),
         async receiveOne() {
-          const out = await clients.sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
-          );
+          const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }));
           const message = out.Messages?.[0];
           return message ? { item: JSON.parse(message.Body!) as QueueItem, receipt: message.ReceiptHandle } : undefined;
         },

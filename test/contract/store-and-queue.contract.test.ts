@@ -205,9 +205,10 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       if (!set.queue) throw new Error('no queue probe');
       return set.queue;
     };
-    const maybe = (name: string, fn: () => Promise<void>) => it(name, async () => {
-      if (set.queue) await fn();
-    });
+    const maybe = (name: string, fn: () => Promise<void>) =>
+      it(name, async () => {
+        if (set.queue) await fn();
+      });
 
     /** Receives until the queue has nothing deliverable (bounded). */
     async function drain(): Promise<{ pushId: string; receipt?: string }[]> {

@@ -159,7 +159,9 @@ describe('push lifecycle under a misbehaving relay', () => {
     const second = await ScriptedRelay.connect(hub, 'site-f', secret);
     second.send({ action: 'result', v: 1, pushId: a.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C8' });
     await second.next((m) => m.type === 'resultAck' || m.type === 'error');
-    const done = await waitForStatus(accepted.body.pushId, 'acked').catch(async () => (await api('GET', `/pushes/${accepted.body.pushId}`)).body);
+    const done = await waitForStatus(accepted.body.pushId, 'acked').catch(
+      async () => (await api('GET', `/pushes/${accepted.body.pushId}`)).body,
+    );
     expect(done).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 2 });
     await second.kill();
   });

@@ -66,7 +66,10 @@ export function run(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
 }
 
 /** Runs a CLI command to completion. */
-export async function runToEnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runToEnd(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = run(args, env);
   const code = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };

@@ -16,7 +16,10 @@ describe('packaging', () => {
     // the CLI under the other suites' child processes.
     const dir = mkdtempSync(join(tmpdir(), 'edgepush-pack-'));
     try {
-      const name = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+      const name = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop()!;
       expect(readdirSync(dir)).toContain(name);
       const help = execFileSync('npx', ['--yes', '--prefer-offline', '--package', `./${name}`, 'edgepush', 'relay', '--help'], {
         cwd: dir,
@@ -34,7 +37,12 @@ describe('packaging', () => {
     for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
     const out = mkdtempSync(join(tmpdir(), 'edgepush-cdkout-'));
     try {
-      execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', out], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', out], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       expect(readdirSync(out)).toContain('EdgePush.template.json');
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -20,13 +20,20 @@ describe('e2e: hub + relay + devices as child processes', () => {
 
   beforeAll(async () => {
     hub = await startHub(dir.path);
-    [tok, pushOnly, adminOnly] = await Promise.all([token(dir.path), token(dir.path, ['edgepush/push']), token(dir.path, ['edgepush/admin'])]);
+    [tok, pushOnly, adminOnly] = await Promise.all([
+      token(dir.path),
+      token(dir.path, ['edgepush/push']),
+      token(dir.path, ['edgepush/admin']),
+    ]);
     const [good, nack] = await Promise.all([startDevice(0, 'AA'), startDevice(0, 'AE')]);
     const created = await runToEnd(['agent', 'create', AGENT, '--api', hub.url, '--token', tok]);
     expect(created.code).toBe(0);
     const { secret } = JSON.parse(created.stdout) as { secret: string };
     startRelay(hub.wsUrl, AGENT, secret, { lab: good.port, picky: nack.port });
-    await eventually(() => http(`${hub.url}/agents/${AGENT}`, { token: tok }), (r) => r.body.status === 'connected' && r.body.devices?.length === 2);
+    await eventually(
+      () => http(`${hub.url}/agents/${AGENT}`, { token: tok }),
+      (r) => r.body.status === 'connected' && r.body.devices?.length === 2,
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -101,12 +108,15 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect((await push({ destination: 'lab', body: msg(), waitTimeout: 25_001 })).status).toBe(400);
   });
 
-  it('too large -> 413, both over the message limit and over the hub\'s request cap', async () => {
+  it("too large -> 413, both over the message limit and over the hub's request cap", async () => {
     const big = msg() + `NTE|1||${'x'.repeat(101 * 1024)}\n`;
     const res = await push({ destination: 'lab', body: big });
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
-    const huge = await http(`${hub.url}/agents/${AGENT}/push`, { token: tok, raw: JSON.stringify({ destination: 'lab', body: 'x'.repeat(2 * 1024 * 1024) }) });
+    const huge = await http(`${hub.url}/agents/${AGENT}/push`, {
+      token: tok,
+      raw: JSON.stringify({ destination: 'lab', body: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     expect(huge.status).toBe(413);
     // The hub is still fine afterwards.
     expect((await push({ destination: 'lab', body: msg() })).status).toBe(200);
@@ -129,7 +139,10 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect(res.status).toBe(202);
     const location = res.headers.get('location')!;
     expect(location).toBe(`${hub.url}/pushes/${res.body.pushId}`);
-    const done = await eventually(() => http(location, { token: tok }), (r) => r.body.status === 'acked');
+    const done = await eventually(
+      () => http(location, { token: tok }),
+      (r) => r.body.status === 'acked',
+    );
     expect(done.body.ackCode).toBe('AA');
   });
 
@@ -171,7 +184,13 @@ describe('e2e: hub + relay + devices as child processes', () => {
   it('MedplumClient.pushToAgent against the hub gets the ACK', async () => {
     const medplum = new MedplumClient({ baseUrl: `${hub.url}/`, fetch: (url: string, init: RequestInit) => fetch(url, init) });
     medplum.setAccessToken(tok);
-    const ack = await medplum.pushToAgent({ reference: `Agent/${AGENT}` }, 'Device/lab', generateExampleAdt(), 'x-application/hl7-v2+er7', true);
+    const ack = await medplum.pushToAgent(
+      { reference: `Agent/${AGENT}` },
+      'Device/lab',
+      generateExampleAdt(),
+      'x-application/hl7-v2+er7',
+      true,
+    );
     expect(String(ack)).toMatch(/^MSH\|.*\rMSA\|AA\|/s);
   });
 });

@@ -18,7 +18,12 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 function shellBlocks(): string[][] {
   const blocks: string[][] = [];
   for (const m of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    blocks.push(m[1].replace(/\\\n\s*/g, '').split('\n').filter((l) => l.trim() !== ''));
+    blocks.push(
+      m[1]
+        .replace(/\\\n\s*/g, '')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
   }
   return blocks;
 }

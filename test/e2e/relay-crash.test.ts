@@ -25,21 +25,39 @@ describe('e2e: relay killed mid-stream', () => {
     const device = run(['hl7', 'listen', '0', '--delay', '600', '--log-level', 'info']);
     const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+)/);
     const relay = startRelay(hub.wsUrl, 'crashy', secret, { lab: Number(port) });
-    await eventually(() => http(`${hub.url}/agents/crashy`, { token: tok }), (r) => r.body.status === 'connected' && r.body.devices?.length === 1);
+    await eventually(
+      () => http(`${hub.url}/agents/crashy`, { token: tok }),
+      (r) => r.body.status === 'connected' && r.body.devices?.length === 1,
+    );
 
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await http(`${hub.url}/agents/crashy/push`, { token: tok, body: { destination: 'lab', body: msg(`KILL-${i}`), waitForResponse: false } });
+      const res = await http(`${hub.url}/agents/crashy/push`, {
+        token: tok,
+        body: { destination: 'lab', body: msg(`KILL-${i}`), waitForResponse: false },
+      });
       expect(res.status).toBe(202);
       ids.push(res.body.pushId);
     }
     // Kill once the device has the second message: one acked, one on the wire, four queued.
-    await eventually(async () => device.stderr() + device.stdout(), (log) => log.includes('"KILL-1"'), 10_000);
+    await eventually(
+      async () => device.stderr() + device.stdout(),
+      (log) => log.includes('"KILL-1"'),
+      10_000,
+    );
     relay.child.kill('SIGKILL');
     await relay.exited;
 
     startRelay(hub.wsUrl, 'crashy', secret, { lab: Number(port) });
-    const finished = await Promise.all(ids.map((id) => eventually(() => http(`${hub.url}/pushes/${id}`, { token: tok }), (r) => r.body.status === 'acked', 20_000)));
+    const finished = await Promise.all(
+      ids.map((id) =>
+        eventually(
+          () => http(`${hub.url}/pushes/${id}`, { token: tok }),
+          (r) => r.body.status === 'acked',
+          20_000,
+        ),
+      ),
+    );
     finished.forEach((r, i) => expect(r.body.response).toMatch(new RegExp(`MSA\\|AA\\|KILL-${i}\\b`)));
     // The push on the wire at the kill was sent again to the new relay; the first one was done.
     expect(finished[0].body.attempts).toBe(1);

@@ -32,7 +32,10 @@ describe('e2e: store and forward', () => {
     expect((await http(`${hub.url}/agents/offline-site`, { token: tok })).body.status).toBe('disconnected');
 
     const started = Date.now();
-    const res = await http(`${hub.url}/agents/offline-site/push`, { token: tok, body: { destination: 'lab', body: msg('OFF-1'), waitTimeout: 800 } });
+    const res = await http(`${hub.url}/agents/offline-site/push`, {
+      token: tok,
+      body: { destination: 'lab', body: msg('OFF-1'), waitTimeout: 800 },
+    });
     expect(res.status).toBe(504);
     expect(Date.now() - started).toBeGreaterThanOrEqual(750);
     expect(res.body).toMatchObject({ status: 'queued', attempts: 0 });
@@ -40,18 +43,31 @@ describe('e2e: store and forward', () => {
     expect(location).toContain(`/pushes/${res.body.pushId}`);
 
     // Another destination: behind OFF-1 in the same FIFO group it would wait its turn.
-    const doomed = await http(`${hub.url}/agents/offline-site/push`, { token: tok, body: { destination: 'ris', body: msg('OFF-X'), waitForResponse: false, expiresIn: 1 } });
+    const doomed = await http(`${hub.url}/agents/offline-site/push`, {
+      token: tok,
+      body: { destination: 'ris', body: msg('OFF-X'), waitForResponse: false, expiresIn: 1 },
+    });
     expect(doomed.status).toBe(202);
-    const expired = await eventually(() => http(`${hub.url}/pushes/${doomed.body.pushId}`, { token: tok }), (r) => r.body.status === 'expired', 10_000);
+    const expired = await eventually(
+      () => http(`${hub.url}/pushes/${doomed.body.pushId}`, { token: tok }),
+      (r) => r.body.status === 'expired',
+      10_000,
+    );
     expect(expired.body.error).toEqual(expect.any(String));
     expect((await http(location, { token: tok })).body.status).toBe('queued');
 
     const device = await startDevice();
     startRelay(hub.wsUrl, 'offline-site', secret, { lab: device.port });
-    const done = await eventually(() => http(location, { token: tok }), (r) => r.body.status === 'acked');
+    const done = await eventually(
+      () => http(location, { token: tok }),
+      (r) => r.body.status === 'acked',
+    );
     expect(done.body).toMatchObject({ ackCode: 'AA', attempts: 1 });
     expect(done.body.response).toMatch(/MSA\|AA\|OFF-1/);
-    expect((await http(`${hub.url}/agents/offline-site`, { token: tok })).body).toMatchObject({ status: 'connected', devices: [{ name: 'lab' }] });
+    expect((await http(`${hub.url}/agents/offline-site`, { token: tok })).body).toMatchObject({
+      status: 'connected',
+      devices: [{ name: 'lab' }],
+    });
   });
 
   it('device down: the push stays queued, then is delivered when the device comes back', async () => {
@@ -61,15 +77,25 @@ describe('e2e: store and forward', () => {
     const secret = await createAgent(hub, tok, 'flaky-site');
     const devicePort = await freePort(); // nothing listens here yet
     startRelay(hub.wsUrl, 'flaky-site', secret, { lab: devicePort });
-    await eventually(() => http(`${hub.url}/agents/flaky-site`, { token: tok }), (r) => r.body.status === 'connected' && r.body.devices?.length === 1);
+    await eventually(
+      () => http(`${hub.url}/agents/flaky-site`, { token: tok }),
+      (r) => r.body.status === 'connected' && r.body.devices?.length === 1,
+    );
 
-    const res = await http(`${hub.url}/agents/flaky-site/push`, { token: tok, body: { destination: 'lab', body: msg('DOWN-1'), waitTimeout: 1500 } });
+    const res = await http(`${hub.url}/agents/flaky-site/push`, {
+      token: tok,
+      body: { destination: 'lab', body: msg('DOWN-1'), waitTimeout: 1500 },
+    });
     expect(res.status).toBe(504);
     const status = await http(`${hub.url}/pushes/${res.body.pushId}`, { token: tok });
     expect(['queued', 'sent']).toContain(status.body.status);
 
     await startDevice(devicePort);
-    const done = await eventually(() => http(`${hub.url}/pushes/${res.body.pushId}`, { token: tok }), (r) => r.body.status === 'acked', 20_000);
+    const done = await eventually(
+      () => http(`${hub.url}/pushes/${res.body.pushId}`, { token: tok }),
+      (r) => r.body.status === 'acked',
+      20_000,
+    );
     expect(done.body.response).toMatch(/MSA\|AA\|DOWN-1/);
     expect(done.body.attempts).toBeGreaterThanOrEqual(2);
   }, 30_000);
@@ -82,7 +108,10 @@ describe('e2e: store and forward', () => {
     const secret = await createAgent(hub, tok, 'crash-site');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await http(`${hub.url}/agents/crash-site/push`, { token: tok, body: { destination: 'lab', body: msg(`CRASH-${i}`), waitForResponse: false } });
+      const res = await http(`${hub.url}/agents/crash-site/push`, {
+        token: tok,
+        body: { destination: 'lab', body: msg(`CRASH-${i}`), waitForResponse: false },
+      });
       expect(res.status).toBe(202);
       ids.push(res.body.pushId);
     }
@@ -95,7 +124,14 @@ describe('e2e: store and forward', () => {
 
     const device = await startDevice();
     startRelay(hub.wsUrl, 'crash-site', secret, { lab: device.port });
-    const finished = await Promise.all(ids.map((id) => eventually(() => http(`${hub.url}/pushes/${id}`, { token: tok }), (r) => r.body.status === 'acked')));
+    const finished = await Promise.all(
+      ids.map((id) =>
+        eventually(
+          () => http(`${hub.url}/pushes/${id}`, { token: tok }),
+          (r) => r.body.status === 'acked',
+        ),
+      ),
+    );
     finished.forEach((r, i) => expect(r.body.response).toMatch(new RegExp(`MSA\\|AA\\|CRASH-${i}`)));
     const completed = finished.map((r) => Date.parse(r.body.completedAt));
     expect([...completed].sort((a, b) => a - b)).toEqual(completed);

@@ -29,7 +29,17 @@ describe('e2e: hub over TLS', () => {
     expect(created.code).toBe(0);
     const { secret } = JSON.parse(created.stdout) as { secret: string };
     const device = await startDevice();
-    const relayArgs = ['relay', '--url', wsUrl, '--agent', 'tls-site', '--device', `lab=mllp://127.0.0.1:${device.port}`, '--log-level', 'warn'];
+    const relayArgs = [
+      'relay',
+      '--url',
+      wsUrl,
+      '--agent',
+      'tls-site',
+      '--device',
+      `lab=mllp://127.0.0.1:${device.port}`,
+      '--log-level',
+      'warn',
+    ];
 
     // Without the CA the TLS handshake fails: the relay keeps retrying and never gets in.
     const untrusted = run(relayArgs, { EDGEPUSH_AGENT_SECRET: secret });

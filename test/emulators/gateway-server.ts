@@ -20,7 +20,8 @@ export interface GatewayServer {
 export async function startGatewayServer(options: WsGatewayOptions & { host?: string; port?: number }): Promise<GatewayServer> {
   const gateway = new WsGateway(options);
   const server = createServer((req, res) => {
-    if (!handleManagementRequest(gateway, req, res)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+    if (!handleManagementRequest(gateway, req, res))
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
   });
   gateway.attach(server);
   const host = options.host ?? '127.0.0.1';

@@ -70,8 +70,7 @@ describe('WsGateway', () => {
     clients.push(ws);
     return ws;
   };
-  const connectionIdOf = async (n = 1) =>
-    (await waitFor(() => rec.events.filter((e) => e.kind === 'connect')[n - 1])).id;
+  const connectionIdOf = async (n = 1) => (await waitFor(() => rec.events.filter((e) => e.kind === 'connect')[n - 1])).id;
 
   beforeEach(async () => {
     rec = recordingBackend();
@@ -236,13 +235,17 @@ describe('WsGateway', () => {
     });
 
     it('PostToConnection to an unknown connection raises GoneException', async () => {
-      await expect(client.send(new PostToConnectionCommand({ ConnectionId: 'R0NFTkVJRD0+/w==', Data: Buffer.from('x') }))).rejects.toBeInstanceOf(GoneException);
+      await expect(
+        client.send(new PostToConnectionCommand({ ConnectionId: 'R0NFTkVJRD0+/w==', Data: Buffer.from('x') })),
+      ).rejects.toBeInstanceOf(GoneException);
     });
 
     it('PostToConnection over 128 KB raises PayloadTooLargeException', async () => {
       await open();
       const id = await connectionIdOf();
-      await expect(client.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.alloc(128 * 1024 + 1, 97) }))).rejects.toBeInstanceOf(PayloadTooLargeException);
+      await expect(
+        client.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.alloc(128 * 1024 + 1, 97) })),
+      ).rejects.toBeInstanceOf(PayloadTooLargeException);
     });
 
     it('GetConnection describes a live connection; DeleteConnection closes it', async () => {
@@ -276,7 +279,8 @@ describe('FrameScanner', () => {
     b.writeBigUInt64BE(BigInt(len), 2);
     return b;
   };
-  const frame = (len: number, masked = true) => Buffer.concat([header(len, masked), masked ? Buffer.alloc(4, 7) : Buffer.alloc(0), Buffer.alloc(len, 1)]);
+  const frame = (len: number, masked = true) =>
+    Buffer.concat([header(len, masked), masked ? Buffer.alloc(4, 7) : Buffer.alloc(0), Buffer.alloc(len, 1)]);
 
   it('counts frames fed one byte at a time, across 7-, 16- and 64-bit lengths', () => {
     const scanner = new FrameScanner(100_000);

@@ -131,7 +131,11 @@ describe('writeControlId', () => {
 
 describe('parseMsa', () => {
   it('reads code, MSA-2 and MSA-3', () => {
-    expect(parseMsa('MSH|^~\\&|A|B|C|D|1||ACK|9|P|2.5\rMSA|AE|CTRL123|bad PID\rERR|x\r')).toEqual({ code: 'AE', controlId: 'CTRL123', text: 'bad PID' });
+    expect(parseMsa('MSH|^~\\&|A|B|C|D|1||ACK|9|P|2.5\rMSA|AE|CTRL123|bad PID\rERR|x\r')).toEqual({
+      code: 'AE',
+      controlId: 'CTRL123',
+      text: 'bad PID',
+    });
   });
 
   it('uses the field separator from MSH', () => {

@@ -21,7 +21,11 @@ async function startHub(options: { port: number; dataDir: string; sync?: string 
   });
 }
 
-const keyFile = (dataDir: string) => join(dataDir, readdirSync(dataDir).find((f) => f.endsWith('.key.pem'))!);
+const keyFile = (dataDir: string) =>
+  join(
+    dataDir,
+    readdirSync(dataDir).find((f) => f.endsWith('.key.pem'))!,
+  );
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 /** Signs a JWT by hand with the hub's key (node:crypto), to craft tokens `edgepush token` never makes. */
@@ -75,13 +79,16 @@ describe('hub (edgepush hub process)', () => {
     expect(none).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', error: expect.stringContaining('Bearer') } });
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect((await call(url, { token: 'not.a.jwt' })).status).toBe(401);
-    expect((await call(url, { token: handToken(dir.path, { ...base, exp: now - 60 }) })).body).toMatchObject({ code: 'UNAUTHORIZED', error: 'token expired' });
+    expect((await call(url, { token: handToken(dir.path, { ...base, exp: now - 60 }) })).body).toMatchObject({
+      code: 'UNAUTHORIZED',
+      error: 'token expired',
+    });
     expect((await call(url, { token: handToken(dir.path, { ...base, aud: 'other', exp: now + 600 }) })).status).toBe(401);
     expect((await call(url, { token: handToken(dir.path, { ...base }) })).status).toBe(401); // no exp
     expect((await call(url, { token: handToken(dir.path, { ...base, exp: now + 600 }, 'HS256') })).status).toBe(401);
   });
 
-  it('403 when the token lacks the route\'s scope; FHIR route errors are OperationOutcome', async () => {
+  it("403 when the token lacks the route's scope; FHIR route errors are OperationOutcome", async () => {
     const pushOnly = await mintToken(dir.path, ['edgepush/push']);
     expect((await call(`${hub.url}/agents`, { token: pushOnly, body: '{"agentId":"nope"}' })).body).toMatchObject({ code: 'FORBIDDEN' });
     const fhir = await call(`${hub.url}/fhir/R4/Agent/a1/$push`, { body: '{}' });
@@ -98,11 +105,20 @@ describe('hub (edgepush hub process)', () => {
   it('413 for a chunked body over 1 MiB, without reading it all, and the hub keeps serving', async () => {
     const { port } = new URL(hub.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/agents/a1/push', headers: { authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-        req.destroy();
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/agents/a1/push',
+          headers: { authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+          req.destroy();
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(64 * 1024, 120);
       let sent = 0;
@@ -140,7 +156,9 @@ describe('hub (edgepush hub process)', () => {
 
   it('refuses a result for a push that was never dispatched to this relay, and the relay stays connected', async () => {
     const created = await call(`${hub.url}/agents`, { token, body: '{"agentId":"rogue-site"}' });
-    const ws = new WebSocket(hub.wsUrl, { headers: { 'x-edgepush-agent-id': 'rogue-site', 'x-edgepush-agent-secret': created.body.secret as string } });
+    const ws = new WebSocket(hub.wsUrl, {
+      headers: { 'x-edgepush-agent-id': 'rogue-site', 'x-edgepush-agent-secret': created.body.secret as string },
+    });
     await new Promise((r) => ws.once('open', r));
     const reply = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(d.toString()))));
     ws.send(JSON.stringify({ action: 'result', v: 1, pushId: 'not-mine', status: 'acked', ackCode: 'AA' }));
@@ -160,7 +178,9 @@ describe('hub data dir', () => {
       let hub = await startHub({ port: 0, dataDir: dir.path });
       const token = await mintToken(dir.path);
       const created = await call(`${hub.url}/agents`, { token, body: '{"agentId":"again"}' });
-      const ws = new WebSocket(hub.wsUrl, { headers: { 'x-edgepush-agent-id': 'again', 'x-edgepush-agent-secret': created.body.secret as string } });
+      const ws = new WebSocket(hub.wsUrl, {
+        headers: { 'x-edgepush-agent-id': 'again', 'x-edgepush-agent-secret': created.body.secret as string },
+      });
       await new Promise((r) => ws.once('open', r));
       ws.terminate();
       await hub.close();
@@ -181,7 +201,10 @@ describe('hub shutdown', () => {
       const token = await mintToken(dir.path);
       expect((await call(`${hub.url}/agents`, { token, body: JSON.stringify({ agentId: 'offline' }) })).status).toBe(201);
       // The agent never connects: the request waits up to its waitTimeout (20 s).
-      const waiting = call(`${hub.url}/agents/offline/push`, { token, body: JSON.stringify({ destination: 'lab', body: 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|W1|P|2.5\r', waitTimeout: 20_000 }) });
+      const waiting = call(`${hub.url}/agents/offline/push`, {
+        token,
+        body: JSON.stringify({ destination: 'lab', body: 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|W1|P|2.5\r', waitTimeout: 20_000 }),
+      });
       await new Promise((r) => setTimeout(r, 500));
       const t0 = Date.now();
       hub.child.kill('SIGTERM');

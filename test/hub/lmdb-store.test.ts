@@ -34,7 +34,9 @@ describe('LmdbStore', () => {
     const push = newPush();
     await store.create(push);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, connectionId: `c${i}` }, 0)),
+      Array.from({ length: 10 }, (_, i) =>
+        store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, connectionId: `c${i}` }, 0),
+      ),
     );
     const winners = results.filter(Boolean);
     expect(winners).toHaveLength(1);
@@ -74,7 +76,9 @@ describe('LmdbStore', () => {
   it('loses no resolved write when its process is killed with SIGKILL', async () => {
     await store.close();
     const path = join(dir.path, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const written: string[] = [];
     await new Promise<void>((resolve, reject) => {
       let buffer = '';

@@ -96,7 +96,7 @@ describe('MemoryQueue', () => {
     expect(d.calls).toEqual(['p1', 'p2']);
   });
 
-  it('wake(agentId) retries that agent\'s waiting heads at once, and only that agent\'s', async () => {
+  it("wake(agentId) retries that agent's waiting heads at once, and only that agent's", async () => {
     queue = new MemoryQueue();
     const d = scriptedDispatch(() => ({ done: false, retryAfterMs: 60_000 }));
     queue.start(d.fn);

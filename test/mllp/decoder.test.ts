@@ -67,7 +67,7 @@ describe('MllpDecoder', () => {
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const d = new MllpDecoder();
     const { frames, discards } = collect(d);
-    for (let at = 0; at < all.length; ) {
+    for (let at = 0; at < all.length;) {
       const n = 1 + Math.floor(rand() * 200);
       d.push(all.subarray(at, at + n));
       at += n;

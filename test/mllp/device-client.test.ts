@@ -3,7 +3,19 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DeviceError, MllpDeviceClient, type DeviceClientOptions } from '../../edge-agent/mllp/device-client';
-import { ackAll, ackFor, closedPort, controlIdOf, frame, frameBytes, message, sleep, startFakeDevice, waitFor, type FakeDevice } from './support/fake-device';
+import {
+  ackAll,
+  ackFor,
+  closedPort,
+  controlIdOf,
+  frame,
+  frameBytes,
+  message,
+  sleep,
+  startFakeDevice,
+  waitFor,
+  type FakeDevice,
+} from './support/fake-device';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -193,10 +205,13 @@ describe('MllpDeviceClient', () => {
     const d = await device((payload, socket) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      setTimeout(() => {
-        inFlight--;
-        socket.write(frame(ackFor(payload.toString())));
-      }, Math.floor(Math.random() * 5));
+      setTimeout(
+        () => {
+          inFlight--;
+          socket.write(frame(ackFor(payload.toString())));
+        },
+        Math.floor(Math.random() * 5),
+      );
     });
     const c = client(d.port);
     const ids = Array.from({ length: 30 }, (_, i) => `Q${i}`);
@@ -213,10 +228,13 @@ describe('MllpDeviceClient', () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       // Answer in reverse-ish order to prove correlation is by control id, not position.
-      setTimeout(() => {
-        inFlight--;
-        socket.write(frame(ackFor(payload.toString())));
-      }, 30 - (Number(controlIdOf(payload.toString()).slice(1)) % 3) * 10);
+      setTimeout(
+        () => {
+          inFlight--;
+          socket.write(frame(ackFor(payload.toString())));
+        },
+        30 - (Number(controlIdOf(payload.toString()).slice(1)) % 3) * 10,
+      );
     });
     const c = client(d.port, { concurrency: 3 });
     const ids = Array.from({ length: 12 }, (_, i) => `P${i}`);
@@ -358,13 +376,21 @@ const hasPython = (() => {
 })();
 
 (hasPython ? it : it.skip)('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
-  const py: ChildProcess = spawn('python3', ['-c', "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(60)"]);
+  const py: ChildProcess = spawn('python3', [
+    '-c',
+    "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(60)",
+  ]);
   const fillers: Socket[] = [];
   try {
     const port = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
     await sleep(200);
-    const c = new MllpDeviceClient({ host: '127.0.0.1', port, connectTimeoutMs: 300, reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 } });
+    const c = new MllpDeviceClient({
+      host: '127.0.0.1',
+      port,
+      connectTimeoutMs: 300,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 },
+    });
     const err = await failure(c.send(message('T1')));
     expect(err.code).toBe('CONNECT_TIMEOUT');
     expect(err.delivered).toBe(false);

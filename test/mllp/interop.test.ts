@@ -92,8 +92,15 @@ describe('@medplum/hl7 Hl7Client -> our listener', () => {
 
   const cli = join(__dirname, '../../dist/edgepush.js');
   (existsSync(cli) ? it : it.skip)('gets correct ACKs from `edgepush hl7 listen` (child process)', async () => {
-    const child = spawn(process.execPath, [cli, 'hl7', 'listen', '0', '--ack', 'AE', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
+    const child = spawn(process.execPath, [cli, 'hl7', 'listen', '0', '--ack', 'AE', '--log-level', 'silent'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) =>
+          child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')),
+        ),
+    );
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => {

@@ -71,7 +71,12 @@ describe('startHl7Listener', () => {
 
   it('still ACKs, and logs, when the onMessage callback throws', async () => {
     const { logger, lines } = captureLogger();
-    const l = await listen({ logger, onMessage: () => { throw new Error('boom'); } });
+    const l = await listen({
+      logger,
+      onMessage: () => {
+        throw new Error('boom');
+      },
+    });
     const c = await rawClient(l.port);
     c.socket.write(frame(message('OB')));
     await waitFor(() => c.frames().length === 1);

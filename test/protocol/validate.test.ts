@@ -12,7 +12,15 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('relay -> cloud messages', () => {
   it('accepts a valid result and keeps only known fields', () => {
     const msg = parseRelayMessage(
-      JSON.stringify({ action: 'result', v: 1, pushId: 'p1', status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|1', extra: 'x' }),
+      JSON.stringify({
+        action: 'result',
+        v: 1,
+        pushId: 'p1',
+        status: 'acked',
+        ackCode: 'AA',
+        response: 'MSH|^~\\&|\rMSA|AA|1',
+        extra: 'x',
+      }),
     );
     expect(msg).toEqual({ action: 'result', v: 1, pushId: 'p1', status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|1' });
   });
@@ -34,13 +42,25 @@ describe('relay -> cloud messages', () => {
 
 describe('cloud -> relay messages', () => {
   it('accepts a push', () => {
-    const push = { type: 'push', v: 1, pushId: 'p1', destination: 'lab', contentType: 'x-application/hl7-v2+er7', body: 'MSH|^~\\&|', returnAck: 'first', expiresAt: 1 };
+    const push = {
+      type: 'push',
+      v: 1,
+      pushId: 'p1',
+      destination: 'lab',
+      contentType: 'x-application/hl7-v2+er7',
+      body: 'MSH|^~\\&|',
+      returnAck: 'first',
+      expiresAt: 1,
+    };
     expect(parseCloudMessage(JSON.stringify(push))).toEqual(push);
   });
 
   it.each([
     ['a push without a destination', { type: 'push', v: 1, pushId: 'p', contentType: 'c', body: 'b', returnAck: 'first', expiresAt: 1 }],
-    ['a push with a bad returnAck', { type: 'push', v: 1, pushId: 'p', destination: 'd', contentType: 'c', body: 'b', returnAck: 'last', expiresAt: 1 }],
+    [
+      'a push with a bad returnAck',
+      { type: 'push', v: 1, pushId: 'p', destination: 'd', contentType: 'c', body: 'b', returnAck: 'last', expiresAt: 1 },
+    ],
     ['an unknown type', { type: 'exec', v: 1 }],
   ])('refuses %s', (_name, obj) => {
     expect(codeOf(() => parseCloudMessage(JSON.stringify(obj)))).toMatch(/INVALID_MESSAGE|UNKNOWN_TYPE/);

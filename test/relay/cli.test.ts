@@ -45,7 +45,10 @@ afterEach(async () => {
 async function setup(): Promise<{ cloud: FakeCloud; labPort: number; seen: () => number }> {
   const cloud = await FakeCloud.start();
   const lab = await startHl7Listener({ port: 0 });
-  cleanups.push(() => cloud.close(), () => lab.close());
+  cleanups.push(
+    () => cloud.close(),
+    () => lab.close(),
+  );
   return { cloud, labPort: lab.port, seen: () => lab.received };
 }
 
@@ -124,7 +127,10 @@ describe('edgepush relay (child process)', () => {
   it('runs from --config relay.json with flags taking precedence, and finishes an in-flight push on SIGTERM', async () => {
     const cloud = await FakeCloud.start();
     const lab = await startHl7Listener({ port: 0, delayMs: 300 });
-    cleanups.push(() => cloud.close(), () => lab.close());
+    cleanups.push(
+      () => cloud.close(),
+      () => lab.close(),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'relay-cfg-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'relay.json');

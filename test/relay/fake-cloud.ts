@@ -77,7 +77,9 @@ export class FakeCloud {
   }
 
   results(pushId?: string): Extract<RelayMessage, { action: 'result' }>[] {
-    return this.received.filter((m): m is Extract<RelayMessage, { action: 'result' }> => m.action === 'result' && (pushId === undefined || m.pushId === pushId));
+    return this.received.filter(
+      (m): m is Extract<RelayMessage, { action: 'result' }> => m.action === 'result' && (pushId === undefined || m.pushId === pushId),
+    );
   }
 
   count(action: RelayMessage['action']): number {

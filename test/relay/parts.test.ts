@@ -12,7 +12,12 @@ describe('config', () => {
   const base = { url: 'wss://cloud.example/ws', agentId: 'a1', secret: 's' };
 
   it('parses device URLs with encodings and IPv6 hosts', () => {
-    expect(parseDeviceUrl('lab', 'mllp://10.1.2.3:2575?encoding=windows-1252')).toEqual({ name: 'lab', host: '10.1.2.3', port: 2575, encoding: 'windows-1252' });
+    expect(parseDeviceUrl('lab', 'mllp://10.1.2.3:2575?encoding=windows-1252')).toEqual({
+      name: 'lab',
+      host: '10.1.2.3',
+      port: 2575,
+      encoding: 'windows-1252',
+    });
     expect(parseDeviceUrl('ris', 'mllp://[::1]:6661')).toEqual({ name: 'ris', host: '::1', port: 6661, encoding: 'utf-8' });
   });
 
@@ -97,11 +102,20 @@ describe('config', () => {
       expect(problemsOf({ url })).toBe('');
     }
     expect(problemsOf({ url: 'ws://10.1.2.3:8080/ws', allowInsecure: true })).toBe('');
-    expect(resolveConfig(mergeRaw({ url: 'ws://10.1.2.3/ws', agentId: 'a', secret: 's', devices }, configFromEnv({ EDGEPUSH_ALLOW_INSECURE: '1' }))).allowInsecure).toBe(true);
+    expect(
+      resolveConfig(
+        mergeRaw({ url: 'ws://10.1.2.3/ws', agentId: 'a', secret: 's', devices }, configFromEnv({ EDGEPUSH_ALLOW_INSECURE: '1' })),
+      ).allowInsecure,
+    ).toBe(true);
   });
 
   it('reads EDGEPUSH_* and lets later sources win, merging nested objects', () => {
-    const env = configFromEnv({ EDGEPUSH_URL: 'wss://e/ws', EDGEPUSH_AGENT_ID: 'env', EDGEPUSH_AGENT_SECRET: 'x', EDGEPUSH_DEVICES: 'a=mllp://h:1, b=mllp://h:2' });
+    const env = configFromEnv({
+      EDGEPUSH_URL: 'wss://e/ws',
+      EDGEPUSH_AGENT_ID: 'env',
+      EDGEPUSH_AGENT_SECRET: 'x',
+      EDGEPUSH_DEVICES: 'a=mllp://h:1, b=mllp://h:2',
+    });
     const merged = mergeRaw({ agentId: 'file', reconnect: { initialDelayMs: 5, maxDelayMs: 9 } }, env, { reconnect: { maxDelayMs: 7 } });
     const c = resolveConfig(merged);
     expect(c.agentId).toBe('env');

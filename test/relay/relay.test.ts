@@ -35,7 +35,11 @@ async function rawDevice(mode: 'silent' | 'bigAck', pad = 0): Promise<RawDevice>
   return d;
 }
 
-async function rig(devices: Record<string, string>, over: Partial<Record<keyof RelayConfig, unknown>> = {}, cloudUrl?: (c: FakeCloud) => string): Promise<Rig> {
+async function rig(
+  devices: Record<string, string>,
+  over: Partial<Record<keyof RelayConfig, unknown>> = {},
+  cloudUrl?: (c: FakeCloud) => string,
+): Promise<Rig> {
   const cloud = await FakeCloud.start();
   cleanups.push(() => cloud.close());
   const { logger, lines } = memoryLogger();
@@ -188,7 +192,14 @@ describe('relay: bad input', () => {
     expect(cloud.results('v2')[0].error).toMatch(/UNSUPPORTED_VERSION/);
     expect(relay.stats.invalidMessages).toBe(6);
     const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'invalid message from cloud');
-    expect(warnings.map((w) => w.code)).toEqual(['MALFORMED_JSON', 'UNKNOWN_TYPE', 'INVALID_MESSAGE', 'UNSUPPORTED_VERSION', 'INVALID_MESSAGE', 'MALFORMED_JSON']);
+    expect(warnings.map((w) => w.code)).toEqual([
+      'MALFORMED_JSON',
+      'UNKNOWN_TYPE',
+      'INVALID_MESSAGE',
+      'UNSUPPORTED_VERSION',
+      'INVALID_MESSAGE',
+      'MALFORMED_JSON',
+    ]);
     expect(lab.seen).toHaveLength(1);
     expect(cloud.connections).toBe(1);
   });
@@ -306,7 +317,10 @@ describe('relay: connection trouble', () => {
   it('on stop while the WebSocket is down, waits for the reconnect to hand over the finished result', async () => {
     const lab = await listener({ delayMs: 300 });
     // The reconnect comes 400-800 ms after the drop: after the push is done, well within the shutdown time.
-    const { cloud, relay } = await rig({ lab: mllp(lab.port) }, { reconnect: { initialDelayMs: 800, maxDelayMs: 800 }, shutdownTimeoutMs: 5_000 });
+    const { cloud, relay } = await rig(
+      { lab: mllp(lab.port) },
+      { reconnect: { initialDelayMs: 800, maxDelayMs: 800 }, shutdownTimeoutMs: 5_000 },
+    );
     cloud.push({ pushId: 'p1', body: adt('C1') });
     await cloud.waitFor(() => lab.seen.length === 1, 5_000, 'device got the message');
     cloud.dropConnection();

@@ -8,9 +8,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
 
   async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     try {
-      await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }),
-      );
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }));
       return 'ok';
     } catch (err) {
       // The relay went away; the core drops the stale connection and retries later.

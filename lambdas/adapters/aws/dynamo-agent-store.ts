@@ -27,9 +27,7 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async get(agentId: string): Promise<AgentRecord | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { [PK]: agentKey(agentId) }, ConsistentRead: true }),
-    );
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: agentKey(agentId) }, ConsistentRead: true }));
     return out.Item ? stripKeys<AgentRecord>(out.Item) : undefined;
   }
 

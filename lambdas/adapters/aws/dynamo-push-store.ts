@@ -48,9 +48,7 @@ export class DynamoPushStore implements PushStore {
   }
 
   async get(pushId: string): Promise<PushRecord | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }),
-    );
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }));
     return out.Item ? stripKeys<PushRecord>(out.Item) : undefined;
   }
 

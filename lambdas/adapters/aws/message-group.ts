@@ -9,7 +9,10 @@ import { createHash } from 'node:crypto';
 const UNSAFE = /[^A-Za-z0-9!-/:-@[-`{-~]/g;
 
 export function messageGroupId(agentId: string, destination: string): string {
-  const hash = createHash('sha256').update(JSON.stringify([agentId, destination])).digest('hex').slice(0, 32);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([agentId, destination]))
+    .digest('hex')
+    .slice(0, 32);
   const readable = `${agentId.replace(UNSAFE, '_').slice(0, 40)}/${destination.replace(UNSAFE, '_').slice(0, 40)}`;
   return `${readable}#${hash}`;
 }
