@@ -1,7 +1,9 @@
 /** Reads the MSA segment of an ACK: the acknowledgement code and the control id it answers. */
+import { type AckCode, isAckCode } from '../protocol/ack-codes';
 import { DEFAULT_SEPARATORS } from './separators';
 
-export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
+// The code sets' home is protocol/ack-codes.ts; re-exported for this module's importers.
+export { type AckCode, isCommitAck, isPositiveAck } from '../protocol/ack-codes';
 
 export interface MsaSegment {
   code: AckCode;
@@ -10,8 +12,6 @@ export interface MsaSegment {
   /** MSA-3, when present. */
   text?: string;
 }
-
-const ACK_CODES: ReadonlySet<string> = new Set(['AA', 'AE', 'AR', 'CA', 'CE', 'CR']);
 
 /** Returns the MSA segment, or undefined when the text has none or its code is not a valid one. */
 export function parseMsa(text: string): MsaSegment | undefined {
@@ -28,7 +28,7 @@ export function parseMsa(text: string): MsaSegment | undefined {
   let from = start + 4;
   let next = fieldEnd(text, sep, from, end);
   const code = text.slice(from, next).trim().toUpperCase();
-  if (!ACK_CODES.has(code)) return undefined;
+  if (!isAckCode(code)) return undefined;
   let controlId = '';
   from = next + 1;
   if (from <= end) {
@@ -36,7 +36,7 @@ export function parseMsa(text: string): MsaSegment | undefined {
     controlId = text.slice(from, next).trim();
     from = next + 1;
   }
-  const msa: MsaSegment = { code: code as AckCode, controlId };
+  const msa: MsaSegment = { code, controlId };
   if (from <= end) {
     next = fieldEnd(text, sep, from, end);
     if (next > from) msa.text = text.slice(from, next);
@@ -54,16 +54,6 @@ function lineEnd(text: string, from: number): number {
   const lf = text.indexOf('\n', from);
   if (cr === -1) return lf === -1 ? text.length : lf;
   return lf === -1 || cr < lf ? cr : lf;
-}
-
-/** Commit-level (enhanced mode) acknowledgements: the receiver stored the message, no more. */
-export function isCommitAck(code: string): boolean {
-  return code === 'CA' || code === 'CE' || code === 'CR';
-}
-
-/** True for the positive acknowledgements, AA and CA. */
-export function isPositiveAck(code: string): boolean {
-  return code === 'AA' || code === 'CA';
 }
 
 function findSegment(text: string, prefix: string): number {

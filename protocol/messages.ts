@@ -6,11 +6,12 @@
  * routes WebSocket messages on `$request.body.action`. Cloud -> relay messages carry `type`.
  */
 
+import type { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from './relay-routes';
+
 export const PROTOCOL_VERSION = 1;
 
-/** API Gateway WebSocket limits: a frame is at most 32 KB and a message at most 128 KB. */
-export const MAX_FRAME_BYTES = 32 * 1024;
-export const MAX_MESSAGE_BYTES = 128 * 1024;
+// The limits' home is limits.ts; re-exported here, where their importers have always found them.
+export { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './limits';
 
 /** Headers the relay sends on the WebSocket upgrade. The secret never goes in the URL. */
 export const AGENT_ID_HEADER = 'x-edgepush-agent-id';
@@ -23,7 +24,7 @@ export type ResultStatus = 'acked' | 'nacked' | 'failed';
 // ---- relay -> cloud ----
 
 export interface HelloMessage {
-  action: 'hello';
+  action: typeof HELLO_ACTION;
   v: number;
   /** Relay software version, shown on GET /agents/{id}. */
   version: string;
@@ -32,7 +33,7 @@ export interface HelloMessage {
 }
 
 export interface ResultMessage {
-  action: 'result';
+  action: typeof RESULT_ACTION;
   v: number;
   pushId: string;
   status: ResultStatus;
@@ -50,7 +51,7 @@ export interface ResultMessage {
 }
 
 export interface HeartbeatMessage {
-  action: 'heartbeat';
+  action: typeof HEARTBEAT_ACTION;
   v: number;
 }
 

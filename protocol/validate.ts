@@ -3,13 +3,23 @@
  * the relay checks what the cloud sends. Anything that does not validate is refused with a
  * ProtocolError carrying a stable code; it never reaches the domain.
  */
-import { type CloudMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ProtocolError, type RelayMessage } from './messages';
+import {
+  MAX_ACK_CODE_LENGTH,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_DEVICES,
+  MAX_ERROR_CODE_LENGTH,
+  MAX_ERROR_TEXT_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_PUSH_ID_LENGTH,
+  MAX_VERSION_LENGTH,
+} from './limits';
+import { type CloudMessage, PROTOCOL_VERSION, ProtocolError, type RelayMessage } from './messages';
+import { DEVICE_PREFIX, isDeviceName, MAX_DEVICE_NAME_LENGTH } from './names';
+import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from './relay-routes';
 
 const RESULT_STATUSES = new Set(['acked', 'nacked', 'failed']);
 const RETURN_ACKS = new Set(['first', 'application']);
-const MAX_ID = 128;
-const MAX_NAME = 128;
-const MAX_DEVICES = 1000;
+const MAX_ID = MAX_PUSH_ID_LENGTH;
 
 type Obj = Record<string, unknown>;
 
@@ -47,26 +57,28 @@ function str(obj: Obj, key: string, max: number, optional = false): string | und
 export function parseRelayMessage(raw: string | Buffer): RelayMessage {
   const obj = parseObject(raw);
   switch (obj.action) {
-    case 'hello': {
+    case HELLO_ACTION: {
       const devices = obj.devices;
-      if (
-        !Array.isArray(devices) ||
-        devices.length > MAX_DEVICES ||
-        !devices.every((d) => typeof d === 'string' && d.length > 0 && d.length <= MAX_NAME)
-      ) {
+      // The same rule the relay's config applies, so the API can push to every name announced.
+      if (!Array.isArray(devices) || devices.length > MAX_DEVICES || !devices.every(isDeviceName)) {
         throw new ProtocolError('INVALID_MESSAGE', 'devices must be an array of device names');
       }
-      return { action: 'hello', v: PROTOCOL_VERSION, version: str(obj, 'version', 64)!, devices: devices as string[] };
+      return { action: HELLO_ACTION, v: PROTOCOL_VERSION, version: str(obj, 'version', MAX_VERSION_LENGTH)!, devices };
     }
-    case 'result': {
+    case RESULT_ACTION: {
       const status = obj.status;
       if (typeof status !== 'string' || !RESULT_STATUSES.has(status)) {
         throw new ProtocolError('INVALID_MESSAGE', 'status must be acked, nacked or failed');
       }
-      const msg: RelayMessage = { action: 'result', v: PROTOCOL_VERSION, pushId: str(obj, 'pushId', MAX_ID)!, status: status as 'acked' };
-      const ackCode = str(obj, 'ackCode', 2, true);
+      const msg: RelayMessage = {
+        action: RESULT_ACTION,
+        v: PROTOCOL_VERSION,
+        pushId: str(obj, 'pushId', MAX_ID)!,
+        status: status as 'acked',
+      };
+      const ackCode = str(obj, 'ackCode', MAX_ACK_CODE_LENGTH, true);
       const response = str(obj, 'response', MAX_MESSAGE_BYTES, true);
-      const error = str(obj, 'error', 1024, true);
+      const error = str(obj, 'error', MAX_ERROR_TEXT_LENGTH, true);
       if (ackCode !== undefined) msg.ackCode = ackCode;
       if (response !== undefined) msg.response = response;
       if (error !== undefined) msg.error = error;
@@ -82,8 +94,8 @@ export function parseRelayMessage(raw: string | Buffer): RelayMessage {
       }
       return msg;
     }
-    case 'heartbeat':
-      return { action: 'heartbeat', v: PROTOCOL_VERSION };
+    case HEARTBEAT_ACTION:
+      return { action: HEARTBEAT_ACTION, v: PROTOCOL_VERSION };
     default:
       throw new ProtocolError('UNKNOWN_ACTION', `unknown action ${JSON.stringify(String(obj.action)).slice(0, 40)}`);
   }
@@ -105,8 +117,9 @@ export function parseCloudMessage(raw: string | Buffer): CloudMessage {
         type: 'push',
         v: PROTOCOL_VERSION,
         pushId: str(obj, 'pushId', MAX_ID)!,
-        destination: str(obj, 'destination', MAX_NAME)!,
-        contentType: str(obj, 'contentType', 128)!,
+        // Length only: a name the relay does not know is answered as `unknown device`.
+        destination: str(obj, 'destination', DEVICE_PREFIX.length + MAX_DEVICE_NAME_LENGTH)!,
+        contentType: str(obj, 'contentType', MAX_CONTENT_TYPE_LENGTH)!,
         body: str(obj, 'body', MAX_MESSAGE_BYTES)!,
         returnAck: returnAck as 'first' | 'application',
         expiresAt: obj.expiresAt,
@@ -119,7 +132,12 @@ export function parseCloudMessage(raw: string | Buffer): CloudMessage {
     case 'resultAck':
       return { type: 'resultAck', v: PROTOCOL_VERSION, pushId: str(obj, 'pushId', MAX_ID)! };
     case 'error': {
-      const msg: CloudMessage = { type: 'error', v: PROTOCOL_VERSION, code: str(obj, 'code', 64)!, error: str(obj, 'error', 1024)! };
+      const msg: CloudMessage = {
+        type: 'error',
+        v: PROTOCOL_VERSION,
+        code: str(obj, 'code', MAX_ERROR_CODE_LENGTH)!,
+        error: str(obj, 'error', MAX_ERROR_TEXT_LENGTH)!,
+      };
       const pushId = str(obj, 'pushId', MAX_ID, true);
       if (pushId !== undefined) msg.pushId = pushId;
       return msg;

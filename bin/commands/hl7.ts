@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { generateExampleAdt } from '../../hl7/example';
-import { isPositiveAck } from '../../hl7/msa';
+import { isApplicationAck, isPositiveAck } from '../../protocol/ack-codes';
 import { DeviceError, MllpDeviceClient } from '../../edge-agent/mllp/device-client';
 import { decodeText, resolveEncoding } from '../../edge-agent/mllp/encoding';
 import { startHl7Listener } from '../../edge-agent/mllp/listener';
@@ -42,7 +42,7 @@ export function registerHl7Commands(program: Command): void {
     .action(async (portArg: string, flags: ListenFlags) => {
       const port = parseInteger('port', portArg, 0, 65535);
       const ack = flags.ack.toUpperCase();
-      if (ack !== 'AA' && ack !== 'AE' && ack !== 'AR') throw new Error(`--ack must be AA, AE or AR, got ${flags.ack}`);
+      if (!isApplicationAck(ack)) throw new Error(`--ack must be AA, AE or AR, got ${flags.ack}`);
       const delayMs = parseInteger('--delay', flags.delay, 0, 600_000);
       const encoding = resolveEncoding(flags.encoding);
       const logger = pino({ name: 'edgepush-hl7-listen', level: flags.logLevel }, pino.destination(2));

@@ -6,6 +6,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import pino from 'pino';
+import { type ApplicationAckCode, isApplicationAck } from '../../protocol/ack-codes';
 import { buildAckFor } from '../../hl7/ack';
 import { Hl7Error } from '../../hl7/hl7-errors';
 import { readMsh } from '../../hl7/msh';
@@ -19,7 +20,7 @@ export interface Hl7ListenerOptions {
   /** Default '127.0.0.1': a simulator should not be reachable from the network unless asked. */
   host?: string;
   /** The code every ACK carries; default 'AA'. */
-  ack?: 'AA' | 'AE' | 'AR';
+  ack?: ApplicationAckCode;
   /** Wait this long before each ACK; default 0. */
   delayMs?: number;
   encoding?: string;
@@ -35,12 +36,10 @@ export interface Hl7Listener {
   readonly received: number;
 }
 
-const ACK_CODES = new Set(['AA', 'AE', 'AR']);
-
 export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7Listener> {
   const encoding = resolveEncoding(options.encoding);
   const ackCode = options.ack ?? 'AA';
-  if (!ACK_CODES.has(ackCode)) throw new RangeError(`ack must be AA, AE or AR, got ${ackCode}`);
+  if (!isApplicationAck(ackCode)) throw new RangeError(`ack must be AA, AE or AR, got ${String(ackCode)}`);
   const delayMs = options.delayMs ?? 0;
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be 0 or more, got ${delayMs}`);
   const logger = options.logger ?? pino({ enabled: false });

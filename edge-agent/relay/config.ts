@@ -5,6 +5,8 @@
  * so the rest of the relay can trust it; every problem is reported in one ConfigError.
  */
 import { readFileSync } from 'node:fs';
+import { AGENT_ID_RULE, DEVICE_NAME_RULE, isAgentId, isDeviceName } from '../../protocol/names';
+import { DEVICE_ACK_TIMEOUT_MS, DEVICE_CONNECT_TIMEOUT_MS } from '../../protocol/timeouts';
 import { SUPPORTED_ENCODINGS, resolveEncoding } from '../mllp/encoding';
 
 export interface DeviceConfig {
@@ -62,13 +64,18 @@ export const DEFAULTS = {
   // 110 min: leaves 10 minutes (minus jitter) before the 2-hour hard cap.
   maxConnectionAgeMs: 110 * 60_000,
   reconnect: { initialDelayMs: 500, maxDelayMs: 30_000 },
-  device: { connectTimeoutMs: 5_000, ackTimeoutMs: 30_000, idleTimeoutMs: 5 * 60_000, maxFrameBytes: 1024 * 1024 },
+  // Connect and ACK timeouts come from the timeout budget the cloud's result timeout is sized for.
+  device: {
+    connectTimeoutMs: DEVICE_CONNECT_TIMEOUT_MS,
+    ackTimeoutMs: DEVICE_ACK_TIMEOUT_MS,
+    idleTimeoutMs: 5 * 60_000,
+    maxFrameBytes: 1024 * 1024,
+  },
   resultCache: { maxEntries: 10_000, ttlMs: 24 * 60 * 60_000 },
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
 } as const;
 
-const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export class ConfigError extends Error {
@@ -80,9 +87,7 @@ export class ConfigError extends Error {
 
 /** Parses `mllp://host:port?encoding=windows-1252` for device `name`. */
 export function parseDeviceUrl(name: string, value: string): DeviceConfig {
-  if (!DEVICE_NAME.test(name)) {
-    throw new Error(`device name ${JSON.stringify(name)} must be 1-128 letters, digits, '.', '_' or '-'`);
-  }
+  if (!isDeviceName(name)) throw new Error(`device name ${JSON.stringify(name)} must be ${DEVICE_NAME_RULE}`);
   let url: URL;
   try {
     url = new URL(value);
@@ -221,7 +226,7 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
 
   const agentId = typeof raw.agentId === 'string' ? raw.agentId : '';
   if (!agentId) problems.push('agent id is required (--agent or EDGEPUSH_AGENT_ID)');
-  else if (agentId.length > 128) problems.push('agent id must be at most 128 characters');
+  else if (!isAgentId(agentId)) problems.push(`agent id must be ${AGENT_ID_RULE}`);
   const secret = typeof raw.secret === 'string' ? raw.secret : '';
   if (!secret) problems.push('agent secret is required (--secret or EDGEPUSH_AGENT_SECRET)');
 

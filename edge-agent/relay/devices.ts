@@ -4,8 +4,12 @@
  * was not configured with. Clients are created on first use and kept (one connection each).
  */
 import type { Logger } from 'pino';
+import { DEVICE_CONNECT_ATTEMPTS, DEVICE_CONNECT_BACKOFF } from '../../protocol/timeouts';
 import { MllpDeviceClient } from '../mllp/device-client';
 import type { DeviceConfig, RelayConfig } from './config';
+
+/** Connect attempts per push: fail fast on a dead device; the cloud keeps the push queued and retries it (retryable). */
+export const DEVICE_RECONNECT = { ...DEVICE_CONNECT_BACKOFF, maxAttempts: DEVICE_CONNECT_ATTEMPTS };
 
 export class DeviceRegistry {
   private readonly configs = new Map<string, DeviceConfig>();
@@ -41,8 +45,7 @@ export class DeviceRegistry {
       ackTimeoutMs: this.settings.ackTimeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs,
       maxFrameBytes: this.settings.maxFrameBytes,
-      // Fail fast on a dead device: the cloud keeps the push queued and retries it (retryable).
-      reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 2 },
+      reconnect: DEVICE_RECONNECT,
       logger: this.logger.child({ destination: name }),
     });
     this.clients.set(name, client);

@@ -8,7 +8,11 @@
  *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect
  */
 import type { Logger } from 'pino';
+import { HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
+import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
 import { PROTOCOL_VERSION, ProtocolError, type PushMessage, type ResultMessage } from '../../protocol/messages';
+import { stripDevicePrefix } from '../../protocol/names';
+import { HEARTBEAT_ACTION, HELLO_ACTION } from '../../protocol/relay-routes';
 import { parseCloudMessage } from '../../protocol/validate';
 import { VERSION } from '../../protocol/version';
 import type { RelayConfig } from './config';
@@ -19,8 +23,6 @@ import { createRelayLogger } from './logger';
 import { failed, fromAck, fromError } from './outcome';
 import { Outbox } from './outbox';
 import { ResultCache } from './result-cache';
-
-const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
 
 export interface RelayStats {
   pushes: number;
@@ -63,7 +65,7 @@ export class Relay {
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       maxConnectionAgeMs: config.maxConnectionAgeMs,
       reconnect: config.reconnect,
-      heartbeat: JSON.stringify({ action: 'heartbeat', v: PROTOCOL_VERSION }),
+      heartbeat: JSON.stringify({ action: HEARTBEAT_ACTION, v: PROTOCOL_VERSION }),
       logger: this.logger,
     });
     this.connection.on('open', () => this.onOpen());
@@ -118,7 +120,7 @@ export class Relay {
   }
 
   private onOpen(): void {
-    this.send(JSON.stringify({ action: 'hello', v: PROTOCOL_VERSION, version: VERSION, devices: this.devices.names() }));
+    this.send(JSON.stringify({ action: HELLO_ACTION, v: PROTOCOL_VERSION, version: VERSION, devices: this.devices.names() }));
     const pending = this.outbox.all();
     if (pending.length) this.logger.info({ count: pending.length }, 're-sending unacknowledged results');
     for (const result of pending) this.sendResult(result);
@@ -182,7 +184,7 @@ export class Relay {
       return;
     }
     this.stats.pushes++;
-    const destination = push.destination.startsWith('Device/') ? push.destination.slice(7) : push.destination;
+    const destination = stripDevicePrefix(push.destination);
     const log = this.logger.child({ pushId, destination });
 
     if (this.stopping) {
@@ -194,7 +196,7 @@ export class Relay {
     let refusal: ResultMessage | undefined;
     if (!client) refusal = failed(pushId, 'unknown device', false);
     else if (push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
-    else if (push.contentType !== HL7_CONTENT_TYPE)
+    else if (push.contentType !== HL7_V2_CONTENT_TYPE)
       refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
     if (refusal) {
       log.warn({ status: refusal.status, error: refusal.error }, 'push refused');
@@ -259,7 +261,7 @@ function readPushId(text: string): string | undefined {
   try {
     const obj = JSON.parse(text) as Record<string, unknown>;
     const id = obj?.pushId;
-    return obj?.type === 'push' && typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+    return obj?.type === 'push' && typeof id === 'string' && id.length > 0 && id.length <= MAX_PUSH_ID_LENGTH ? id : undefined;
   } catch {
     return undefined;
   }

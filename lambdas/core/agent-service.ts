@@ -1,15 +1,12 @@
 /** Registering agents and checking their secrets. */
+import { AGENT_ID_RULE, isAgentId } from '../../protocol/names';
 import { DomainError, badRequest, notFound } from './domain-errors';
 import type { Ports } from './ports';
 import { generateSecret, hashSecret, verifySecret } from './secrets';
 import type { AgentRecord } from './records';
 
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 export function validateAgentId(agentId: unknown): string {
-  if (typeof agentId !== 'string' || !AGENT_ID.test(agentId)) {
-    throw badRequest('INVALID_AGENT_ID', 'agentId must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
-  }
+  if (!isAgentId(agentId)) throw badRequest('INVALID_AGENT_ID', `agentId must be ${AGENT_ID_RULE}`);
   return agentId;
 }
 
@@ -38,7 +35,7 @@ export async function getAgent(ports: Ports, agentId: string): Promise<AgentReco
 let decoyHash: Promise<string> | undefined;
 
 export async function authenticateAgent(ports: Ports, agentId: string, secret: string): Promise<boolean> {
-  if (!AGENT_ID.test(agentId) || secret.length === 0 || secret.length > 256) return false;
+  if (!isAgentId(agentId) || secret.length === 0 || secret.length > 256) return false;
   const agent = await ports.agents.get(agentId);
   decoyHash ??= hashSecret('decoy');
   const ok = await verifySecret(secret, agent ? agent.secretHash : await decoyHash);

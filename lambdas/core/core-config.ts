@@ -1,4 +1,5 @@
-import { MAX_MESSAGE_BYTES } from '../../protocol/messages';
+import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
+import { DEFAULT_RESULT_TIMEOUT_MS } from '../../protocol/timeouts';
 
 export interface CoreConfig {
   /** Largest message body, in UTF-8 bytes. Over it: 413. */
@@ -14,8 +15,8 @@ export interface CoreConfig {
 export const DEFAULT_CONFIG: CoreConfig = {
   // Leaves room for the JSON envelope and escaped `\r`s inside API Gateway's 128 KB message.
   maxBodyBytes: 100 * 1024,
-  // A little over the relay's default device ACK timeout (10 s) plus its connect retries.
-  resultTimeoutMs: 35_000,
+  // The relay's worst case for one push (connect attempts, ACK timeout) plus a margin: see protocol/timeouts.ts.
+  resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS,
   offlineRetryMs: 2_000,
   maxAttempts: 5,
 };
@@ -29,4 +30,3 @@ export const MAX_WAIT_TIMEOUT_MS = 25_000;
 export const DEFAULT_EXPIRES_IN_S = 3600;
 /** SQS FIFO keeps a message at most 14 days; a week leaves margin. */
 export const MAX_EXPIRES_IN_S = 7 * 24 * 3600;
-export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';

@@ -3,10 +3,13 @@
  * route). Everything a caller can get wrong is caught here, before anything is stored.
  */
 import { createHash } from 'node:crypto';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
+import { HL7_V2_CONTENT_TYPE as HL7_CONTENT_TYPE, HL7_V2_CONTENT_TYPE_ALIASES } from '../../protocol/content-types';
+import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
+import { PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
+import { DEVICE_NAME_RULE, DEVICE_PREFIX, isDeviceName, stripDevicePrefix } from '../../protocol/names';
 import { parseMsh } from '../../hl7/msh';
 import { normaliseSegments } from '../../hl7/segments';
-import { DEFAULT_EXPIRES_IN_S, DEFAULT_WAIT_TIMEOUT_MS, HL7_CONTENT_TYPE, MAX_EXPIRES_IN_S, MAX_WAIT_TIMEOUT_MS } from './core-config';
+import { DEFAULT_EXPIRES_IN_S, DEFAULT_WAIT_TIMEOUT_MS, MAX_EXPIRES_IN_S, MAX_WAIT_TIMEOUT_MS } from './core-config';
 import { badRequest, DomainError } from './domain-errors';
 
 export interface PushRequest {
@@ -23,8 +26,7 @@ export interface PushRequest {
   controlId: string;
 }
 
-const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const ACCEPTED_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, 'application/hl7-v2', 'application/hl7-v2+er7']);
+const ACCEPTED_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, ...HL7_V2_CONTENT_TYPE_ALIASES]);
 
 export function parseJsonBody(raw: string | undefined): Record<string, unknown> {
   if (raw === undefined || raw.trim() === '') throw badRequest('INVALID_JSON', 'request body is empty; expected a JSON object');
@@ -43,12 +45,10 @@ export function parseJsonBody(raw: string | undefined): Record<string, unknown> 
 /** `Device/<name>` or `<name>` → `<name>`. */
 export function deviceName(destination: unknown): string {
   if (typeof destination !== 'string' || destination.trim() === '') {
-    throw badRequest('MISSING_DESTINATION', 'destination is required: a device name, or Device/<name>');
+    throw badRequest('MISSING_DESTINATION', `destination is required: a device name, or ${DEVICE_PREFIX}<name>`);
   }
-  const name = destination.startsWith('Device/') ? destination.slice('Device/'.length) : destination;
-  if (!DEVICE_NAME.test(name)) {
-    throw badRequest('INVALID_DESTINATION', 'destination must be a device name of letters, digits, ".", "_", ":" or "-" (at most 128)');
-  }
+  const name = stripDevicePrefix(destination);
+  if (!isDeviceName(name)) throw badRequest('INVALID_DESTINATION', `destination must be a device name: ${DEVICE_NAME_RULE}`);
   return name;
 }
 

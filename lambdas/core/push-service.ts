@@ -1,5 +1,6 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
+import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
 import { DomainError, notFound } from './domain-errors';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
@@ -69,11 +70,9 @@ async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<vo
   }
 }
 
-/** Longer than any push id (UUIDs; the relay protocol allows 128); DynamoDB keys stop at 2 KB. */
-const MAX_PUSH_ID = 128;
-
+/** No push id is longer than the protocol allows (DynamoDB keys stop at 2 KB). */
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
-  const push = pushId.length <= MAX_PUSH_ID ? await ports.pushes.get(pushId) : undefined;
+  const push = pushId.length <= MAX_PUSH_ID_LENGTH ? await ports.pushes.get(pushId) : undefined;
   if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
   return push;
 }

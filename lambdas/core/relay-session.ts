@@ -2,15 +2,13 @@
  * What happens when a relay connects, talks and goes away. Messages are validated with the
  * shared protocol validator; replies go back down the same connection through the gateway.
  */
+import { ackStatus } from '../../protocol/ack-codes';
 import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
 import { isTerminal } from './records';
-
-const ACK_CODES = new Set(['AA', 'CA']);
-const NACK_CODES = new Set(['AE', 'AR', 'CE', 'CR']);
 
 export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
   await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
@@ -85,8 +83,7 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   }
 
   const code = msg.ackCode!;
-  const valid = msg.status === 'acked' ? ACK_CODES.has(code) : NACK_CODES.has(code);
-  if (!valid) throw new ProtocolError('INVALID_RESULT', `ackCode ${code} does not match status ${msg.status}`);
+  if (ackStatus(code) !== msg.status) throw new ProtocolError('INVALID_RESULT', `ackCode ${code} does not match status ${msg.status}`);
   const fields = { ackCode: code, response: msg.response, error: undefined };
   await finish(ports, push, ['sent', 'queued'], msg.status, fields);
 }

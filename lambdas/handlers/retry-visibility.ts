@@ -1,7 +1,7 @@
 /**
  * How long a not-yet-done push stays invisible before SQS hands it to the dispatcher again.
  *
- * The core asks for a delay (2 s while the relay is offline, ~35 s while it awaits a
+ * The core asks for a delay (2 s while the relay is offline, 46 s while it awaits a
  * result). Taken literally, a relay offline for days would burn through the DLQ's
  * maxReceiveCount (at most 1000) in about half an hour and dead-letter pushes that have not
  * expired. So the delay doubles every RECEIVES_PER_STEP receives, capped at MAX_SECONDS:

@@ -3,7 +3,7 @@
  * works unchanged: the ACK comes back as raw ER7 text; errors are FHIR OperationOutcome.
  */
 import type { CoreConfig } from '../core/core-config';
-import { HL7_CONTENT_TYPE } from '../core/core-config';
+import { HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
 import { validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody } from '../core/push-request';
@@ -40,7 +40,7 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
     case 'acked':
     case 'nacked':
       // Medplum hands back whatever the device answered; the caller reads MSA-1.
-      return { status: 200, headers: { 'content-type': HL7_CONTENT_TYPE }, body: push.response ?? '' };
+      return { status: 200, headers: { 'content-type': HL7_V2_CONTENT_TYPE }, body: push.response ?? '' };
     case 'failed':
       return operationOutcome(400, 'PUSH_FAILED', push.error ?? 'the push failed', 'exception');
     case 'expired':

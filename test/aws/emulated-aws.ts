@@ -17,6 +17,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
+import { RELAY_ACTIONS } from '../../protocol/relay-routes';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
 
 type Handlers = {
@@ -94,7 +95,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
   });
 
   const gateway: GatewayServer = await startGatewayServer({
-    routes: ['hello', 'result', 'heartbeat'],
+    routes: RELAY_ACTIONS,
     backend: {
       async authorize(headers, request) {
         invocations.authorizer++;

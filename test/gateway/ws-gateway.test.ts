@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { FrameScanner } from '../../hub/gateway/frame-scanner';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
 import { PayloadTooLargeError, type ConnectionContext, type GatewayBackend } from '../../hub/gateway/ws-gateway';
+import { RELAY_ACTIONS } from '../../protocol/relay-routes';
 
 type Event =
   | { kind: 'connect'; id: string; ctx: ConnectionContext }
@@ -74,7 +75,7 @@ describe('WsGateway', () => {
 
   beforeEach(async () => {
     rec = recordingBackend();
-    server = await startGatewayServer({ backend: rec.backend, routes: ['hello', 'result', 'heartbeat'], idleTimeoutMs: 60_000 });
+    server = await startGatewayServer({ backend: rec.backend, routes: RELAY_ACTIONS, idleTimeoutMs: 60_000 });
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.terminate();
