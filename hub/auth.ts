@@ -26,7 +26,7 @@ export class HubAuth {
     const fail = path.startsWith('/fhir/') ? operationOutcome : jsonError;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) {
-      return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <token> header')) };
+      return { ok: false, response: withChallenge(fail('UNAUTHORIZED', 'missing Authorization: Bearer <token> header')) };
     }
     const token = match[1];
     let scopes: string[];
@@ -47,11 +47,11 @@ export class HubAuth {
       } catch (err) {
         this.verified.delete(token);
         const why = err instanceof errors.JWTExpired ? 'token expired' : 'invalid token';
-        return { ok: false, response: withChallenge(fail(401, 'UNAUTHORIZED', why)) };
+        return { ok: false, response: withChallenge(fail('UNAUTHORIZED', why)) };
       }
     }
     if (!scopes.includes(needed)) {
-      return { ok: false, response: fail(403, 'FORBIDDEN', `this route needs the ${needed} scope`) };
+      return { ok: false, response: fail('FORBIDDEN', `this route needs the ${needed} scope`) };
     }
     return { ok: true, scopes };
   }

@@ -28,7 +28,7 @@ export function createHttpHandler(options: HttpHandlerOptions): RequestListener 
     void handle(req, max, options)
       .catch((err: unknown) => {
         options.logger?.error({ err }, 'http handler failed');
-        return jsonError(500, 'INTERNAL', 'internal error');
+        return jsonError('INTERNAL', 'internal error');
       })
       .then((response) => {
         write(res, response);
@@ -90,7 +90,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 function tooLarge(req: IncomingMessage, max: number): HttpResponse {
   req.resume();
   const fail = pathOf(req).startsWith('/fhir/') ? operationOutcome : jsonError;
-  return fail(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${max} bytes`);
+  return fail('PAYLOAD_TOO_LARGE', `request body exceeds ${max} bytes`);
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -1,5 +1,6 @@
 export * from './ack-codes';
 export * from './content-types';
+export * from './error-codes';
 export * from './limits';
 export * from './messages';
 export * from './names';

@@ -6,6 +6,7 @@
  * routes WebSocket messages on `$request.body.action`. Cloud -> relay messages carry `type`.
  */
 
+import type { ProtocolErrorCode } from './error-codes';
 import type { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from './relay-routes';
 
 export const PROTOCOL_VERSION = 1;
@@ -93,6 +94,7 @@ export interface ResultAckMessage {
 export interface ErrorMessage {
   type: 'error';
   v: number;
+  /** One of PROTOCOL_ERROR_CODES; a string, so a relay reads codes a later cloud adds. */
   code: string;
   error: string;
   /** The push the error is about, when there is one. */
@@ -103,7 +105,7 @@ export type CloudMessage = PushMessage | HelloAckMessage | HeartbeatAckMessage |
 
 export class ProtocolError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ProtocolErrorCode,
     message: string,
   ) {
     super(message);

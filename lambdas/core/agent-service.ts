@@ -1,12 +1,12 @@
 /** Registering agents and checking their secrets. */
 import { AGENT_ID_RULE, isAgentId } from '../../protocol/names';
-import { DomainError, badRequest, notFound } from './domain-errors';
+import { DomainError } from './domain-errors';
 import type { Ports } from './ports';
 import { generateSecret, hashSecret, verifySecret } from './secrets';
 import type { AgentRecord } from './records';
 
 export function validateAgentId(agentId: unknown): string {
-  if (!isAgentId(agentId)) throw badRequest('INVALID_AGENT_ID', `agentId must be ${AGENT_ID_RULE}`);
+  if (!isAgentId(agentId)) throw new DomainError('INVALID_AGENT_ID', `agentId must be ${AGENT_ID_RULE}`);
   return agentId;
 }
 
@@ -19,14 +19,14 @@ export async function createAgent(ports: Ports, agentId: string): Promise<{ agen
     createdAt: ports.clock.now(),
     devices: [],
   });
-  if (!created) throw new DomainError(409, 'AGENT_EXISTS', `agent ${agentId} already exists`);
+  if (!created) throw new DomainError('AGENT_EXISTS', `agent ${agentId} already exists`);
   ports.log?.info('agent created', { agentId });
   return { agentId, secret };
 }
 
 export async function getAgent(ports: Ports, agentId: string): Promise<AgentRecord> {
   const agent = await ports.agents.get(agentId);
-  if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   return agent;
 }
 

@@ -1,14 +1,42 @@
-/** An error the API reports to its caller: an HTTP status, a stable code, and a readable message. */
+/**
+ * Errors the domain reports to its callers. A domain error carries a stable code and a readable
+ * message, never an HTTP status: the HTTP layer maps codes to statuses in one table
+ * (lambdas/http/error-catalogue.ts). Every code is documented in docs/ERRORS.md.
+ */
+
+export const DOMAIN_ERROR_CODES = [
+  // The request
+  'INVALID_JSON',
+  'INVALID_AGENT_ID',
+  'MISSING_DESTINATION',
+  'INVALID_DESTINATION',
+  'UNSUPPORTED_CONTENT_TYPE',
+  'MISSING_BODY',
+  'NOT_HL7',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_WAIT_FOR_RESPONSE',
+  'INVALID_WAIT_TIMEOUT',
+  'INVALID_RETURN_ACK',
+  'INVALID_IDEMPOTENCY_KEY',
+  'INVALID_EXPIRES_IN',
+  // The state
+  'AGENT_NOT_FOUND',
+  'AGENT_EXISTS',
+  'DESTINATION_NOT_FOUND',
+  'PUSH_NOT_FOUND',
+  'IDEMPOTENCY_CONFLICT',
+  // The platform
+  'QUEUE_UNAVAILABLE',
+] as const;
+
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
+
 export class DomainError extends Error {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: DomainErrorCode,
     message: string,
   ) {
     super(message);
     this.name = 'DomainError';
   }
 }
-
-export const badRequest = (code: string, message: string) => new DomainError(400, code, message);
-export const notFound = (code: string, message: string) => new DomainError(404, code, message);

@@ -10,7 +10,7 @@ import { DEVICE_NAME_RULE, DEVICE_PREFIX, isDeviceName, stripDevicePrefix } from
 import { parseMsh } from '../../hl7/msh';
 import { normaliseSegments } from '../../hl7/segments';
 import { DEFAULT_EXPIRES_IN_S, DEFAULT_WAIT_TIMEOUT_MS, MAX_EXPIRES_IN_S, MAX_WAIT_TIMEOUT_MS } from './core-config';
-import { badRequest, DomainError } from './domain-errors';
+import { DomainError, type DomainErrorCode } from './domain-errors';
 
 export interface PushRequest {
   destination: string;
@@ -29,15 +29,15 @@ export interface PushRequest {
 const ACCEPTED_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, ...HL7_V2_CONTENT_TYPE_ALIASES]);
 
 export function parseJsonBody(raw: string | undefined): Record<string, unknown> {
-  if (raw === undefined || raw.trim() === '') throw badRequest('INVALID_JSON', 'request body is empty; expected a JSON object');
+  if (raw === undefined || raw.trim() === '') throw new DomainError('INVALID_JSON', 'request body is empty; expected a JSON object');
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (err) {
-    throw badRequest('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+    throw new DomainError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('INVALID_JSON', 'request body must be a JSON object');
+    throw new DomainError('INVALID_JSON', 'request body must be a JSON object');
   }
   return value as Record<string, unknown>;
 }
@@ -45,18 +45,18 @@ export function parseJsonBody(raw: string | undefined): Record<string, unknown> 
 /** `Device/<name>` or `<name>` → `<name>`. */
 export function deviceName(destination: unknown): string {
   if (typeof destination !== 'string' || destination.trim() === '') {
-    throw badRequest('MISSING_DESTINATION', `destination is required: a device name, or ${DEVICE_PREFIX}<name>`);
+    throw new DomainError('MISSING_DESTINATION', `destination is required: a device name, or ${DEVICE_PREFIX}<name>`);
   }
   const name = stripDevicePrefix(destination);
-  if (!isDeviceName(name)) throw badRequest('INVALID_DESTINATION', `destination must be a device name: ${DEVICE_NAME_RULE}`);
+  if (!isDeviceName(name)) throw new DomainError('INVALID_DESTINATION', `destination must be a device name: ${DEVICE_NAME_RULE}`);
   return name;
 }
 
-function optionalInt(obj: Record<string, unknown>, key: string, dflt: number, min: number, max: number): number {
+function optionalInt(obj: Record<string, unknown>, key: string, code: DomainErrorCode, dflt: number, min: number, max: number): number {
   const value = obj[key];
   if (value === undefined || value === null) return dflt;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw badRequest(`INVALID_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, `${key} must be an integer from ${min} to ${max}`);
+    throw new DomainError(code, `${key} must be an integer from ${min} to ${max}`);
   }
   return value;
 }
@@ -81,11 +81,11 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
 
   const contentType = obj.contentType ?? HL7_CONTENT_TYPE;
   if (typeof contentType !== 'string' || !ACCEPTED_CONTENT_TYPES.has(contentType)) {
-    throw badRequest('UNSUPPORTED_CONTENT_TYPE', `contentType must be ${HL7_CONTENT_TYPE}`);
+    throw new DomainError('UNSUPPORTED_CONTENT_TYPE', `contentType must be ${HL7_CONTENT_TYPE}`);
   }
 
   if (typeof obj.body !== 'string' || obj.body.trim() === '') {
-    throw badRequest('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
+    throw new DomainError('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
   }
   // A byte-order mark from a Windows editor is not part of the message.
   const body = normaliseSegments(obj.body.replace(/^\uFEFF/, ''));
@@ -94,14 +94,14 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   // eslint-disable-next-line no-control-regex
   const framing = body.search(/[\x0b\x1c]/);
   if (framing !== -1) {
-    throw badRequest(
+    throw new DomainError(
       'NOT_HL7',
       `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`,
     );
   }
   const size = Buffer.byteLength(body, 'utf8');
   if (size > maxBodyBytes) {
-    throw new DomainError(413, 'PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+    throw new DomainError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
   }
   // The push goes down the WebSocket as JSON, where `\`, `"` and control characters grow
   // (an RTF report in OBX-5 nearly doubles). Over the WebSocket's message limit the gateway
@@ -109,7 +109,6 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   const wireBytes = pushMessageBytes(destination, body);
   if (wireBytes > MAX_MESSAGE_BYTES) {
     throw new DomainError(
-      413,
       'PAYLOAD_TOO_LARGE',
       `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_MESSAGE_BYTES}`,
     );
@@ -118,20 +117,20 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
   try {
     controlId = parseMsh(body).controlId;
   } catch (err) {
-    throw badRequest('NOT_HL7', `body is not an HL7 v2 message: ${(err as Error).message}`);
+    throw new DomainError('NOT_HL7', `body is not an HL7 v2 message: ${(err as Error).message}`);
   }
 
   const waitForResponse = obj.waitForResponse ?? true;
-  if (typeof waitForResponse !== 'boolean') throw badRequest('INVALID_WAIT_FOR_RESPONSE', 'waitForResponse must be true or false');
+  if (typeof waitForResponse !== 'boolean') throw new DomainError('INVALID_WAIT_FOR_RESPONSE', 'waitForResponse must be true or false');
 
   const returnAck = obj.returnAck ?? 'first';
   if (returnAck !== 'first' && returnAck !== 'application') {
-    throw badRequest('INVALID_RETURN_ACK', 'returnAck must be "first" or "application"');
+    throw new DomainError('INVALID_RETURN_ACK', 'returnAck must be "first" or "application"');
   }
 
   const idempotencyKey = obj.idempotencyKey;
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 128)) {
-    throw badRequest('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be a string of 1 to 128 characters');
+    throw new DomainError('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be a string of 1 to 128 characters');
   }
 
   return {
@@ -140,10 +139,10 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
     bodyHash: createHash('sha256').update(body).digest('hex'),
     contentType: HL7_CONTENT_TYPE,
     waitForResponse,
-    waitTimeoutMs: optionalInt(obj, 'waitTimeout', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
+    waitTimeoutMs: optionalInt(obj, 'waitTimeout', 'INVALID_WAIT_TIMEOUT', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
     returnAck,
     idempotencyKey: idempotencyKey,
-    expiresInS: optionalInt(obj, 'expiresIn', DEFAULT_EXPIRES_IN_S, 1, MAX_EXPIRES_IN_S),
+    expiresInS: optionalInt(obj, 'expiresIn', 'INVALID_EXPIRES_IN', DEFAULT_EXPIRES_IN_S, 1, MAX_EXPIRES_IN_S),
     controlId,
   };
 }

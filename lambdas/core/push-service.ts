@@ -1,7 +1,7 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
-import { DomainError, notFound } from './domain-errors';
+import { DomainError } from './domain-errors';
 import { finish } from './lifecycle';
 import type { Ports } from './ports';
 import type { PushRequest } from './push-request';
@@ -15,10 +15,10 @@ export interface Accepted {
 
 export async function acceptPush(ports: Ports, agentId: string, req: PushRequest): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
-  if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   // A relay that has said hello told us its devices; before that we store and forward.
   if (agent.devices.length > 0 && !agent.devices.includes(req.destination)) {
-    throw notFound('DESTINATION_NOT_FOUND', `agent ${agentId} has no device named ${req.destination}`);
+    throw new DomainError('DESTINATION_NOT_FOUND', `agent ${agentId} has no device named ${req.destination}`);
   }
 
   const now = ports.clock.now();
@@ -40,7 +40,7 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
   const { push, created } = await ports.pushes.create(candidate);
   if (!created) {
     if (push.bodyHash !== candidate.bodyHash || push.destination !== candidate.destination) {
-      throw new DomainError(409, 'IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different message or destination');
+      throw new DomainError('IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different message or destination');
     }
     // An earlier request may have died between storing and enqueueing: enqueue again.
     // Both queues deduplicate by pushId, so this never delivers twice.
@@ -63,16 +63,16 @@ async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<vo
     await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination });
   } catch (err) {
     ports.log?.error('enqueue failed', { pushId: push.pushId, replay: !isNew, error: (err as Error).message });
-    if (!isNew) throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued right now; send the request again');
+    if (!isNew) throw new DomainError('QUEUE_UNAVAILABLE', 'the push could not be queued right now; send the request again');
     // Never leave a stored push that no queue will ever deliver: fail it visibly.
     await finish(ports, push, ['queued'], 'failed', { error: 'could not enqueue the push' });
-    throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued; it was not accepted');
+    throw new DomainError('QUEUE_UNAVAILABLE', 'the push could not be queued; it was not accepted');
   }
 }
 
 /** No push id is longer than the protocol allows (DynamoDB keys stop at 2 KB). */
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
   const push = pushId.length <= MAX_PUSH_ID_LENGTH ? await ports.pushes.get(pushId) : undefined;
-  if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
+  if (!push) throw new DomainError('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
   return push;
 }

@@ -42,13 +42,12 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
       // Medplum hands back whatever the device answered; the caller reads MSA-1.
       return { status: 200, headers: { 'content-type': HL7_V2_CONTENT_TYPE }, body: push.response ?? '' };
     case 'failed':
-      return operationOutcome(400, 'PUSH_FAILED', push.error ?? 'the push failed', 'exception');
+      return operationOutcome('PUSH_FAILED', push.error ?? 'the push failed', 'exception');
     case 'expired':
-      return operationOutcome(400, 'PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
+      return operationOutcome('PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
     default: {
       // Still in flight: like the native route's 504, say where to follow it.
       const timeout = operationOutcome(
-        400,
         'TIMEOUT',
         `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`,
         'timeout',

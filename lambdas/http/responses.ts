@@ -1,12 +1,14 @@
 /** Building HTTP responses: JSON for the native API, FHIR OperationOutcome for the Medplum route. */
+import { errorStatus, type ApiErrorCode } from './error-catalogue';
 import type { HttpResponse } from './http-types';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 }
 
-export function jsonError(status: number, code: string, error: string): HttpResponse {
-  return json(status, { error, code });
+/** `{error, code}` with the code's status from the catalogue. */
+export function jsonError(code: ApiErrorCode, error: string): HttpResponse {
+  return json(errorStatus(code), { error, code });
 }
 
 const FHIR_ISSUE_CODE: Record<number, string> = {
@@ -22,8 +24,9 @@ const FHIR_ISSUE_CODE: Record<number, string> = {
   504: 'timeout',
 };
 
-/** `issueCode`: the FHIR issue type, when the HTTP status alone does not say it. */
-export function operationOutcome(status: number, code: string, message: string, issueCode?: string): HttpResponse {
+/** The code's status from the catalogue; `issueCode`: the FHIR issue type, when the status alone does not say it. */
+export function operationOutcome(code: ApiErrorCode, message: string, issueCode?: string): HttpResponse {
+  const status = errorStatus(code);
   return {
     status,
     headers: { 'content-type': 'application/fhir+json; charset=utf-8' },

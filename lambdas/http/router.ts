@@ -13,11 +13,11 @@ export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequ
   const route = matchRoute(req.method, req.path);
   const fhir = req.path.startsWith('/fhir/');
   const fail = fhir ? operationOutcome : jsonError;
-  if (route === undefined) return fail(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
-  if (route === 'method') return fail(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
+  if (route === undefined) return fail('NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  if (route === 'method') return fail('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
   // Defence in depth: the hub and API Gateway check scopes first; the core checks again.
   if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
-    return fail(403, 'FORBIDDEN', `this route needs the ${route.scope} scope`);
+    return fail('FORBIDDEN', `this route needs the ${route.scope} scope`);
   }
   try {
     switch (route.name) {
@@ -35,8 +35,8 @@ export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequ
         return await medplumPush(ports, config, req, route.params.agentId);
     }
   } catch (err) {
-    if (err instanceof DomainError) return fail(err.status, err.code, err.message);
+    if (err instanceof DomainError) return fail(err.code, err.message);
     ports.log?.error('request failed', { route: route.name, error: (err as Error).message });
-    return fail(500, 'INTERNAL', 'internal error');
+    return fail('INTERNAL', 'internal error');
   }
 }

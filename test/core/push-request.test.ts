@@ -1,6 +1,7 @@
 /** What the API accepts as a push body, before anything is stored. */
 import { DomainError } from '../../lambdas/core/domain-errors';
 import { parsePushRequest } from '../../lambdas/core/push-request';
+import { errorStatus } from '../../lambdas/http/error-catalogue';
 
 const MSG = 'MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|CTRL1|P|2.5.1\rPID|1||123\r';
 const parse = (over: Record<string, unknown>) => parsePushRequest({ destination: 'lab', body: MSG, ...over }, 100 * 1024);
@@ -11,7 +12,8 @@ function refusal(over: Record<string, unknown>): { status: number; code: string 
     return undefined;
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    return { status: err.status, code: err.code };
+    // The status is the HTTP layer's mapping of the domain's code.
+    return { status: errorStatus(err.code), code: err.code };
   }
 }
 

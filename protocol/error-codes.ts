@@ -1,0 +1,20 @@
+/**
+ * The codes of the protocol's `error` message and of ProtocolError, one catalogue for both
+ * ends. Documented in docs/PROTOCOL.md.
+ */
+export const PROTOCOL_ERROR_CODES = [
+  // The validator, in both directions.
+  'MESSAGE_TOO_LARGE',
+  'MALFORMED_JSON',
+  'INVALID_MESSAGE',
+  'UNSUPPORTED_VERSION',
+  'UNKNOWN_ACTION',
+  'UNKNOWN_TYPE',
+  // The cloud, about a relay's result.
+  'UNKNOWN_PUSH',
+  'INVALID_RESULT',
+  // The cloud could not process the message; the relay sends it again after reconnecting.
+  'INTERNAL',
+] as const;
+
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
