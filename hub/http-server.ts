@@ -1,5 +1,5 @@
 /**
- * The hub's HTTP front: node:http request -> auth -> core.handleHttp -> response.
+ * The hub's HTTP front: node:http request -> auth -> handleHttp(core) -> response.
  * The request body is read with a hard cap: past it the hub answers 413 at once and discards
  * the rest without buffering it (the core's own, smaller message limit applies after this).
  */
@@ -7,13 +7,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import type { EdgePushCore } from '../lambdas/core/core';
 import { jsonError, operationOutcome } from '../lambdas/http/responses';
+import { handleHttp } from '../lambdas/http/router';
 import type { HttpResponse } from '../lambdas/http/http-types';
 import type { HubAuth } from './auth';
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface HttpHandlerOptions {
-  core: Pick<EdgePushCore, 'handleHttp'>;
+  core: Pick<EdgePushCore, 'ports' | 'config'>;
   auth: HubAuth;
   maxRequestBytes?: number;
   /** Base URL for Location headers; default http://<Host header>. */
@@ -52,7 +53,7 @@ async function handle(req: IncomingMessage, max: number, options: HttpHandlerOpt
   }
   const body = await readBody(req, max);
   if (body === undefined) return tooLarge(req, max);
-  return options.core.handleHttp({
+  return handleHttp(options.core, {
     method,
     path,
     headers: flattenHeaders(req.headers),

@@ -1,6 +1,6 @@
 /**
  * `edgepush hub`: the domain core behind the local adapters, on one port.
- *   HTTP API  http://host:port/      (auth.ts + http-server.ts -> core.handleHttp)
+ *   HTTP API  http://host:port/      (auth.ts + http-server.ts -> lambdas/http/router.ts -> core)
  *   relays    ws://host:port/ws      (WsGateway -> relay-backend.ts -> core.relay*)
  * Store: lmdb in <dataDir>/store. Queue: in-process, rebuilt from the store at start, so
  * queued and in-flight pushes survive a restart (kill -9 included).

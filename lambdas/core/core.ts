@@ -1,9 +1,8 @@
 /**
  * The domain core, assembled from its ports. Lambda handlers and the hub both build one of
- * these and call into it; nothing here knows which platform it runs on.
+ * these and call into it; nothing here knows which platform it runs on, nor about HTTP: the
+ * HTTP layer (lambdas/http/router.ts) depends on the core, not the reverse.
  */
-import { handleHttp } from '../http/router';
-import type { HttpRequest, HttpResponse } from '../http/http-types';
 import { authenticateAgent } from './agent-service';
 import { DEFAULT_CONFIG, type CoreConfig } from './core-config';
 import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
@@ -13,12 +12,11 @@ import type { QueueItem } from './records';
 
 export type { CoreConfig } from './core-config';
 export type { DispatchOutcome } from './push-dispatcher';
-export type { HttpRequest, HttpResponse } from '../http/http-types';
 
 export interface EdgePushCore {
   readonly config: CoreConfig;
-  /** Every HTTP route of DESIGN.md. Never throws. */
-  handleHttp(req: HttpRequest): Promise<HttpResponse>;
+  /** The ports the core runs on, for the HTTP layer, which calls the core's services with them. */
+  readonly ports: Ports;
   /** Constant-time check of an agent's secret against its stored hash. */
   authenticateRelay(agentId: string, secret: string): Promise<boolean>;
   relayConnected(agentId: string, connectionId: string): Promise<void>;
@@ -35,7 +33,7 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
   const config: CoreConfig = { ...DEFAULT_CONFIG, ...overrides };
   return {
     config,
-    handleHttp: (req) => handleHttp(ports, config, req),
+    ports,
     authenticateRelay: (agentId, secret) => authenticateAgent(ports, agentId, secret),
     relayConnected: (agentId, connectionId) => relayConnected(ports, agentId, connectionId),
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),

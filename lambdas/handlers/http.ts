@@ -5,7 +5,8 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpRequest } from '../core/core';
+import type { HttpRequest } from '../http/http-types';
+import { handleHttp } from '../http/router';
 import { getRuntime } from './runtime';
 
 type JwtContext = { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
@@ -39,7 +40,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const { core, logger, metrics } = getRuntime();
   const started = Date.now();
   const request = toHttpRequest(event);
-  const response = await core.handleHttp(request);
+  const response = await handleHttp(core, request);
   if (request.method === 'POST' && PUSH_ROUTE.test(request.path)) {
     metrics.addDimension('httpStatus', String(response.status));
     metrics.addMetric('PushRequest', MetricUnit.Count, 1);

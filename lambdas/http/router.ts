@@ -1,7 +1,6 @@
 /** Routes an HttpRequest to its handler and turns every error into a clear response. */
-import type { CoreConfig } from '../core/core-config';
+import type { EdgePushCore } from '../core/core';
 import { DomainError } from '../core/domain-errors';
-import type { Ports } from '../core/ports';
 import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
@@ -9,7 +8,9 @@ import { json, jsonError, operationOutcome } from './responses';
 import { matchRoute } from './routes';
 import type { HttpRequest, HttpResponse } from './http-types';
 
-export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequest): Promise<HttpResponse> {
+/** Every HTTP route of DESIGN.md, answered by the core's services. Never throws. */
+export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, req: HttpRequest): Promise<HttpResponse> {
+  const { ports, config } = core;
   const route = matchRoute(req.method, req.path);
   const fhir = req.path.startsWith('/fhir/');
   const fail = fhir ? operationOutcome : jsonError;

@@ -7,6 +7,7 @@ import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { createAwsPorts } from '../../lambdas/adapters/aws/aws-ports';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { createCore, type EdgePushCore } from '../../lambdas/core/core';
+import { handleHttp } from '../../lambdas/http/router';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,
@@ -55,7 +56,7 @@ afterAll(async () => {
 });
 
 const post = async (path: string, body: object) => {
-  const res = await core.handleHttp({ method: 'POST', path, headers: {}, body: JSON.stringify(body) });
+  const res = await handleHttp(core, { method: 'POST', path, headers: {}, body: JSON.stringify(body) });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 };
 
@@ -73,7 +74,7 @@ it('a replay whose re-enqueue fails does not fail the push an earlier request al
   expect(replay.json.code).toBe('QUEUE_UNAVAILABLE');
 
   // The push the first request was told was accepted (202) is still on its way.
-  const after = await core.handleHttp({ method: 'GET', path: `/pushes/${first.json.pushId}`, headers: {} });
+  const after = await handleHttp(core, { method: 'GET', path: `/pushes/${first.json.pushId}`, headers: {} });
   expect(JSON.parse(after.body)).toMatchObject({ pushId: first.json.pushId, status: 'queued' });
 });
 
@@ -112,8 +113,8 @@ it('a store error while waiting for the ACK answers 504 with Location for the ac
   const own = createClients(config);
   const ownCore = createCore(createAwsPorts(config, own));
   try {
-    await ownCore.handleHttp({ method: 'POST', path: '/agents', headers: {}, body: JSON.stringify({ agentId: 'site-t' }) });
-    const pending = ownCore.handleHttp({
+    await handleHttp(ownCore, { method: 'POST', path: '/agents', headers: {}, body: JSON.stringify({ agentId: 'site-t' }) });
+    const pending = handleHttp(ownCore, {
       method: 'POST',
       path: '/agents/site-t/push',
       headers: {},

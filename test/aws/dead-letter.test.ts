@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, startFauxqs, type Dynalite, type Fauxqs } from './emulators';
+import { handleHttp } from '../../lambdas/http/router';
 
 jest.setTimeout(30000);
 
@@ -73,7 +74,7 @@ afterAll(async () => {
 const core = () => handlers.runtime.getRuntime().core;
 
 async function request(method: string, path: string, body?: object) {
-  const res = await core().handleHttp({ method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await handleHttp(core(), { method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 }
 

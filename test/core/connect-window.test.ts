@@ -11,6 +11,7 @@ import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { PollingWatcher } from '../../lambdas/adapters/aws/polling-watcher';
 import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import { createCore, type EdgePushCore } from '../../lambdas/core/core';
+import { handleHttp } from '../../lambdas/http/router';
 import type { ConnectionGateway, PostResult } from '../../lambdas/core/ports';
 import type { CloudMessage } from '../../protocol/messages';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalite } from '../aws/emulators';
@@ -69,7 +70,7 @@ afterAll(async () => {
 });
 
 const http = async (method: string, path: string, body?: object) => {
-  const res = await core.handleHttp({ method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await handleHttp(core, { method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 };
 
