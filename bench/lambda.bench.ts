@@ -16,7 +16,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import pino from 'pino';
 import { startHl7Listener } from '../edge-agent/mllp/listener';
-import { resolveConfig } from '../edge-agent/relay/config';
+import { resolveConfig } from '../edge-agent/relay/config-schema';
 import { Relay } from '../edge-agent/relay/relay';
 import { LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from '../lib/lambda-bundling';
 import { startEmulatedAws } from '../test/aws/emulated-aws';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { generateExampleAdt } from '../hl7/example';
 import { startHl7Listener, type Hl7Listener } from '../edge-agent/mllp/listener';
-import { resolveConfig } from '../edge-agent/relay/config';
+import { resolveConfig } from '../edge-agent/relay/config-schema';
 import { Relay } from '../edge-agent/relay/relay';
 import { callApi, toApiError } from './api-client';
 import { startHub, type Hub } from '../hub/hub';

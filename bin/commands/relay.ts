@@ -1,18 +1,12 @@
 /** `edgepush relay`: the on-site relay. Flags override EDGEPUSH_* variables, which override --config. */
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
-import { ConfigError, configFromEnv, mergeRaw, readConfigFile, resolveConfig, type RawConfig } from '../../edge-agent/relay/config';
+import { ConfigError, resolveConfig } from '../../edge-agent/relay/config-schema';
+import { configFromEnv, configFromFlags, mergeRaw, readConfigFile, type RelayFlags } from '../../edge-agent/relay/config-sources';
 import { Relay } from '../../edge-agent/relay/relay';
 
-interface RelayFlags {
+interface RelayCommandFlags extends RelayFlags {
   config?: string;
-  url?: string;
-  agent?: string;
-  secret?: string;
-  device: string[];
-  heartbeat?: string;
-  logLevel?: string;
-  allowInsecure?: boolean;
 }
 
 export function registerRelayCommand(program: Command): void {
@@ -32,24 +26,15 @@ export function registerRelayCommand(program: Command): void {
     .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
     .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
-    .action((flags: RelayFlags) => {
+    .action((flags: RelayCommandFlags) => {
       // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
       // Measured (BENCHMARKS.md): RSS after a 10,000-push burst falls from ~75 MB to under
       // 60 MB; the relay still moves thousands of pushes a second, far above what devices take.
       setFlagsFromString('--optimize-for-size');
-      const fromFlags: RawConfig = {
-        url: flags.url,
-        agentId: flags.agent,
-        secret: flags.secret,
-        devices: flags.device.length ? flags.device : undefined,
-        heartbeatIntervalMs: flags.heartbeat,
-        logLevel: flags.logLevel,
-        allowInsecure: flags.allowInsecure,
-      };
       let config;
       try {
         const fromFile = flags.config ? readConfigFile(flags.config) : {};
-        config = resolveConfig(mergeRaw(fromFile, configFromEnv(process.env), fromFlags));
+        config = resolveConfig(mergeRaw(fromFile, configFromEnv(process.env), configFromFlags(flags)));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`edgepush relay: ${err.message}\n`);

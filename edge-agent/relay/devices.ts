@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { DEVICE_CONNECT_ATTEMPTS, DEVICE_CONNECT_BACKOFF } from '../../protocol/timeouts';
 import { MllpDeviceClient } from '../mllp/device-client';
-import type { DeviceConfig, RelayConfig } from './config';
+import type { DeviceConfig, RelayConfig } from './config-schema';
 
 /** Connect attempts per push: fail fast on a dead device; the cloud keeps the push queued and retries it (retryable). */
 export const DEVICE_RECONNECT = { ...DEVICE_CONNECT_BACKOFF, maxAttempts: DEVICE_CONNECT_ATTEMPTS };

@@ -15,7 +15,7 @@ import { stripDevicePrefix } from '../../protocol/names';
 import { HEARTBEAT_ACTION, HELLO_ACTION } from '../../protocol/relay-routes';
 import { parseCloudMessage } from '../../protocol/validate';
 import { VERSION } from '../../protocol/version';
-import type { RelayConfig } from './config';
+import type { RelayConfig } from './config-schema';
 import { CloudConnection } from './cloud-connection';
 import { DeviceRegistry } from './devices';
 import { MessageTooLargeError } from './frame-sender';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
-import { resolveConfig } from '../../edge-agent/relay/config';
+import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';

@@ -4,7 +4,7 @@
  */
 import { validateAgentId } from '../../lambdas/core/agent-service';
 import { deviceName } from '../../lambdas/core/push-request';
-import { parseDeviceUrl, resolveConfig } from '../../edge-agent/relay/config';
+import { parseDeviceUrl, resolveConfig } from '../../edge-agent/relay/config-schema';
 import { isAgentId, isDeviceName, MAX_AGENT_ID_LENGTH, MAX_DEVICE_NAME_LENGTH, stripDevicePrefix } from '../../protocol/names';
 import { parseRelayMessage } from '../../protocol/validate';
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CONFIG } from '../../lambdas/core/core-config';
 import { backoffDelay } from '../../edge-agent/mllp/backoff';
-import { DEFAULTS } from '../../edge-agent/relay/config';
+import { DEFAULTS } from '../../edge-agent/relay/config-schema';
 import { DEVICE_RECONNECT } from '../../edge-agent/relay/devices';
 import { DEFAULT_RELAY_PUSH_TIMEOUTS, DEFAULT_RESULT_TIMEOUT_MS, relayWorstCaseMs } from '../../protocol/timeouts';
 

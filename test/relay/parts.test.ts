@@ -3,7 +3,8 @@ import { Backoff } from '../../edge-agent/relay/backoff';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configFromEnv, mergeRaw, parseDeviceUrl, readConfigFile, resolveConfig } from '../../edge-agent/relay/config';
+import { ConfigError, parseDeviceUrl, resolveConfig } from '../../edge-agent/relay/config-schema';
+import { configFromEnv, configFromFlags, mergeRaw, readConfigFile } from '../../edge-agent/relay/config-sources';
 import { splitUtf8 } from '../../edge-agent/relay/frame-sender';
 import { Outbox } from '../../edge-agent/relay/outbox';
 import { ResultCache } from '../../edge-agent/relay/result-cache';
@@ -121,6 +122,15 @@ describe('config', () => {
     expect(c.agentId).toBe('env');
     expect(c.devices.map((d) => d.name)).toEqual(['a', 'b']);
     expect(c.reconnect).toEqual({ initialDelayMs: 5, maxDelayMs: 7 });
+  });
+
+  it('flags win over the environment and the file; unset flags leave them be', () => {
+    const file = { url: 'wss://file/ws', agentId: 'file', secret: 's', devices: ['a=mllp://h:1'], logLevel: 'warn' };
+    const env = configFromEnv({ EDGEPUSH_AGENT_ID: 'env', EDGEPUSH_LOG_LEVEL: 'debug' });
+    const flags = configFromFlags({ agent: 'flag', device: [], heartbeat: '15000' });
+    const c = resolveConfig(mergeRaw(file, env, flags));
+    expect(c).toMatchObject({ url: 'wss://file/ws', agentId: 'flag', logLevel: 'debug', heartbeatIntervalMs: 15_000 });
+    expect(c.devices.map((d) => d.name)).toEqual(['a']);
   });
 });
 

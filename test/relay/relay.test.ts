@@ -2,7 +2,7 @@
  * The relay in-process, end to end over real sockets: a fake cloud (ws server) on one side,
  * device simulators (edgepush's MLLP listener, or a raw misbehaving device) on the other.
  */
-import { resolveConfig, type RelayConfig } from '../../edge-agent/relay/config';
+import { resolveConfig, type RelayConfig } from '../../edge-agent/relay/config-schema';
 import { CLOCK_SKEW_ALLOWANCE_MS, Relay } from '../../edge-agent/relay/relay';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
 import { MAX_FRAME_BYTES } from '../../protocol/messages';

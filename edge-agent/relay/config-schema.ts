@@ -1,10 +1,9 @@
 /**
- * The relay's configuration: where the cloud is, who we are, and the only devices we may dial.
- * Sources, lowest to highest precedence: defaults, a JSON file (`--config`), environment
- * variables (EDGEPUSH_*, for systemd), command-line flags. Everything is validated here, once,
- * so the rest of the relay can trust it; every problem is reported in one ConfigError.
+ * The relay's configuration schema: what a valid configuration is, its defaults, and the one
+ * step that turns the merged sources (config-sources.ts) into a RelayConfig. Everything is
+ * validated here, once, so the rest of the relay can trust it; every problem is reported in
+ * one ConfigError.
  */
-import { readFileSync } from 'node:fs';
 import { AGENT_ID_RULE, DEVICE_NAME_RULE, isAgentId, isDeviceName } from '../../protocol/names';
 import { DEVICE_ACK_TIMEOUT_MS, DEVICE_CONNECT_TIMEOUT_MS } from '../../protocol/timeouts';
 import { SUPPORTED_ENCODINGS, resolveEncoding } from '../mllp/encoding';
@@ -126,70 +125,7 @@ export function parseDeviceFlag(flag: string): DeviceConfig {
   return parseDeviceUrl(flag.slice(0, eq), flag.slice(eq + 1));
 }
 
-/** Reads a JSON config file; errors name the file. */
-export function readConfigFile(path: string): RawConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError([`config file ${path} is not valid JSON: ${jsonErrorWithoutText(text, err as Error)}`]);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError([`config file ${path} must hold a JSON object`]);
-  }
-  return value;
-}
-
-/**
- * V8's JSON.parse messages quote the text around the error ("Unexpected token 'T', ...\"secret\":
- * TOPSECRET}\" is not valid JSON"); the file holds the agent secret and this goes to stderr, i.e.
- * the journal. Keep the reason up to the first quote, and turn a position into line:column.
- */
-function jsonErrorWithoutText(text: string, err: Error): string {
-  const reason = err.message
-    .split(/[,'"]/, 1)[0]
-    .replace(/\s+(?:in JSON\s+)?at position \d+.*$/s, '')
-    .trim();
-  const at = /at position (\d+)/.exec(err.message);
-  if (!at) return `${reason} (look for a value without quotes)`;
-  const before = text.slice(0, Number(at[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${reason} at line ${line}, column ${column}`;
-}
-
-/** EDGEPUSH_URL, EDGEPUSH_AGENT_ID, EDGEPUSH_AGENT_SECRET, EDGEPUSH_DEVICES (space or comma separated name=url). */
-export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
-  const raw: RawConfig = {};
-  if (env.EDGEPUSH_URL) raw.url = env.EDGEPUSH_URL;
-  if (env.EDGEPUSH_AGENT_ID) raw.agentId = env.EDGEPUSH_AGENT_ID;
-  if (env.EDGEPUSH_AGENT_SECRET) raw.secret = env.EDGEPUSH_AGENT_SECRET;
-  if (env.EDGEPUSH_DEVICES) raw.devices = env.EDGEPUSH_DEVICES.split(/[\s,]+/).filter(Boolean);
-  if (env.EDGEPUSH_LOG_LEVEL) raw.logLevel = env.EDGEPUSH_LOG_LEVEL;
-  if (env.EDGEPUSH_ALLOW_INSECURE === '1' || env.EDGEPUSH_ALLOW_INSECURE === 'true') raw.allowInsecure = true;
-  return raw;
-}
-
-/** Later sources win, field by field (nested objects are merged one level deep). */
-export function mergeRaw(...sources: RawConfig[]): RawConfig {
-  const out: Record<string, unknown> = {};
-  for (const src of sources) {
-    for (const [key, value] of Object.entries(src)) {
-      if (value === undefined) continue;
-      const prev = out[key];
-      out[key] = isPlainObject(prev) && isPlainObject(value) ? { ...prev, ...value } : value;
-    }
-  }
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
