@@ -4,6 +4,7 @@
  */
 import { ackStatus } from '../../protocol/ack-codes';
 import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
+import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
@@ -41,15 +42,15 @@ async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: st
   const msg = parseRelayMessage(raw);
   const now = ports.clock.now();
   switch (msg.action) {
-    case 'hello':
+    case HELLO_ACTION:
       await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
       await wake(ports, agentId);
       return { type: 'helloAck', v: PROTOCOL_VERSION };
-    case 'heartbeat':
+    case HEARTBEAT_ACTION:
       await ports.agents.touch(agentId, { lastSeenAt: now });
       return { type: 'heartbeatAck', v: PROTOCOL_VERSION };
-    case 'result':
+    case RESULT_ACTION:
       await recordResult(ports, config, agentId, msg);
       return { type: 'resultAck', v: PROTOCOL_VERSION, pushId: msg.pushId };
   }
