@@ -161,6 +161,16 @@ function buildField(value: FieldValue, d: AstmDelimiters): string {
     .join(d.repeat);
 }
 
+/** Builds a record from fields named by their standard numbers (2 and up): `{ 2: '1', 26: 'O' }`. */
+export function buildRecordAt(type: string, fields: Record<number, FieldValue>, d: AstmDelimiters = DEFAULT_DELIMITERS): string {
+  const numbers = Object.keys(fields).map(Number);
+  if (numbers.some((n) => !Number.isInteger(n) || n < 2))
+    throw new AstmRecordError(`field numbers start at 2 (1 is the record type), got ${numbers.join(', ')}`);
+  const list: FieldValue[] = [];
+  for (let n = 2; n <= Math.max(1, ...numbers); n++) list.push(fields[n]);
+  return buildRecord(type, list, d);
+}
+
 /** The H record: its delimiter definition as written, then fields 3..n (escaped). */
 export function buildHeader(fieldsFrom3: FieldValue[], d: AstmDelimiters = DEFAULT_DELIMITERS): string {
   const rest = buildRecord('', fieldsFrom3, d);
@@ -249,55 +259,28 @@ export function buildOrderMessage(msg: AstmOrderMessage): string {
   ];
   msg.patients.forEach((p, pi) => {
     records.push(
-      buildRecord(
-        'P',
-        [
-          String(pi + 1),
-          p.practiceId,
-          p.labId,
-          undefined,
-          p.name ? [p.name.family, p.name.given, p.name.middle] : undefined,
-          undefined,
-          p.birthDate,
-          p.sex,
-        ],
-        d,
-      ),
+      buildRecordAt('P', {
+        2: String(pi + 1),
+        3: p.practiceId,
+        4: p.labId,
+        6: p.name ? [p.name.family, p.name.given, p.name.middle] : undefined,
+        8: p.birthDate,
+        9: p.sex,
+      }),
     );
     p.orders.forEach((o, oi) => {
-      const tests = o.tests.map((t) => ['', '', '', t.code, ...(t.parameters ?? [])]);
       records.push(
-        buildRecord(
-          'O',
-          [
-            String(oi + 1),
-            o.specimenId,
-            undefined,
-            tests,
-            o.priority ?? 'R',
-            undefined,
-            o.collectedAt ? astmDateTime(o.collectedAt, tz) : undefined,
-            undefined,
-            undefined,
-            undefined,
-            o.actionCode ?? 'N',
-            undefined,
-            undefined,
-            undefined,
-            o.specimenType,
-            o.physician,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            'O',
-          ],
-          d,
-        ),
+        buildRecordAt('O', {
+          2: String(oi + 1),
+          3: o.specimenId,
+          5: o.tests.map((t) => ['', '', '', t.code, ...(t.parameters ?? [])]),
+          6: o.priority ?? 'R',
+          8: o.collectedAt ? astmDateTime(o.collectedAt, tz) : undefined,
+          12: o.actionCode ?? 'N',
+          16: o.specimenType,
+          17: o.physician,
+          26: 'O',
+        }),
       );
     });
   });
