@@ -1,3 +1,5 @@
+import { UsageError } from './commands/target';
+
 /** Durations on the command line: `250ms`, `30s`, `5m`, `2h`, or a bare number of milliseconds. */
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -5,13 +7,4 @@ export function parseDuration(flag: string, value: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
   if (!match) throw new UsageError(`${flag} must be a duration such as 500ms, 30s, 5m or 2h, got ${JSON.stringify(value)}`);
   return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']);
-}
-
-/** A mistake in how a command was called: the CLI exits 2. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }

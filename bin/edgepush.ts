@@ -8,7 +8,7 @@
 import type { Command as CommandType } from 'commander';
 import { Command } from 'commander';
 import { VERSION } from '../protocol/version';
-import { UsageError } from './duration';
+import { UsageError } from './commands/target';
 
 type Register = (program: CommandType) => void;
 

@@ -12,7 +12,8 @@ import { parseAstmUrl, type AstmEndpoint } from '../../edge-agent/astm/astm-url'
 import { AstmLinkError } from '../../edge-agent/astm/link';
 import { attachLink } from '../../edge-agent/astm/link-stream';
 import { openSerial } from '../../edge-agent/astm/serial';
-import { parseDuration, UsageError } from '../duration';
+import { parseDuration } from '../duration';
+import { UsageError } from './target';
 
 interface ListenFlags {
   host: string;
