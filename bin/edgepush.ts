@@ -8,6 +8,7 @@
 import type { Command as CommandType } from 'commander';
 import { Command } from 'commander';
 import { VERSION } from '../protocol/version';
+import { UsageError } from './commands/target';
 
 type Register = (program: CommandType) => void;
 
@@ -21,6 +22,7 @@ const GROUPS: Record<string, () => Register> = {
   relay: () => require('./commands/relay').registerRelayCommand,
   push: () => require('./commands/push').registerPushCommand,
   hl7: () => require('./commands/hl7').registerHl7Commands,
+  astm: () => require('./commands/astm').registerAstmCommands,
   demo: () => require('./commands/demo').registerDemoCommand,
 };
 
@@ -34,5 +36,5 @@ for (const name of groups) GROUPS[name]()(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`edgepush: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof UsageError ? err.exitCode : 1);
 });

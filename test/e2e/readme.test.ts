@@ -49,7 +49,7 @@ describe('README', () => {
     expect(commands.length).toBeGreaterThanOrEqual(8);
     for (const words of commands) {
       // Subcommands are the leading words that are not flags or arguments.
-      const sub = words[0] === 'hl7' || words[0] === 'agent' ? words.slice(0, 2) : words.slice(0, 1);
+      const sub = ['hl7', 'agent', 'astm'].includes(words[0]) ? words.slice(0, 2) : words.slice(0, 1);
       const help = helpFor(sub);
       for (const flag of words.filter((w) => w.startsWith('--'))) {
         expect({ command: sub.join(' '), flag, known: help.includes(flag) }).toEqual({ command: sub.join(' '), flag, known: true });
@@ -146,5 +146,35 @@ describe('README', () => {
       expect(answer).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 1 });
       expect(answer.response).toMatch(/MSA\|AA\|MSG0001/);
     }, 60_000);
+
+    it('runs the ASTM example: an order to the analyser simulator, acked frame by frame', async () => {
+      const block = shellBlocks().find((b) => b.some((l) => l.includes('edgepush astm listen')));
+      expect(block).toBeDefined();
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'edgepush-readme-astm-'));
+      const fill = (line: string) => stripComment(line).replace(/\b5000\b/g, String(port));
+      try {
+        const listen = block!.find((l) => l.includes('astm listen'))!;
+        const command = fill(listen).replace(/^npx edgepush /, `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} `);
+        const child = spawn('bash', ['-c', command], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        while (!/Listening for ASTM/.test(out)) {
+          if (child.exitCode !== null) throw new Error(`astm listen exited: ${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        for (const line of block!.filter((l) => l !== listen)) {
+          // `npx edgepush` resolves from the repository; the order file is written in a temp dir.
+          const filled = fill(line).replace(/^npx edgepush /, `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} `);
+          const stdout = execFileSync('bash', ['-c', filled], { cwd: dir, encoding: 'utf8' });
+          if (line.includes('astm send')) expect(stdout).toMatch(/acked: 4 records/);
+        }
+        while (!out.includes('L|1|N')) await new Promise((r) => setTimeout(r, 50));
+        expect(out).toContain('H|\\^&\nP|1\nO|1|S-42||^^^GLU|R\nL|1|N');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 30_000);
   });
 });
