@@ -23,7 +23,12 @@ const CLI = join(ROOT, 'dist/edgepush.js');
 const ORDERS = Number(process.env.ASTM_BENCH_ORDERS ?? 2_000);
 const WARMUP = 200;
 
-const ORDER = ['H|\\^&|||LIS^1||||||P|LIS2-A2', 'P|1|MRN7||||Doe^Jane||19800101|F', 'O|1|S-42||^^^GLU\\^^^NA\\^^^K|R||20260301100000||||N||||||||||||||O', 'L|1|N']
+const ORDER = [
+  'H|\\^&|||LIS^1||||||P|LIS2-A2',
+  'P|1|MRN7||||Doe^Jane||19800101|F',
+  'O|1|S-42||^^^GLU\\^^^NA\\^^^K|R||20260301100000||||N||||||||||||||O',
+  'L|1|N',
+]
   .map((r) => r + '\r')
   .join('');
 
@@ -32,8 +37,17 @@ type LinkStreamModule = typeof import('../edge-agent/astm/link-stream');
 /** Bundled next to the CLI bundle so its npm imports resolve from the repository's node_modules. */
 function bundledLinkStream(): LinkStreamModule {
   const outfile = join(ROOT, 'dist/bench/astm-link-stream.js');
-  buildSync({ entryPoints: [join(ROOT, 'edge-agent/astm/link-stream.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', minify: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  buildSync({
+    entryPoints: [join(ROOT, 'edge-agent/astm/link-stream.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    minify: true,
+  });
+
   return require(outfile) as LinkStreamModule;
 }
 
@@ -41,7 +55,7 @@ async function startListen(args: string[]): Promise<{ child: ChildProcess; port:
   const child = spawn(process.execPath, [CLI, 'astm', 'listen', ...args, '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /Listening for ASTM on (?:127\.0\.0\.1:(\d+)|\S+)/.exec(out);
       if (m) resolve(Number(m[1] ?? 0));
@@ -90,13 +104,15 @@ async function main(): Promise<void> {
     const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
     while (!existsSync(a) || !existsSync(b)) await new Promise((r) => setTimeout(r, 20));
     const pty = await startListen(['--serial', `${a}?baud=9600`]);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const { SerialPort } = require('serialport') as typeof import('serialport');
     const port = new SerialPort({ path: b, baudRate: 9600 });
     await new Promise((r) => port.once('open', r));
     const overPty = await run(mod, port);
     const lineRate = 960 / overPty.bytesPerOrder;
-    rows.push(`| serial, socat pty at 9600 | ${overPty.perSecond.toFixed(0)} | ${overPty.bytesPerOrder.toFixed(0)} | ${lineRate.toFixed(1)} |`);
+    rows.push(
+      `| serial, socat pty at 9600 | ${overPty.perSecond.toFixed(0)} | ${overPty.bytesPerOrder.toFixed(0)} | ${lineRate.toFixed(1)} |`,
+    );
     await new Promise<void>((r) => port.close(() => r()));
     pty.child.kill();
     socat.kill();
