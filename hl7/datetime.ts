@@ -114,7 +114,8 @@ export function parseDtm(text: string, options: { timeZone?: string } = {}): Par
   if (!m) throw new Hl7Error('INVALID_DATE', `not an HL7 DTM value: ${JSON.stringify(text)}`);
   const [, y, mo, d, h, mi, s, frac, off] = m;
   const fields = [Number(y), Number(mo ?? 1), Number(d ?? 1), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)];
-  const millis = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
+  // Digits, not floating point: '57' is 570 ms exactly; a fourth digit is below a Date's resolution.
+  const millis = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3));
   const local = utcMs(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], millis);
   const back = new Date(local);
   if (back.getUTCMonth() + 1 !== fields[1] || back.getUTCDate() !== fields[2] || fields[3] > 23 || fields[4] > 59 || fields[5] > 59) {

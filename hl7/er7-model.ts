@@ -26,6 +26,8 @@
  * Canonical form (what the reader returns, and what normalizeField computes): trailing empty
  * items are dropped at every level, a list of one leaf becomes that leaf, and `{ repeat }` is used
  * only for two or more repetitions. build → read returns the canonical form of what was built.
+ * (MSH-1/MSH-2 are kept as given: when left empty the builder fills them from its options, and the
+ * reader then returns the actual characters.)
  */
 
 /** A data value. `null` is HL7's explicit null `""`; '' and undefined are empty. */

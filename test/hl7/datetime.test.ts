@@ -136,6 +136,8 @@ describe('parseDtm', () => {
     expect(parseDtm('20240115153000.1234+0000').date.getUTCMilliseconds()).toBe(123);
     expect(parseDtm('2024').date).toEqual(utc('2024-01-01T00:00:00Z'));
     expect(parseDtm('202402').precision).toBe('month');
+    expect(parseDtm('20240115153000.57+0000').date.getUTCMilliseconds()).toBe(570);
+    expect(parseDtm('20240115153000.005+0000').date.getUTCMilliseconds()).toBe(5);
   });
 
   it('reads a value without offset as local time in the site zone, DST gaps and overlaps included', () => {
