@@ -4,7 +4,8 @@
  * same millisecond still differ, and a per-process counter. The time part is cached per
  * millisecond: this runs once per ACK.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Hl7Error } from './hl7-errors';
 
 const PROCESS_TAG = randomBytes(2).toString('hex').toUpperCase();
 let counter = 0;
@@ -61,4 +62,30 @@ export function hl7Timestamp(date?: Date): string {
 function formatTimestamp(date: Date): string {
   const p = (n: number) => (n < 10 ? `0${n}` : String(n));
   return `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}+0000`;
+}
+
+/** Crockford base 32: upper-case letters and digits without I, L, O, U, so ids read back unambiguously. */
+const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The MSH-10 for a push: derived from the push id alone, so every retry of the same push carries
+ * the same control id (receivers use it to spot duplicates) and different pushes differ. It is
+ * always 20 characters, the MSH-10 length of HL7 2.1–2.6 (ST, 20; 2.7+ allows 199), so the
+ * strictest receivers accept it: the optional prefix (up to 6 upper-case letters or digits), then
+ * the SHA-256 of the push id in Crockford base 32. A push id is a UUID (128 bits), which cannot be
+ * written in 20 case-insensitive characters, hence a hash: with no prefix that is 100 bits, so a
+ * collision needs ~2^50 pushes.
+ */
+export function controlIdForPush(pushId: string, prefix = ''): string {
+  if (pushId.length === 0) throw new Hl7Error('INVALID_VALUE', 'controlIdForPush needs a push id');
+  if (!/^[A-Z0-9]{0,6}$/.test(prefix)) throw new Hl7Error('INVALID_VALUE', 'a control id prefix is up to 6 upper-case letters or digits');
+  const digest = createHash('sha256').update(pushId, 'utf8').digest();
+  let out = prefix;
+  // 5 bits per character, read from the digest's bit string.
+  for (let bit = 0; out.length < 20; bit += 5) {
+    const byte = bit >> 3;
+    const word = (digest[byte] << 8) | digest[byte + 1];
+    out += BASE32[(word >> (11 - (bit & 7))) & 31];
+  }
+  return out;
 }
