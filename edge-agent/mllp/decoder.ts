@@ -15,12 +15,7 @@
  * 'error' (MllpFrameError).
  */
 import { EventEmitter } from 'node:events';
-import * as framing from './constants';
-import { DEFAULT_MAX_FRAME_BYTES } from './constants';
-
-// Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)
-// every read of an imported binding is a getter call, and these are read per byte or per frame.
-const { FS, CR, VT } = framing;
+import { CR, DEFAULT_MAX_FRAME_BYTES, FS, VT } from './constants';
 
 export type DecoderState = 'WAIT_START' | 'IN_FRAME' | 'WAIT_END_CR' | 'FAILED';
 
