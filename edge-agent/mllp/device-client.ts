@@ -3,7 +3,7 @@
  * kept-alive connection. Each message waits for the ACK whose MSA-2 equals its MSH-10; an ACK
  * for any other control id never answers it.
  *
- * Concerns are split: framing lives in connection.ts and decoder.ts, dialing with backoff in
+ * Concerns are split: framing lives in mllp-connection.ts and decoder.ts, dialing with backoff in
  * dial.ts, the idle close in idle-timer.ts. This file orders messages, correlates ACKs and
  * enforces ACK deadlines.
  */
@@ -370,10 +370,9 @@ export class MllpDeviceClient {
     });
     socket.setKeepAlive(true, 30000);
     const conn = new MllpConnection(socket, {
-      encoding: this.encoding,
       maxFrameBytes: this.maxFrameBytes,
       logger: this.logger,
-      onMessage: (text) => this.onMessage(text),
+      onFrame: (payload) => this.onMessage(decodeText(payload, this.encoding)),
     });
     conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
     this.stats.connects++;

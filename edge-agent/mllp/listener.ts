@@ -87,7 +87,7 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
       }, delayMs);
       timers.add(timer);
     };
-    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger, decodeMessages: false, onFrame });
+    const conn = new MllpConnection(socket, { maxFrameBytes: options.maxFrameBytes, logger, onFrame });
     logger.debug({ remote: conn.remote }, 'connection opened');
     conn.on('close', () => {
       sockets.delete(socket);
