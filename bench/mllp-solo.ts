@@ -1,41 +1,48 @@
 /**
- * One MLLP client alone in a fresh process, sending to the device at <port>: bench/mllp.bench.ts
- * bundles this runner with esbuild and runs it once per client per round, so no client's heap
- * or JIT state touches another's.
+ * One MLLP client alone in its own process, sending to the device at <port>: bench/mllp.bench.ts
+ * bundles this runner with esbuild and forks one per client, so no client's heap or JIT state
+ * touches another's, then drives them in turns over IPC.
  *
- *   node <bundle> ours|medplum|bare <port> <count> <warmup>
+ *   fork(<bundle>, [ours|medplum|bare, <port>, <warmup>])
  * The message comes in MLLP_BENCH_MESSAGE; MLLP_BENCH_OURS is the path of the bundle of
- * bench/mllp-ours.ts (our code, loaded as shipped). Prints one JSON line:
- * {"impl", "count", "seconds", "cpuMicros"}, cpuMicros being this process's user + system CPU
- * time over the measured messages.
+ * bench/mllp-ours.ts (our code, loaded as shipped). After the warm-up it sends 'ready'; each
+ * { run: n } is answered with { seconds, cpuMicros } for those n messages, cpuMicros being this
+ * process's user + system CPU time; { close: true } closes the client and exits.
  */
 import type { MllpDeviceClient } from '../edge-agent/mllp/device-client';
 import { bareClient, type Contender, medplumClient, ourClient } from './mllp-contenders';
 
+async function start(impl: string, port: number, message: string): Promise<Contender> {
+  if (impl === 'medplum') return medplumClient(port, message);
+  if (impl === 'bare') return bareClient(port, message);
+  if (impl !== 'ours') throw new Error(`unknown implementation ${impl}`);
+  const bundle = process.env.MLLP_BENCH_OURS;
+  if (!bundle) throw new Error('MLLP_BENCH_OURS is not set');
+  const ours = require(bundle) as { relayDeviceClient(port: number): MllpDeviceClient };
+  return ourClient(ours.relayDeviceClient(port), message);
+}
+
 async function main(): Promise<void> {
-  const [impl, portArg, countArg, warmupArg] = process.argv.slice(2);
+  const [impl, portArg, warmupArg] = process.argv.slice(2);
   const message = process.env.MLLP_BENCH_MESSAGE;
-  if (!message) throw new Error('MLLP_BENCH_MESSAGE is not set');
-  const port = Number(portArg);
-  const count = Number(countArg);
-  const warmup = Number(warmupArg);
-  let contender: Contender;
-  if (impl === 'ours') {
-    const bundle = process.env.MLLP_BENCH_OURS;
-    if (!bundle) throw new Error('MLLP_BENCH_OURS is not set');
-    const ours = require(bundle) as { relayDeviceClient(port: number): MllpDeviceClient };
-    contender = ourClient(ours.relayDeviceClient(port), message);
-  } else if (impl === 'medplum') contender = medplumClient(port, message);
-  else if (impl === 'bare') contender = await bareClient(port, message);
-  else throw new Error(`unknown implementation ${impl}`);
-  await contender.run(warmup);
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await contender.run(count);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  await contender.close();
-  process.stdout.write(`${JSON.stringify({ impl, count, seconds, cpuMicros: cpu.user + cpu.system })}\n`);
+  if (!message || !process.send) throw new Error('run by bench/mllp.bench.ts only (MLLP_BENCH_MESSAGE, IPC)');
+  const contender = await start(impl, Number(portArg), message);
+  await contender.run(Number(warmupArg));
+  process.on('message', (msg: { run?: number; close?: boolean }) => {
+    void (async () => {
+      if (msg.close) {
+        await contender.close();
+        process.exit(0);
+      }
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      await contender.run(msg.run ?? 0);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpu = process.cpuUsage(cpu0);
+      process.send!({ seconds, cpuMicros: cpu.user + cpu.system });
+    })();
+  });
+  process.send('ready');
 }
 
 main().catch((err) => {
