@@ -1,35 +1,24 @@
 /**
- * Sequential send-and-wait-for-ACK over MLLP on loopback, three implementations side by side:
- *   (a) our MllpDeviceClient against our listener (`edgepush hl7 listen` / startHl7Listener)
- *   (b) @medplum/hl7 Hl7Client against Hl7Server
- *   (c) a bare `net` baseline: the client writes a frame, the server writes back a fixed ACK
- *       frame, the client waits for FS CR. No parsing, no correlation: the floor for any MLLP code.
- * Same message, same count for each; rounds are interleaved so a noisy neighbour on the shared
- * machine hurts all three alike. Two set-ups, one table each:
- *   - separate processes: each server in its own child process (ours is the real CLI), the
- *     clients here; this is how a relay and a device meet, and how the figures in DESIGN.md
- *     were taken;
- *   - one process: client and server share one event loop, so no process wake-up hides
- *     per-message CPU cost; the harshest view of our overhead.
+ * Relay -> device over MLLP: sequential send-and-wait-for-ACK on loopback, three clients against
+ * the same device.
+ *   ours     the relay's device client (MllpDeviceClient as DeviceRegistry makes it), bundled by
+ *            esbuild as scripts/build.mjs bundles dist/ (bench/mllp-ours.ts)
+ *   medplum  @medplum/hl7's Hl7Client
+ *   bare     a bare `net` client: writes one prebuilt frame, waits for FS; the floor for any client
+ * The device (bench/mllp-device.mjs) is one separate process, started once: a few lines of `net`
+ * that answer every frame with an AA for its MSH-10. Each client runs in its own process
+ * (bench/mllp-solo.ts, bundled), warmed up once, then the three take turns in many short rounds,
+ * so a noisy neighbour on the shared machine hurts all three alike. Reported per client: messages per second, mean round trip, and
+ * the client process's CPU time per message (user + system), the steadier figure when other work
+ * shares the machine.
  *
- *   npx tsx bench/mllp.bench.ts [--count 20000] [--rounds 4] [--warmup 10000]   (needs `npm run build`)
+ *   npm run bench -- mllp          (or: npx tsx bench/mllp.bench.ts [--count 20000] [--rounds 20] [--warmup 10000])
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
 import { generateExampleAdt } from '../hl7/example';
-import {
-  BARE_ACK,
-  bareClient,
-  bareServerInProcess,
-  type Contender,
-  type Endpoint,
-  medplumClient,
-  medplumServerInProcess,
-  ourClient,
-  oursInProcess,
-} from './mllp-contenders';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -37,24 +26,37 @@ const arg = (name: string, def: number) => {
   return i === -1 ? def : Number(args[i + 1]);
 };
 const COUNT = arg('count', 20000);
-const ROUNDS = arg('rounds', 4);
-// 10,000 warm-up messages: enough for V8 to optimise every contender's hot path; a relay runs for days.
+const ROUNDS = arg('rounds', 20);
+// 10,000 warm-up messages per client: enough for V8 to optimise every client's hot path; a relay runs for days.
 const WARMUP = arg('warmup', 10000);
 const MESSAGE = generateExampleAdt();
-const CLI = join(__dirname, '../dist/edgepush.js');
-/** Starts a server in a child process; it prints its port as the first number on stdout. */
-function child(argv: string[]): Promise<Endpoint> {
-  const proc: ChildProcess = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+const ROOT = join(__dirname, '..');
+
+const CLIENTS = [
+  ['ours', 'edgepush relay device client (MllpDeviceClient, bundled)'],
+  ['medplum', '@medplum/hl7 Hl7Client'],
+  ['bare', 'bare net client (floor)'],
+] as const;
+
+/** scripts/build.mjs's options for dist/: our code bundled, npm packages left to node_modules. */
+const AS_SHIPPED: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  logLevel: 'warning',
+};
+
+/** Starts the device in its own process; it prints its port. */
+function startDevice(): Promise<{ port: number; close(): Promise<void> }> {
+  const proc = spawn(process.execPath, [join(__dirname, 'mllp-device.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    let out = '';
-    proc.once('exit', (code) => reject(new Error(`server ${argv.join(' ')} exited with ${code}`)));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(?:^|:)(\d{2,5})\b/m.exec(out);
-      if (!m) return;
+    proc.once('exit', (code) => reject(new Error(`the bench device exited with ${code}`)));
+    proc.stdout.once('data', (d: Buffer) => {
       proc.removeAllListeners('exit');
       resolve({
-        port: Number(m[1]),
+        port: Number(d.toString().trim()),
         close: () =>
           new Promise<void>((r) => {
             proc.once('exit', () => r());
@@ -65,139 +67,101 @@ function child(argv: string[]): Promise<Endpoint> {
   });
 }
 
-const BARE_SERVER_SRC = `
-const net = require('net');
-const ack = Buffer.from(${JSON.stringify(BARE_ACK)}, 'latin1');
-const server = net.createServer((s) => {
-  s.setNoDelay(true);
-  s.on('data', (c) => { for (let i = c.indexOf(0x1c); i !== -1; i = c.indexOf(0x1c, i + 1)) s.write(ack); });
-  s.on('error', () => {});
-});
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-process.on('SIGTERM', () => process.exit(0));`;
-
-const MEDPLUM_SERVER_SRC = `
-const { Hl7Server } = require('@medplum/hl7');
-const server = new Hl7Server((c) => c.addEventListener('message', (e) => e.connection.send(e.message.buildAck())));
-server.start(0);
-server.server.once('listening', () => console.log(server.server.address().port));
-process.on('SIGTERM', () => process.exit(0));`;
-
-// ---- measurement ---------------------------------------------------------------------------
-
-async function measure(title: string, contenders: Contender[]): Promise<string[]> {
-  for (const c of contenders) await c.run(WARMUP);
-  const elapsed = contenders.map(() => 0);
-  const perRound = Math.ceil(COUNT / ROUNDS);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, c] of contenders.entries()) {
-      (globalThis as { gc?: () => void }).gc?.();
-      const t0 = process.hrtime.bigint();
-      await c.run(perRound);
-      elapsed[i] += Number(process.hrtime.bigint() - t0) / 1e9;
-    }
-  }
-  for (const c of contenders) await c.close();
-  return table(
-    title,
-    contenders.map((c) => c.name),
-    elapsed,
-    perRound * ROUNDS,
-  );
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function table(title: string, names: readonly string[], elapsed: number[], total: number): string[] {
-  const rate = elapsed.map((s) => total / s);
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  return [
-    `**${title}**`,
-    '',
-    '| implementation | msg/s | mean round trip (µs) |',
-    '| --- | ---: | ---: |',
-    ...names.map((name, i) => `| ${name} | ${fmt(rate[i])} | ${((elapsed[i] / total) * 1e6).toFixed(1)} |`),
-    '',
-    `ours / @medplum/hl7: **${(rate[0] / rate[1]).toFixed(2)}x** (goal >= 3x); ours / bare baseline: **${((rate[0] / rate[2]) * 100).toFixed(0)}%** (goal >= 70%)`,
-    '',
-  ];
+interface ClientProcess {
+  run(n: number): Promise<{ seconds: number; cpuMicros: number }>;
+  close(): Promise<void>;
 }
 
-/**
- * Each implementation alone in a fresh process per round, our code bundled as dist/ ships it:
- * no contender's heap, JIT state or module loader (tsx compiles each of our modules on its
- * own, a cross-module call per export) colours another's figures.
- */
-async function measureIsolated(title: string): Promise<string[]> {
-  // Inside the repo's node_modules, so the bundle resolves @medplum/* as installed.
-  const cache = join(__dirname, '..', 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'mllp-solo-'));
-  try {
-    const bundle = join(dir, 'solo.js');
-    await build({
-      entryPoints: [join(__dirname, 'mllp-solo.ts')],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
+/** Forks one client (plain node, not tsx) and waits for its warm-up to finish. */
+function startClient(runner: string, ours: string, impl: string, port: number): Promise<ClientProcess> {
+  const proc: ChildProcess = fork(runner, [impl, String(port), String(WARMUP)], {
+    cwd: ROOT,
+    execArgv: [],
+    env: { ...process.env, MLLP_BENCH_MESSAGE: MESSAGE, MLLP_BENCH_OURS: ours },
+  });
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the ${impl} client exited with ${code}`));
+      proc.once('exit', onExit);
+      proc.once('message', (m) => {
+        proc.off('exit', onExit);
+        resolve(m as T);
+      });
     });
-    const impls = [
-      ['ours', 'edgepush MllpDeviceClient -> startHl7Listener (bundled)'],
-      ['medplum', '@medplum/hl7 Hl7Client -> Hl7Server'],
-      ['bare', 'bare net MLLP echo (baseline)'],
-    ] as const;
-    const elapsed = impls.map(() => 0);
-    const perRound = Math.ceil(COUNT / ROUNDS);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, [impl]] of impls.entries()) {
-        const out = execFileSync(process.execPath, [bundle, impl, String(perRound), String(WARMUP)], {
-          cwd: join(__dirname, '..'),
-          env: { ...process.env, MLLP_BENCH_MESSAGE: MESSAGE },
-          encoding: 'utf8',
-        });
-        elapsed[i] += (JSON.parse(out) as { seconds: number }).seconds;
-      }
-    }
-    return table(
-      title,
-      impls.map(([, name]) => name),
-      elapsed,
-      perRound * ROUNDS,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return next<string>().then(() => ({
+    run(n) {
+      const answer = next<{ seconds: number; cpuMicros: number }>();
+      proc.send({ run: n });
+      return answer;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.send({ close: true });
+      }),
+  }));
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
-  const out: string[] = [
-    `Sequential send-and-wait-for-ACK on loopback: ${Math.ceil(COUNT / ROUNDS) * ROUNDS} messages per implementation in ${ROUNDS} interleaved rounds after ${WARMUP} warm-up, the same ${Buffer.byteLength(MESSAGE)}-byte ADT^A01; Node ${process.version}.`,
-    '',
-  ];
-  out.push(
-    ...(await measure('Servers in separate processes (ours: `edgepush hl7 listen`)', [
-      ourClient(
-        'edgepush MllpDeviceClient -> `edgepush hl7 listen`',
-        await child([CLI, 'hl7', 'listen', '0', '--log-level', 'silent']),
-        MESSAGE,
-      ),
-      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await child(['-e', MEDPLUM_SERVER_SRC]), MESSAGE),
-      await bareClient('bare net MLLP echo (baseline)', await child(['-e', BARE_SERVER_SRC]), MESSAGE),
-    ])),
-  );
-  out.push(
-    ...(await measure('Client and server in one process', [
-      ourClient('edgepush MllpDeviceClient -> startHl7Listener', await oursInProcess(), MESSAGE),
-      medplumClient('@medplum/hl7 Hl7Client -> Hl7Server', await medplumServerInProcess(), MESSAGE),
-      await bareClient('bare net MLLP echo (baseline)', await bareServerInProcess(), MESSAGE),
-    ])),
-  );
-  out.push(
-    ...(await measureIsolated('Client and server in one process, each implementation alone in a fresh process (ours bundled, as shipped)')),
-  );
-  process.stdout.write(out.join('\n'));
+  // Inside the repo's node_modules, so the bundles resolve pino and @medplum/* as installed.
+  const cache = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'mllp-bench-'));
+  const device = await startDevice();
+  try {
+    const ours = join(dir, 'ours.js');
+    const runner = join(dir, 'solo.js');
+    await build({ ...AS_SHIPPED, entryPoints: [join(__dirname, 'mllp-ours.ts')], outfile: ours });
+    await build({ ...AS_SHIPPED, entryPoints: [join(__dirname, 'mllp-solo.ts')], outfile: runner });
+    const clients = await Promise.all(CLIENTS.map(([impl]) => startClient(runner, ours, impl, device.port)));
+    const seconds = CLIENTS.map(() => 0);
+    const cpuMicros = CLIENTS.map(() => 0);
+    /** Per round, ours' msg/s over bare's and over medplum's: neighbours in time, so their median shrugs off bursts of load. */
+    const vsBare: number[] = [];
+    const vsMedplum: number[] = [];
+    const perRound = Math.ceil(COUNT / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      const took: number[] = [];
+      for (const [i, client] of clients.entries()) {
+        const result = await client.run(perRound);
+        took.push(result.seconds);
+        seconds[i] += result.seconds;
+        cpuMicros[i] += result.cpuMicros;
+      }
+      vsBare.push(took[2] / took[0]);
+      vsMedplum.push(took[1] / took[0]);
+    }
+    await Promise.all(clients.map((c) => c.close()));
+    const total = perRound * ROUNDS;
+    const rate = seconds.map((s) => total / s);
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    process.stdout.write(
+      [
+        `Relay -> device, sequential send-and-wait-for-ACK on loopback: ${total} messages per client in ${ROUNDS} interleaved rounds after ${WARMUP} warm-up messages, each client in its own process; the same ${Buffer.byteLength(MESSAGE)}-byte ADT^A01 and the same device (bench/mllp-device.mjs, its own process) for all; Node ${process.version}.`,
+        '',
+        '| client | msg/s | mean round trip (µs) | client CPU per message (µs) |',
+        '| --- | ---: | ---: | ---: |',
+        ...CLIENTS.map(
+          ([, name], i) =>
+            `| ${name} | ${fmt(rate[i])} | ${((seconds[i] / total) * 1e6).toFixed(1)} | ${(cpuMicros[i] / total).toFixed(1)} |`,
+        ),
+        '',
+        `msg/s, whole run: ours / bare **${((rate[0] / rate[2]) * 100).toFixed(0)}%**, ours / @medplum/hl7 **${(rate[0] / rate[1]).toFixed(2)}x**; ` +
+          `median of the ${ROUNDS} rounds: ours / bare **${(median(vsBare) * 100).toFixed(0)}%**, ours / @medplum/hl7 **${median(vsMedplum).toFixed(2)}x**. ` +
+          `Client CPU per message: ours / bare **${(cpuMicros[0] / cpuMicros[2]).toFixed(2)}x**, @medplum/hl7 / ours **${(cpuMicros[1] / cpuMicros[0]).toFixed(2)}x**.`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await device.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {

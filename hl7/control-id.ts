@@ -17,24 +17,6 @@ export function newControlId(prefix = 'EP'): string {
   return prefix + lastMsText + counter;
 }
 
-/**
- * newControlId written as ASCII bytes into `buf` at `at`, for code that builds a frame byte by
- * byte: no string is built. Returns the offset after the id. Same sequence as newControlId.
- */
-export function writeControlId(prefix: string, buf: Uint8Array, at: number): number {
-  next();
-  for (let i = 0; i < prefix.length; i++) buf[at++] = prefix.charCodeAt(i);
-  for (let i = 0; i < lastMsText.length; i++) buf[at++] = lastMsText.charCodeAt(i);
-  let digits = 1;
-  for (let n = counter; n >= 10; n = Math.floor(n / 10)) digits++;
-  let n = counter;
-  for (let i = at + digits - 1; i >= at; i--) {
-    buf[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return at + digits;
-}
-
 function next(): void {
   const now = Date.now();
   if (now !== lastMs) {

@@ -7,20 +7,15 @@
  *   IN_FRAME --VT--> IN_FRAME (the unfinished frame is abandoned and counted as discarded)
  *   IN_FRAME --payload over maxFrameBytes--> FAILED (error FRAME_TOO_LARGE; the owner drops the socket)
  *
- * The frame is emitted at FS: a sender that omits the trailing CR still gets its frame through.
- * Frames are emitted as Buffers that are views into the received chunks when a frame arrived in
- * one chunk (the common case), so no bytes are copied on the hot path.
+ * A frame is delivered at FS (a sender that omits the trailing CR still gets its frame through),
+ * by one direct call to options.onFrame per frame. The payload is a view into the received chunk
+ * when the frame arrived in one chunk (the common case), so no bytes are copied: it is valid during
+ * the call only, and the owner copies or decodes what it keeps.
  *
- * Events: 'frame' (payload: Buffer; unless options.onFrame takes them), 'discard' (bytes: number),
- * 'error' (MllpFrameError).
+ * Events (rare, off the hot path): 'discard' (bytes: number), 'error' (MllpFrameError).
  */
 import { EventEmitter } from 'node:events';
-import * as framing from './constants';
-import { DEFAULT_MAX_FRAME_BYTES } from './constants';
-
-// Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)
-// every read of an imported binding is a getter call, and these are read per byte or per frame.
-const { FS, CR, VT } = framing;
+import { CR, DEFAULT_MAX_FRAME_BYTES, FS, VT } from './constants';
 
 export type DecoderState = 'WAIT_START' | 'IN_FRAME' | 'WAIT_END_CR' | 'FAILED';
 
@@ -34,10 +29,10 @@ export class MllpFrameError extends Error {
 }
 
 export interface MllpDecoderOptions {
+  /** Receives each frame's payload (framing bytes excluded). */
+  onFrame: (payload: Buffer) => void;
   /** Largest payload accepted, in bytes (framing bytes excluded). Default 1 MiB. */
   maxFrameBytes?: number;
-  /** Receives each frame instead of the 'frame' event: one direct call per message on the hot path. */
-  onFrame?: (payload: Buffer) => void;
 }
 
 export class MllpDecoder extends EventEmitter {
@@ -48,9 +43,9 @@ export class MllpDecoder extends EventEmitter {
   private _state: DecoderState = 'WAIT_START';
   private parts: Buffer[] = [];
   private partBytes = 0;
-  private readonly onFrame?: (payload: Buffer) => void;
+  private readonly onFrame: (payload: Buffer) => void;
 
-  constructor(options: MllpDecoderOptions = {}) {
+  constructor(options: MllpDecoderOptions) {
     super();
     const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (!Number.isInteger(max) || max <= 0) throw new RangeError(`maxFrameBytes must be a positive integer, got ${max}`);
@@ -151,8 +146,7 @@ export class MllpDecoder extends EventEmitter {
     }
     this._state = 'WAIT_END_CR';
     this.framesDecoded++;
-    if (this.onFrame) this.onFrame(frame);
-    else this.emit('frame', frame);
+    this.onFrame(frame);
     return fs + 1;
   }
 

@@ -3,7 +3,7 @@
  * kept-alive connection. Each message waits for the ACK whose MSA-2 equals its MSH-10; an ACK
  * for any other control id never answers it.
  *
- * Concerns are split: framing lives in connection.ts and decoder.ts, dialing with backoff in
+ * Concerns are split: framing lives in mllp-connection.ts and decoder.ts, dialing with backoff in
  * dial.ts, the idle close in idle-timer.ts. This file orders messages, correlates ACKs and
  * enforces ACK deadlines.
  */
@@ -102,8 +102,6 @@ export class MllpDeviceClient {
   private ackTimer?: NodeJS.Timeout;
   private ackTimerAt = 0;
   private drainWaiters: Array<() => void> = [];
-  /** The message written last; see inflightFor. */
-  private lastWritten?: Job;
 
   constructor(options: DeviceClientOptions) {
     if (!options.host) throw new TypeError('host is required');
@@ -217,7 +215,6 @@ export class MllpDeviceClient {
 
   private write(conn: MllpConnection, job: Job): void {
     this.inflight.set(job.controlId, job);
-    this.lastWritten = job;
     job.delivered = true;
     this.stats.sent++;
     job.deadline = Date.now() + job.ackTimeoutMs;
@@ -273,7 +270,8 @@ export class MllpDeviceClient {
 
   private onMessage(text: string): void {
     const msa = parseMsa(text);
-    const job = msa ? this.inflightFor(msa.controlId) : undefined;
+    // The one correlation rule: the ACK answers the message whose MSH-10 equals its MSA-2.
+    const job = msa ? this.inflight.get(msa.controlId) : undefined;
     if (!msa || !job) {
       this.stats.unmatchedAcks++;
       this.logger.warn(
@@ -299,15 +297,6 @@ export class MllpDeviceClient {
     } catch {
       return '';
     }
-  }
-
-  /** The message waiting for this ACK. With one in flight (the default), a string compare instead of hashing a fresh key. */
-  private inflightFor(controlId: string): Job | undefined {
-    const only = this.lastWritten;
-    if (this.inflight.size === 1 && only && this.inflight.get(only.controlId) === only) {
-      return only.controlId === controlId ? only : undefined;
-    }
-    return this.inflight.get(controlId);
   }
 
   private onClose(conn: MllpConnection, info: MllpCloseInfo): void {
@@ -370,10 +359,9 @@ export class MllpDeviceClient {
     });
     socket.setKeepAlive(true, 30000);
     const conn = new MllpConnection(socket, {
-      encoding: this.encoding,
       maxFrameBytes: this.maxFrameBytes,
       logger: this.logger,
-      onMessage: (text) => this.onMessage(text),
+      onFrame: (payload) => this.onMessage(decodeText(payload, this.encoding)),
     });
     conn.on('close', (info: MllpCloseInfo) => this.onClose(conn, info));
     this.stats.connects++;

@@ -5,13 +5,11 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { backoffDelay } from './backoff';
+import { equalJitterDelay, type BackoffOptions } from '../backoff';
 import { connectSocket } from './connect';
 import { DeviceError } from './device-error';
 
-export interface ReconnectOptions {
-  initialDelayMs: number;
-  maxDelayMs: number;
+export interface ReconnectOptions extends BackoffOptions {
   maxAttempts: number;
 }
 
@@ -29,7 +27,7 @@ export async function dialWithBackoff(options: DialOptions): Promise<Socket> {
   const attempts = Math.max(1, reconnect.maxAttempts);
   let lastError: DeviceError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await sleep(backoffDelay(attempt - 1, reconnect), undefined, { signal }).catch(() => undefined);
+    if (attempt > 1) await sleep(equalJitterDelay(attempt - 1, reconnect), undefined, { signal }).catch(() => undefined);
     if (signal.aborted) throw new DeviceError('CLIENT_CLOSED', 'the device client was closed while connecting', false);
     try {
       const socket = await connectSocket(host, port, connectTimeoutMs);

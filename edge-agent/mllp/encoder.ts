@@ -1,10 +1,6 @@
 /** Wraps a message in an MLLP frame: <VT> payload <FS><CR>, in one buffer so it goes out in one write. */
-import * as framing from './constants';
+import { CR, FS, VT } from './constants';
 import { DEFAULT_ENCODING, encodeText, resolveEncoding } from './encoding';
-
-// Module-local copies of the framing bytes: under a per-file CommonJS transform (tsx, ts-jest)
-// every read of an imported binding is a getter call, and these are read per byte or per frame.
-const { CR, FS, VT } = framing;
 
 /** Throws EncodingError for an unsupported encoding name (see encoding.ts). */
 export function encodeFrame(text: string, encoding: string = DEFAULT_ENCODING): Buffer {

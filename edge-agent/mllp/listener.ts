@@ -10,7 +10,6 @@ import { type ApplicationAckCode, isApplicationAck } from '../../protocol/ack-co
 import { buildAckFor } from '../../hl7/ack';
 import { Hl7Error } from '../../hl7/hl7-errors';
 import { readMsh } from '../../hl7/msh';
-import { buildAckFrameFast } from './ack-frame';
 import { MllpConnection } from './mllp-connection';
 import { encodeFrame } from './encoder';
 import { decodeText, resolveEncoding } from './encoding';
@@ -53,27 +52,22 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
     sockets.add(socket);
     const onFrame = (payload: Buffer) => {
       received++;
-      // The common case goes straight from bytes to the ACK frame; the rest (and per-message logging) takes the general path.
-      let frame = logEachMessage ? undefined : buildAckFrameFast(payload, ackCode);
-      if (!frame) {
-        const segment = firstSegment(payload);
-        let ack: string;
-        try {
-          // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
-          const msh = readMsh(decodeText(segment, encoding));
-          if (logEachMessage)
-            logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
-          ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
-        } catch (err) {
-          // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
-          logger.warn(
-            { remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' },
-            'frame is not an HL7 message; not acknowledged',
-          );
-          return;
-        }
-        frame = encodeFrame(ack, encoding);
+      let ack: string;
+      try {
+        // Only MSH is needed to answer, so only MSH is decoded unless onMessage wants the whole text.
+        const msh = readMsh(decodeText(firstSegment(payload), encoding));
+        if (logEachMessage)
+          logger.info({ remote: conn.remote, messageType: msh.messageType, controlId: msh.controlId }, 'message received');
+        ack = msh.controlId ? buildAckFor(msh, ackCode) : buildAckFor(msh, 'AR', 'MSH-10 (message control id) is empty');
+      } catch (err) {
+        // Without an MSH there is nothing to address an ACK to; say so in the log and move on.
+        logger.warn(
+          { remote: conn.remote, code: err instanceof Hl7Error ? err.code : 'ERROR' },
+          'frame is not an HL7 message; not acknowledged',
+        );
+        return;
       }
+      const frame = encodeFrame(ack, encoding);
       if (options.onMessage) {
         try {
           options.onMessage(decodeText(payload, encoding));
@@ -86,14 +80,13 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
         conn.sendFrame(frame);
         return;
       }
-      const delayed = frame;
       const timer = setTimeout(() => {
         timers.delete(timer);
-        conn.sendFrame(delayed);
+        conn.sendFrame(frame);
       }, delayMs);
       timers.add(timer);
     };
-    const conn = new MllpConnection(socket, { encoding, maxFrameBytes: options.maxFrameBytes, logger, decodeMessages: false, onFrame });
+    const conn = new MllpConnection(socket, { maxFrameBytes: options.maxFrameBytes, logger, onFrame });
     logger.debug({ remote: conn.remote }, 'connection opened');
     conn.on('close', () => {
       sockets.delete(socket);

@@ -1,28 +1,21 @@
 /**
- * One MLLP conversation over a socket, for either end: frames in become 'message' strings,
- * strings out become frames. It owns the decoder and the socket's lifecycle, nothing else
- * (no retries, no correlation, no queue).
+ * One MLLP conversation over a socket, for either end: each frame in is handed to options.onFrame
+ * as its payload bytes, frames out are written whole. It owns the decoder and the socket's
+ * lifecycle, nothing else (no text decoding, no retries, no correlation, no queue): the owner
+ * decodes what it needs in the device's encoding.
  *
- * Events: 'message' (text: string), or 'frame' (payload: Buffer) when created with
- * decodeMessages: false, unless options.onMessage / onFrame take them; 'close' (info: MllpCloseInfo).
+ * Events: 'close' (info: MllpCloseInfo).
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { MllpDecoder, MllpFrameError } from './decoder';
-import { encodeFrame } from './encoder';
-import { decodeText, resolveEncoding } from './encoding';
 
 export interface MllpConnectionOptions {
-  encoding?: string;
+  /** Receives each frame's payload; a view valid during the call only (see decoder.ts). */
+  onFrame: (payload: Buffer) => void;
   maxFrameBytes?: number;
   logger?: Logger;
-  /** false: emit raw 'frame' payloads and let the owner decode only what it needs. Default true. */
-  decodeMessages?: boolean;
-  /** Receives each message instead of the 'message' event (a direct call, no emit, per message). */
-  onMessage?: (text: string) => void;
-  /** With decodeMessages: false, receives each payload instead of the 'frame' event. */
-  onFrame?: (payload: Buffer) => void;
 }
 
 export interface MllpCloseInfo {
@@ -37,7 +30,6 @@ export interface MllpCloseInfo {
 
 export class MllpConnection extends EventEmitter {
   readonly socket: Socket;
-  readonly encoding: string;
   readonly decoder: MllpDecoder;
   readonly remote: string;
   private readonly logger?: Logger;
@@ -45,19 +37,12 @@ export class MllpConnection extends EventEmitter {
   private socketError?: Error;
   private closed = false;
 
-  constructor(socket: Socket, options: MllpConnectionOptions = {}) {
+  constructor(socket: Socket, options: MllpConnectionOptions) {
     super();
     this.socket = socket;
-    this.encoding = resolveEncoding(options.encoding);
     this.logger = options.logger;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const { onMessage, onFrame } = options;
-    const encoding = this.encoding;
-    let deliver: (payload: Buffer) => void;
-    if (options.decodeMessages === false) deliver = onFrame ?? ((payload) => this.emit('frame', payload));
-    else if (onMessage) deliver = (payload) => onMessage(decodeText(payload, encoding));
-    else deliver = (payload) => this.emit('message', decodeText(payload, encoding));
-    this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes, onFrame: deliver });
+    this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes, onFrame: options.onFrame });
     socket.setNoDelay(true); // one small frame per round trip: Nagle would add latency to every ACK
 
     this.decoder.on('discard', (bytes: number) => {
@@ -95,11 +80,7 @@ export class MllpConnection extends EventEmitter {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
   }
 
-  /** Frames and writes a message. Returns false when the socket can no longer take it. */
-  send(text: string): boolean {
-    return this.sendFrame(encodeFrame(text, this.encoding));
-  }
-
+  /** Writes a whole frame (see encoder.ts) in one write. Returns false when the socket can no longer take it. */
   sendFrame(frame: Buffer): boolean {
     if (!this.isOpen) return false;
     this.socket.write(frame);

@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/messages';
-import { Backoff, type BackoffOptions } from './backoff';
+import { EqualJitterBackoff, type BackoffOptions } from '../backoff';
 import { sendText } from './frame-sender';
 import { Liveness } from './liveness';
 
@@ -54,7 +54,7 @@ export class CloudConnection extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private liveness: Liveness | undefined;
-  private readonly backoff: Backoff;
+  private readonly backoff: EqualJitterBackoff;
   private readonly random: () => number;
   /** Set while closing for rotation: the next connect happens at once, not after a backoff. */
   private rotating = false;
@@ -64,7 +64,7 @@ export class CloudConnection extends EventEmitter {
   constructor(private readonly opts: CloudConnectionOptions) {
     super();
     this.random = opts.random ?? Math.random;
-    this.backoff = new Backoff(opts.reconnect, this.random);
+    this.backoff = new EqualJitterBackoff(opts.reconnect, this.random);
   }
 
   get isOpen(): boolean {

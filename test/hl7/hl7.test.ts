@@ -3,7 +3,6 @@ import { buildAck } from '../../hl7/ack';
 import { Hl7Error } from '../../hl7/hl7-errors';
 import { generateExampleAdt } from '../../hl7/example';
 import { isCommitAck, isPositiveAck, parseMsa } from '../../hl7/msa';
-import { newControlId, writeControlId } from '../../hl7/control-id';
 import { isHl7, parseControlId, parseMsh, readMsh } from '../../hl7/msh';
 import { normaliseSegments, splitSegments } from '../../hl7/segments';
 
@@ -111,21 +110,6 @@ describe('parseControlId', () => {
     }
     if (typeof expected === 'string') expect(parseControlId(text)).toBe(expected);
     else expectHl7Error(() => parseControlId(text), expected.code);
-  });
-});
-
-describe('writeControlId', () => {
-  it('writes the same kind of id newControlId returns, continuing its sequence', () => {
-    const buf = new Uint8Array(32);
-    const before = newControlId('ACK');
-    const end = writeControlId('ACK', buf, 3);
-    const written = Buffer.from(buf.subarray(3, end)).toString('latin1');
-    const after = newControlId('ACK');
-    expect(written).toMatch(/^ACK[0-9A-Z]{12}\d{1,5}$/);
-    expect(written.length).toBeLessThanOrEqual(20);
-    const counter = (id: string) => Number(/\d{1,5}$/.exec(id.slice(15))![0]);
-    expect(counter(written)).toBe((counter(before) + 1) % 100_000);
-    expect(counter(after)).toBe((counter(written) + 1) % 100_000);
   });
 });
 

@@ -38,9 +38,8 @@ describe('encodings', () => {
     const frame = encodeFrame(text, enc);
     expect(frame[0]).toBe(0x0b);
     expect([...frame.subarray(-2)]).toEqual([0x1c, 0x0d]);
-    const d = new MllpDecoder();
     const out: string[] = [];
-    d.on('frame', (f: Buffer) => out.push(decodeText(f, enc)));
+    const d = new MllpDecoder({ onFrame: (f) => out.push(decodeText(f, enc)) });
     d.push(frame);
     expect(out).toEqual([text]);
   });

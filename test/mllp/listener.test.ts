@@ -1,6 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { buildAckFor } from '../../hl7/ack';
+import { readMsh } from '../../hl7/msh';
+import { encodeFrame } from '../../edge-agent/mllp/encoder';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
 import { frame, frameBytes, message, waitFor } from './support/fake-device';
 
@@ -162,6 +165,58 @@ describe('startHl7Listener', () => {
     c.socket.write(frameBytes(Buffer.from(message('L9', 'é'), 'latin1')));
     await waitFor(() => c.frames().length === 1);
     expect(seen[0]).toContain('Doe^Janeé');
+  });
+
+  /** MSH-7 and MSH-10 of an ACK change per call; blank them so two ACKs can be compared. */
+  function masked(ack: string): string {
+    const sep = ack[3];
+    const [msh, ...rest] = ack.split('\r');
+    const f = msh.split(sep);
+    f[6] = '<ts>';
+    f[9] = '<id>';
+    return [f.join(sep), ...rest].join('\r');
+  }
+
+  // Each logging set-up the listener can run with: per-message logging off (the CLI's default
+  // is info, the demo's and the tests' silent) and on. The ACK must not depend on it.
+  const loggers = [
+    ['no logger', () => undefined],
+    ['level info', () => captureLogger().logger],
+  ] as const;
+
+  it.each(loggers)('answers every message with the ACK hl7/ack.ts builds for it (%s)', async (_label, makeLogger) => {
+    const segments = [
+      'MSH|^~\\&|EDGEPUSH|CLOUD|ADT_RECEIVER|HOSP|20240101120000||ADT^A01^ADT_A01|MSG00001|P|2.5.1',
+      'MSH|^~\\&|A|B|C|D|20240101||ORU^R01|  ID7  |T|2.3',
+      'MSH|^~\\&|A|B|C|D|20240101||ORU|ID8|T|2.3',
+      'MSH|^~\\&|A|B|C|D|20240101||ORU^|ID9||2.4',
+      'MSH|^~\\&|||||||ADT^A04|X1',
+      'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|ID11|P|2.5|extra|fields|here',
+      'MSH#^~\\&#A#B#C#D#20240101##ADT^A01^ADT_A01#ID12#P#2.5.1',
+      'MSH|^|A|B|C|D|20240101||ADT^A08|ID13|P|2.6',
+      'MSH|#~\\&|A|B|C|D|20240101||ADT#A01|ID2|P|2.5',
+      'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|\tID15 |P|2.5',
+    ];
+    const l = await listen({ ack: 'AE', logger: makeLogger() });
+    const c = await rawClient(l.port);
+    c.socket.write(Buffer.concat(segments.map((s) => frame(`${s}\rPID|1\r`))));
+    await waitFor(() => c.frames().length === segments.length);
+    expect(c.frames().map(masked)).toEqual(segments.map((s) => masked(buildAckFor(readMsh(s), 'AE'))));
+    // And framed as encodeFrame frames it (VT ... FS CR), nothing else on the wire.
+    const expected = Buffer.concat(segments.map((s) => encodeFrame(buildAckFor(readMsh(s), 'AE'))));
+    expect(c.state.data.length).toBe(expected.length);
+  });
+
+  it.each(loggers)('does not ACK a header whose field separator is its component separator (%s)', async (_label, makeLogger) => {
+    // readMsh refuses 'MSH^^...' (MSH-2 would be empty), so there is no header to answer.
+    const l = await listen({ logger: makeLogger() });
+    const c = await rawClient(l.port);
+    c.socket.write(frame('MSH^^~\\&^A^B^C^D^20240101^^ADT^A01^ID1^P^2.5\r'));
+    c.socket.write(frame(message('L10')));
+    // One connection answers in order: once L10's ACK is here, any ACK for the first frame would be too.
+    await waitFor(() => c.frames().some((f) => f.includes('MSA|AA|L10')));
+    expect(c.frames()).toHaveLength(1);
+    expect(c.frames()[0]).toContain('MSA|AA|L10');
   });
 
   it('refuses bad options', async () => {

@@ -1,5 +1,4 @@
-/** The relay's small parts on their own: config parsing, backoff, UTF-8 splitting, cache, outbox. */
-import { Backoff } from '../../edge-agent/relay/backoff';
+/** The relay's small parts on their own: config parsing, UTF-8 splitting, cache, outbox. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,21 +130,6 @@ describe('config', () => {
     const c = resolveConfig(mergeRaw(file, env, flags));
     expect(c).toMatchObject({ url: 'wss://file/ws', agentId: 'flag', logLevel: 'debug', heartbeatIntervalMs: 15_000 });
     expect(c.devices.map((d) => d.name)).toEqual(['a']);
-  });
-});
-
-describe('Backoff', () => {
-  it('doubles up to the cap, with jitter in [base/2, base], and resets', () => {
-    const lo = new Backoff({ initialDelayMs: 100, maxDelayMs: 30_000 }, () => 0);
-    const hi = new Backoff({ initialDelayMs: 100, maxDelayMs: 30_000 }, () => 1);
-    const los = Array.from({ length: 12 }, () => lo.next());
-    const his = Array.from({ length: 12 }, () => hi.next());
-    expect(his.slice(0, 4)).toEqual([100, 200, 400, 800]);
-    expect(los.slice(0, 4)).toEqual([50, 100, 200, 400]);
-    expect(his.at(-1)).toBe(30_000);
-    expect(los.at(-1)).toBe(15_000);
-    hi.reset();
-    expect(hi.next()).toBe(100);
   });
 });
 
