@@ -3,7 +3,7 @@
  * push. Read from the defaults each side really uses, so changing either side alone fails here.
  */
 import { DEFAULT_CONFIG } from '../../lambdas/core/core-config';
-import { backoffDelay } from '../../edge-agent/mllp/backoff';
+import { equalJitterDelay } from '../../edge-agent/backoff';
 import { DEFAULTS } from '../../edge-agent/relay/config-schema';
 import { DEVICE_RECONNECT } from '../../edge-agent/relay/devices';
 import { DEFAULT_RELAY_PUSH_TIMEOUTS, DEFAULT_RESULT_TIMEOUT_MS, relayWorstCaseMs } from '../../protocol/timeouts';
@@ -11,7 +11,7 @@ import { DEFAULT_RELAY_PUSH_TIMEOUTS, DEFAULT_RESULT_TIMEOUT_MS, relayWorstCaseM
 /** Every connect attempt times out after the longest backoff, then the device takes the whole ACK timeout. */
 function relayWorstCase(): number {
   let ms = DEVICE_RECONNECT.maxAttempts * DEFAULTS.device.connectTimeoutMs + DEFAULTS.device.ackTimeoutMs;
-  for (let retry = 1; retry < DEVICE_RECONNECT.maxAttempts; retry++) ms += backoffDelay(retry, DEVICE_RECONNECT, () => 1);
+  for (let retry = 1; retry < DEVICE_RECONNECT.maxAttempts; retry++) ms += equalJitterDelay(retry, DEVICE_RECONNECT, () => 1);
   return ms;
 }
 
