@@ -10,4 +10,6 @@ module.exports = {
   // Socket-heavy suites: two cores here, so two workers keep them from starving each other.
   maxWorkers: 2,
   testTimeout: 30000,
+  // Tests spawn dist/edgepush.js: build it first, so `npx jest` alone never tests an old bundle.
+  globalSetup: '<rootDir>/test/support/build-dist.ts',
 };
