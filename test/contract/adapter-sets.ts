@@ -34,7 +34,7 @@ export interface QueueProbe {
 export interface AdapterSet {
   pushes: PushStore;
   agents: AgentStore;
-  queue?: QueueProbe;
+  queue: QueueProbe;
   cleanup(): Promise<void>;
 }
 

@@ -201,15 +201,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
   });
 
   describe('PushQueue', () => {
-    const probe = () => {
-      if (!set.queue) throw new Error('no queue probe');
-      return set.queue;
-    };
-    const maybe = (name: string, fn: () => Promise<void>) =>
-      it(name, async () => {
-        if (set.queue) await fn();
-      });
-
+    const probe = () => set.queue;
     /** Receives until the queue has nothing deliverable (bounded). */
     async function drain(): Promise<{ pushId: string; receipt?: string }[]> {
       const seen: { pushId: string; receipt?: string }[] = [];
@@ -227,7 +219,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       }
     }
 
-    maybe('hands out one push of a group at a time, in order, the next only after release', async () => {
+    it('hands out one push of a group at a time, in order, the next only after release', async () => {
       const agentId = `agent-${randomUUID().slice(0, 8)}`;
       const pushes = [0, 1, 2].map(() => newPush({ agentId, destination: 'fifo-dev' }));
       for (const p of pushes) await probe().port.enqueue({ pushId: p.pushId, agentId, destination: 'fifo-dev' });
@@ -244,7 +236,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await drain()).toEqual([]);
     });
 
-    maybe('keeps groups independent: one in flight does not hold back another destination', async () => {
+    it('keeps groups independent: one in flight does not hold back another destination', async () => {
       const agentId = `agent-${randomUUID().slice(0, 8)}`;
       const a = newPush({ agentId, destination: 'dev-a' });
       const b = newPush({ agentId, destination: 'dev-b' });
@@ -255,7 +247,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       await releaseAll(got);
     });
 
-    maybe('carries only the pointer to the push, never the body', async () => {
+    it('carries only the pointer to the push, never the body', async () => {
       const p = newPush();
       await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, body: p.body } as never);
       const got = await probe().receiveOne();
@@ -263,7 +255,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       await releaseAll([{ pushId: p.pushId, receipt: got?.receipt }]);
     });
 
-    maybe('deduplicates by pushId', async () => {
+    it('deduplicates by pushId', async () => {
       const p = newPush();
       const item = { pushId: p.pushId, agentId: p.agentId, destination: p.destination };
       await probe().port.enqueue(item);
@@ -274,7 +266,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await drain()).toEqual([]);
     });
 
-    maybe('release without a receipt, with a stale one, or twice does not throw; wake does not throw', async () => {
+    it('release without a receipt, with a stale one, or twice does not throw; wake does not throw', async () => {
       const p = newPush();
       await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination });
       const got = await drain();

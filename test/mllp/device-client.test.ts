@@ -365,24 +365,17 @@ describe('MllpDeviceClient', () => {
 });
 
 // A listening socket whose accept queue is full drops further SYNs, so connect() hangs: the
-// only portable way to provoke a connect timeout on loopback. Node always accepts, so a tiny
-// python3 listener that never calls accept() plays the device.
-const hasPython = (() => {
-  try {
-    return require('node:child_process').spawnSync('python3', ['-c', 'pass']).status === 0;
-  } catch {
-    return false;
-  }
-})();
-
-(hasPython ? it : it.skip)('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
-  const py: ChildProcess = spawn('python3', [
-    '-c',
-    "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(60)",
-  ]);
+// only portable way to provoke a connect timeout on loopback. This process always accepts, so a
+// child node whose event loop is blocked (it never calls accept()) plays the device. backlog 1,
+// because node reads 0 as "the default".
+it('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
+  const blocked =
+    "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{" +
+    'console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000)})';
+  const device: ChildProcess = spawn(process.execPath, ['-e', blocked]);
   const fillers: Socket[] = [];
   try {
-    const port = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const port = await new Promise<number>((resolve) => device.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
     await sleep(200);
     const c = new MllpDeviceClient({
@@ -397,6 +390,6 @@ const hasPython = (() => {
     await c.close();
   } finally {
     for (const s of fillers) s.destroy();
-    py.kill();
+    device.kill();
   }
 });
