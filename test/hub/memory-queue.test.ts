@@ -1,9 +1,9 @@
 import { MemoryQueue, type DispatchOutcome } from '../../hub/adapters/memory-queue';
 import type { QueueItem } from '../../lambdas/core/records';
-import { newPush } from './fixtures';
+import { newPush } from '../support/records';
+import { sleep, waitFor } from '../support/wait';
 
 const item = (pushId: string, destination = 'lab', agentId = 'agent-1'): QueueItem => ({ pushId, agentId, destination });
-const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A dispatcher whose answers the test decides, recording every call. */
 function scriptedDispatch(answer: (item: QueueItem, call: number) => DispatchOutcome | Promise<DispatchOutcome>) {
@@ -13,14 +13,6 @@ function scriptedDispatch(answer: (item: QueueItem, call: number) => DispatchOut
     return answer(i, calls.length);
   };
   return { calls, fn };
-}
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await tick(2);
-  }
 }
 
 describe('MemoryQueue', () => {
@@ -37,14 +29,14 @@ describe('MemoryQueue', () => {
       const n = (inFlight.get(i.destination) ?? 0) + 1;
       inFlight.set(i.destination, n);
       maxPerGroup = Math.max(maxPerGroup, n);
-      await tick(1);
+      await sleep(1);
       inFlight.set(i.destination, n - 1);
       return { done: true };
     });
     queue.start(d.fn);
     for (let i = 0; i < 10; i++) await queue.enqueue(item(`a${i}`, 'A'));
     for (let i = 0; i < 10; i++) await queue.enqueue(item(`b${i}`, 'B'));
-    await until(() => queue.size() === 0);
+    await waitFor(() => queue.size() === 0);
     expect(d.calls).toHaveLength(20);
     expect(d.calls.filter((c) => c.startsWith('a'))).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
     expect(d.calls.filter((c) => c.startsWith('b'))).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));
@@ -59,7 +51,7 @@ describe('MemoryQueue', () => {
     queue.start(d.fn);
     await queue.enqueue(item('p1'));
     await queue.enqueue(item('p2'));
-    await until(() => d.calls.length === 4);
+    await waitFor(() => d.calls.length === 4);
     expect(d.calls).toEqual(['p1', 'p1', 'p1', 'p2']);
   });
 
@@ -70,13 +62,13 @@ describe('MemoryQueue', () => {
     const p1 = newPush({ pushId: 'p1' });
     await queue.enqueue(item('p1'));
     await queue.enqueue(item('p2'));
-    await until(() => d.calls.length === 1);
+    await waitFor(() => d.calls.length === 1);
     await queue.release({ ...p1, status: 'queued' }); // not terminal: ignored
-    await tick(10);
+    await sleep(10);
     expect(d.calls).toEqual(['p1']);
     // release knows the push by id only, as with an SQS receipt
     await queue.release({ ...p1, status: 'acked', destination: 'elsewhere' });
-    await until(() => d.calls.length === 2);
+    await waitFor(() => d.calls.length === 2);
     expect(d.calls).toEqual(['p1', 'p2']);
     expect(queue.size()).toBe(1);
   });
@@ -92,7 +84,7 @@ describe('MemoryQueue', () => {
     queue.start(d.fn);
     await queue.enqueue(item('p1'));
     await queue.enqueue(item('p2'));
-    await until(() => d.calls.length === 2);
+    await waitFor(() => d.calls.length === 2);
     expect(d.calls).toEqual(['p1', 'p2']);
   });
 
@@ -102,10 +94,10 @@ describe('MemoryQueue', () => {
     queue.start(d.fn);
     await queue.enqueue(item('x1', 'lab', 'agent-x'));
     await queue.enqueue(item('y1', 'lab', 'agent-y'));
-    await until(() => d.calls.length === 2);
+    await waitFor(() => d.calls.length === 2);
     await queue.wake('agent-x');
-    await until(() => d.calls.length === 3);
-    await tick(20);
+    await waitFor(() => d.calls.length === 3);
+    await sleep(20);
     expect(d.calls.slice(2)).toEqual(['x1']);
   });
 
@@ -122,7 +114,7 @@ describe('MemoryQueue', () => {
     });
     queue.start(d.fn);
     await queue.enqueue(item('p1'));
-    await until(() => d.calls.length === 2);
+    await waitFor(() => d.calls.length === 2);
   });
 
   it('deduplicates by pushId, including the head in flight', async () => {
@@ -133,7 +125,7 @@ describe('MemoryQueue', () => {
     await queue.enqueue(item('p1'));
     await queue.enqueue(item('p2'));
     await queue.enqueue(item('p2'));
-    await tick(10);
+    await sleep(10);
     expect(queue.size()).toBe(2);
     expect(d.calls).toEqual(['p1']);
   });
@@ -147,7 +139,7 @@ describe('MemoryQueue', () => {
     });
     queue.start(d.fn);
     await queue.enqueue(item('p1'));
-    await until(() => d.calls.length === 2);
+    await waitFor(() => d.calls.length === 2);
     expect(errors).toHaveLength(1);
     expect(queue.size()).toBe(0);
   });
@@ -157,7 +149,7 @@ describe('MemoryQueue', () => {
     await queue.enqueue(item('late'));
     const d = scriptedDispatch(() => ({ done: true }));
     queue.start(d.fn, [item('old1'), item('old2'), item('late')]);
-    await until(() => queue.size() === 0);
+    await waitFor(() => queue.size() === 0);
     expect(d.calls).toEqual(['late', 'old1', 'old2']);
   });
 
@@ -165,17 +157,17 @@ describe('MemoryQueue', () => {
     queue = new MemoryQueue();
     let finished = false;
     const d = scriptedDispatch(async () => {
-      await tick(30);
+      await sleep(30);
       finished = true;
       return { done: true };
     });
     queue.start(d.fn);
     await queue.enqueue(item('p1'));
     await queue.enqueue(item('p2'));
-    await until(() => d.calls.length === 1);
+    await waitFor(() => d.calls.length === 1);
     await queue.stop();
     expect(finished).toBe(true);
-    await tick(50);
+    await sleep(50);
     expect(d.calls).toEqual(['p1']);
   });
 });

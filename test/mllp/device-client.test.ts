@@ -3,19 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DeviceError, MllpDeviceClient, type DeviceClientOptions } from '../../edge-agent/mllp/device-client';
-import {
-  ackAll,
-  ackFor,
-  closedPort,
-  controlIdOf,
-  frame,
-  frameBytes,
-  message,
-  sleep,
-  startFakeDevice,
-  waitFor,
-  type FakeDevice,
-} from './support/fake-device';
+import { freePort } from '../support/free-port';
+import { sleep, waitFor } from '../support/wait';
+import { ackAll, ackFor, controlIdOf, frame, frameBytes, message, startFakeDevice, type FakeDevice } from './support/fake-device';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -166,7 +156,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('fails with CONNECT_REFUSED, delivered=false, after its connect attempts', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxAttempts: 3 } });
     const started = Date.now();
     const err = await failure(c.send(message('C8')));
@@ -177,7 +167,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('connects when the device comes up during the backoff', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 100, maxDelayMs: 200, maxAttempts: 10 } });
     const sent = c.send(message('C9'));
     await sleep(150);
@@ -338,7 +328,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('close() during the connect backoff ends the wait at once with CLIENT_CLOSED', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 5000, maxDelayMs: 5000, maxAttempts: 3 } });
     const sent = failure(c.send(message('B1')));
     await sleep(100); // first attempt refused; now sleeping before the second

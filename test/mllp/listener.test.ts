@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
-import { frame, frameBytes, message, waitFor } from './support/fake-device';
+import { waitFor } from '../support/wait';
+import { frame, frameBytes, message } from './support/fake-device';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
