@@ -1,6 +1,6 @@
-import { MllpDecoder } from '../../edge-agent/mllp/decoder';
-import { encodeFrame } from '../../edge-agent/mllp/encoder';
-import { decodeText, encodeText, EncodingError, resolveEncoding } from '../../edge-agent/mllp/encoding';
+import { MllpDecoder } from '../../../edge-agent/mllp/decoder';
+import { encodeFrame } from '../../../edge-agent/mllp/encoder';
+import { decodeText, encodeText, EncodingError, resolveEncoding } from '../../../edge-agent/mllp/encoding';
 
 describe('encodings', () => {
   it.each([

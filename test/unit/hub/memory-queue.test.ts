@@ -1,7 +1,7 @@
-import { MemoryQueue, type DispatchOutcome } from '../../hub/adapters/memory-queue';
-import type { QueueItem } from '../../lambdas/core/records';
-import { newPush } from '../support/records';
-import { sleep, waitFor } from '../support/wait';
+import { MemoryQueue, type DispatchOutcome } from '../../../hub/adapters/memory-queue';
+import type { QueueItem } from '../../../lambdas/core/records';
+import { newPush } from '../../support/records';
+import { sleep, waitFor } from '../../support/wait';
 
 const item = (pushId: string, destination = 'lab', agentId = 'agent-1'): QueueItem => ({ pushId, agentId, destination });
 

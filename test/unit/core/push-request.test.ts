@@ -1,6 +1,6 @@
 /** What the API accepts as a push body, before anything is stored. */
-import { DomainError } from '../../lambdas/core/domain-errors';
-import { parsePushRequest } from '../../lambdas/core/push-request';
+import { DomainError } from '../../../lambdas/core/domain-errors';
+import { parsePushRequest } from '../../../lambdas/core/push-request';
 
 const MSG = 'MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|CTRL1|P|2.5.1\rPID|1||123\r';
 const parse = (over: Record<string, unknown>) => parsePushRequest({ destination: 'lab', body: MSG, ...over }, 100 * 1024);

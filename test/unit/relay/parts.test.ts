@@ -1,12 +1,12 @@
 /** The relay's small parts on their own: config parsing, backoff, UTF-8 splitting, cache, outbox. */
-import { Backoff } from '../../edge-agent/relay/backoff';
+import { Backoff } from '../../../edge-agent/relay/backoff';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configFromEnv, mergeRaw, parseDeviceUrl, readConfigFile, resolveConfig } from '../../edge-agent/relay/config';
-import { splitUtf8 } from '../../edge-agent/relay/frame-sender';
-import { Outbox } from '../../edge-agent/relay/outbox';
-import { ResultCache } from '../../edge-agent/relay/result-cache';
+import { ConfigError, configFromEnv, mergeRaw, parseDeviceUrl, readConfigFile, resolveConfig } from '../../../edge-agent/relay/config';
+import { splitUtf8 } from '../../../edge-agent/relay/frame-sender';
+import { Outbox } from '../../../edge-agent/relay/outbox';
+import { ResultCache } from '../../../edge-agent/relay/result-cache';
 
 describe('config', () => {
   const base = { url: 'wss://cloud.example/ws', agentId: 'a1', secret: 's' };

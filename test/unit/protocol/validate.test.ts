@@ -1,4 +1,4 @@
-import { parseCloudMessage, parseRelayMessage, ProtocolError, MAX_MESSAGE_BYTES } from '../../protocol';
+import { parseCloudMessage, parseRelayMessage, ProtocolError, MAX_MESSAGE_BYTES } from '../../../protocol';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

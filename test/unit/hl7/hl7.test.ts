@@ -1,11 +1,11 @@
 import { Hl7Message } from '@medplum/core';
-import { buildAck } from '../../hl7/ack';
-import { Hl7Error } from '../../hl7/hl7-errors';
-import { generateExampleAdt } from '../../hl7/example';
-import { isCommitAck, isPositiveAck, parseMsa } from '../../hl7/msa';
-import { newControlId, writeControlId } from '../../hl7/control-id';
-import { isHl7, parseControlId, parseMsh, readMsh } from '../../hl7/msh';
-import { normaliseSegments, splitSegments } from '../../hl7/segments';
+import { buildAck } from '../../../hl7/ack';
+import { Hl7Error } from '../../../hl7/hl7-errors';
+import { generateExampleAdt } from '../../../hl7/example';
+import { isCommitAck, isPositiveAck, parseMsa } from '../../../hl7/msa';
+import { newControlId, writeControlId } from '../../../hl7/control-id';
+import { isHl7, parseControlId, parseMsh, readMsh } from '../../../hl7/msh';
+import { normaliseSegments, splitSegments } from '../../../hl7/segments';
 
 const ADT = 'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20240102030405||ADT^A01^ADT_A01|CTRL123|T|2.5.1\rEVN|A01\rPID|1||42\r';
 

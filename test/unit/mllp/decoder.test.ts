@@ -1,6 +1,6 @@
-import { MllpDecoder, MllpFrameError } from '../../edge-agent/mllp/decoder';
-import { encodeFrame } from '../../edge-agent/mllp/encoder';
-import { normaliseSegments } from '../../hl7/segments';
+import { MllpDecoder, MllpFrameError } from '../../../edge-agent/mllp/decoder';
+import { encodeFrame } from '../../../edge-agent/mllp/encoder';
+import { normaliseSegments } from '../../../hl7/segments';
 
 function collect(decoder: MllpDecoder) {
   const frames: string[] = [];
