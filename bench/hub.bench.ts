@@ -191,7 +191,7 @@ async function breakdown(devices: Hl7Listener[], hubUrl: string): Promise<[strin
     ]);
     for (const sync of ['flush', 'commit'] as const) {
       const store = new LmdbStore({ path: join(dir, `store-${sync}`), sync });
-      const { newPush } = await import('../test/hub/fixtures');
+      const { newPush } = await import('../test/support/records');
       rows.push([
         `store write, sync=${sync} (one conditional update; a push makes 3 writes)`,
         await stage(300, async () => {

@@ -1,31 +1,12 @@
 /** DynamoDB-specific behaviour the port contract does not cover: crash recovery and TTL. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { idempotencyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import type { PushRecord } from '../../lambdas/core/records';
+import { newPush } from '../support/records';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalite } from './emulators';
-
-const body = 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\r';
-const bodyHash = createHash('sha256').update(body).digest('hex');
-
-function newPush(overrides: Partial<PushRecord> = {}): PushRecord {
-  return {
-    pushId: randomUUID(),
-    agentId: 'agent-1',
-    destination: 'lab',
-    contentType: 'x-application/hl7-v2+er7',
-    body,
-    bodyHash,
-    returnAck: 'first',
-    status: 'queued',
-    attempts: 0,
-    createdAt: 1_700_000_000_000,
-    expiresAt: 1_700_003_600_000,
-    ...overrides,
-  };
-}
 
 describe('DynamoPushStore on dynalite', () => {
   let dynalite: Dynalite;
@@ -74,7 +55,7 @@ describe('DynamoPushStore on dynalite', () => {
     // created=true so the core enqueues it: nothing was enqueued before the crash.
     expect(result.created).toBe(true);
     expect(result.push.pushId).toBe(lost.pushId);
-    expect(await store.get(lost.pushId)).toMatchObject({ pushId: lost.pushId, status: 'queued', body });
+    expect(await store.get(lost.pushId)).toMatchObject({ pushId: lost.pushId, status: 'queued', body: lost.body });
     expect(await store.get(retry.pushId)).toBeUndefined();
 
     const third = await store.create(newPush({ idempotencyKey: 'crash-1' }));
@@ -87,7 +68,7 @@ describe('DynamoPushStore on dynalite', () => {
     const other = newPush({ idempotencyKey: 'crash-2', body: 'MSH|other', bodyHash: 'f'.repeat(64) });
     const result = await store.create(other);
     expect(result.created).toBe(false);
-    expect(result.push.bodyHash).toBe(bodyHash);
+    expect(result.push.bodyHash).toBe(lost.bodyHash);
     expect(await store.get(lost.pushId)).toBeUndefined();
     expect(await store.get(other.pushId)).toBeUndefined();
   });

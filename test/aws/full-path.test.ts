@@ -11,6 +11,7 @@ import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60000);
 
@@ -63,22 +64,16 @@ function startRelay(agent: { agentId: string; secret: string }, deviceMap: Recor
   return relay;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const connected = (agentId: string, devicesExpected: string[]) =>
-  until(async () => {
-    const res = await api('GET', `/agents/${agentId}`);
-    const names = (res.json.devices ?? []).map((d: { name: string }) => d.name);
-    return res.json.status === 'connected' && devicesExpected.every((d) => names.includes(d)) ? res.json : undefined;
-  });
+  waitFor(
+    async () => {
+      const res = await api('GET', `/agents/${agentId}`);
+      const names = (res.json.devices ?? []).map((d: { name: string }) => d.name);
+      return res.json.status === 'connected' && devicesExpected.every((d) => names.includes(d)) ? res.json : undefined;
+    },
+    15_000,
+    'the relay connected',
+  );
 
 let agent: { agentId: string; secret: string };
 
@@ -136,17 +131,21 @@ describe('full push path on emulated AWS', () => {
     const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(), waitTimeout: 300 });
     expect(res.status).toBe(504);
     expect(res.headers.get('location')).toBe(`${aws.httpUrl}/pushes/${res.json.pushId}`);
-    const done = await until(async () => {
-      const r = await api('GET', `/pushes/${res.json.pushId}`);
-      return r.json.status === 'acked' ? r.json : undefined;
-    });
+    const done = await waitFor(
+      async () => {
+        const r = await api('GET', `/pushes/${res.json.pushId}`);
+        return r.json.status === 'acked' ? r.json : undefined;
+      },
+      15_000,
+      'acked',
+    );
     expect(done.ackCode).toBe('AA');
   });
 
   it('waitForResponse:false -> 202, then acked', async () => {
     const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7(), waitForResponse: false });
     expect(res.status).toBe(202);
-    await until(async () => ((await api('GET', `/pushes/${res.json.pushId}`)).json.status === 'acked' ? true : undefined));
+    await waitFor(async () => (await api('GET', `/pushes/${res.json.pushId}`)).json.status === 'acked', 15_000, 'acked');
   });
 
   it('an unknown device -> 404, and nothing is queued', async () => {
@@ -169,7 +168,7 @@ describe('full push path on emulated AWS', () => {
     devices.push(device);
     startRelay(offline, { lab: device.port });
     for (const p of [first, second]) {
-      await until(async () => ((await api('GET', `/pushes/${p.json.pushId}`)).json.status === 'acked' ? true : undefined));
+      await waitFor(async () => (await api('GET', `/pushes/${p.json.pushId}`)).json.status === 'acked', 15_000, 'acked');
     }
     expect(seen).toEqual(['OFF-1', 'OFF-2']);
   });
@@ -222,7 +221,7 @@ describe('bad input on emulated AWS', () => {
   it('a relay reporting a result for a push not dispatched to it gets an error reply, and the push is unchanged', async () => {
     // A push of `agent` that is waiting on a slow device: status sent.
     const victim = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(), waitForResponse: false });
-    await until(async () => ((await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'sent' ? true : undefined));
+    await waitFor(async () => (await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'sent', 15_000, 'sent');
 
     const rogue = await createAgent();
     const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: rogue.agentId, [AGENT_SECRET_HEADER]: rogue.secret } });
@@ -235,14 +234,16 @@ describe('bad input on emulated AWS', () => {
     });
     ws.send(JSON.stringify({ action: 'result', v: 1, pushId: victim.json.pushId, status: 'nacked', ackCode: 'AR', response: 'MSH|fake' }));
     ws.send('not json at all');
-    const errors = await until(async () =>
-      replies.filter((r) => r.type === 'error').length >= 2 ? replies.filter((r) => r.type === 'error') : undefined,
+    const errors = await waitFor(
+      async () => (replies.filter((r) => r.type === 'error').length >= 2 ? replies.filter((r) => r.type === 'error') : undefined),
+      15_000,
+      'two error replies',
     );
     // Each message is its own Lambda invocation, so the replies may come in either order.
     expect(errors.map((e) => e.code).sort()).toEqual(['MALFORMED_JSON', 'UNKNOWN_PUSH']);
     const after = (await api('GET', `/pushes/${victim.json.pushId}`)).json;
     expect(after.status).not.toBe('nacked');
     // The real relay still finishes it.
-    await until(async () => ((await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'acked' ? true : undefined));
+    await waitFor(async () => (await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'acked', 15_000, 'acked');
   });
 });

@@ -16,6 +16,7 @@ import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
 import type { QueueItem } from '../../lambdas/core/records';
+import { memoryPorts } from '../support/memory-ports';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from '../aws/emulators';
 
 export interface Delivery {
@@ -34,7 +35,7 @@ export interface QueueProbe {
 export interface AdapterSet {
   pushes: PushStore;
   agents: AgentStore;
-  queue?: QueueProbe;
+  queue: QueueProbe;
   cleanup(): Promise<void>;
 }
 
@@ -114,4 +115,24 @@ export const localAdapterSet: AdapterSetFactory = {
   },
 };
 
-export const adapterSets: AdapterSetFactory[] = [awsAdapterSet, localAdapterSet];
+/** The in-memory fakes the core's unit tests use: proven here against the same contract. */
+export const memoryAdapterSet: AdapterSetFactory = {
+  name: 'memory (test/support fakes)',
+  setup() {
+    const ports = memoryPorts();
+    return Promise.resolve({
+      pushes: ports.pushes,
+      agents: ports.agents,
+      queue: {
+        port: ports.queue,
+        receiveOne: () => {
+          const item = ports.queue.receive();
+          return Promise.resolve(item && { item });
+        },
+      },
+      cleanup: () => Promise.resolve(),
+    });
+  },
+};
+
+export const adapterSets: AdapterSetFactory[] = [awsAdapterSet, localAdapterSet, memoryAdapterSet];

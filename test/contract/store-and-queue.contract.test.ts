@@ -2,39 +2,11 @@
  * The port contract: PushStore, AgentStore and PushQueue semantics the domain core relies
  * on. One suite, run against every adapter set in adapter-sets.ts.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { AgentRecord, PushRecord } from '../../lambdas/core/records';
+import { randomUUID } from 'node:crypto';
+import { bodyHash, newAgent, newPush } from '../support/records';
 import { adapterSets, type AdapterSet } from './adapter-sets';
 
-const hash = (body: string) => createHash('sha256').update(body).digest('hex');
-
-function newPush(overrides: Partial<PushRecord> = {}): PushRecord {
-  const body = overrides.body ?? 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\r';
-  return {
-    pushId: randomUUID(),
-    agentId: `agent-${randomUUID().slice(0, 8)}`,
-    destination: 'lab',
-    contentType: 'x-application/hl7-v2+er7',
-    body,
-    bodyHash: hash(body),
-    returnAck: 'first',
-    status: 'queued',
-    attempts: 0,
-    createdAt: 1_700_000_000_000,
-    expiresAt: 1_700_003_600_000,
-    ...overrides,
-  };
-}
-
-function newAgent(overrides: Partial<AgentRecord> = {}): AgentRecord {
-  return {
-    agentId: `agent-${randomUUID().slice(0, 8)}`,
-    secretHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
-    createdAt: 1_700_000_000_000,
-    devices: [],
-    ...overrides,
-  };
-}
+const otherAgent = () => `agent-${randomUUID().slice(0, 8)}`;
 
 describe.each(adapterSets)('port contract: $name', (factory) => {
   let set: AdapterSet;
@@ -69,7 +41,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
 
     it('reports the earlier body hash when a key is reused with a different body', async () => {
       const first = newPush({ idempotencyKey: 'k2' });
-      const other = newPush({ agentId: first.agentId, idempotencyKey: 'k2', body: 'MSH|^~\\&|X\r', bodyHash: hash('x') });
+      const other = newPush({ agentId: first.agentId, idempotencyKey: 'k2', body: 'MSH|^~\\&|X\r', bodyHash: bodyHash('x') });
       await set.pushes.create(first);
       const result = await set.pushes.create(other);
       expect(result.created).toBe(false);
@@ -78,14 +50,14 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
     });
 
     it('scopes idempotency keys to the agent', async () => {
-      const a = newPush({ idempotencyKey: 'shared' });
-      const b = newPush({ idempotencyKey: 'shared' });
+      const a = newPush({ agentId: otherAgent(), idempotencyKey: 'shared' });
+      const b = newPush({ agentId: otherAgent(), idempotencyKey: 'shared' });
       expect((await set.pushes.create(a)).created).toBe(true);
       expect((await set.pushes.create(b)).created).toBe(true);
     });
 
     it('lets exactly one of many racing creates with one key win', async () => {
-      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const agentId = otherAgent();
       const racers = Array.from({ length: 8 }, () => newPush({ agentId, idempotencyKey: 'race' }));
       const results = await Promise.all(racers.map((p) => set.pushes.create(p)));
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -201,15 +173,7 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
   });
 
   describe('PushQueue', () => {
-    const probe = () => {
-      if (!set.queue) throw new Error('no queue probe');
-      return set.queue;
-    };
-    const maybe = (name: string, fn: () => Promise<void>) =>
-      it(name, async () => {
-        if (set.queue) await fn();
-      });
-
+    const probe = () => set.queue;
     /** Receives until the queue has nothing deliverable (bounded). */
     async function drain(): Promise<{ pushId: string; receipt?: string }[]> {
       const seen: { pushId: string; receipt?: string }[] = [];
@@ -227,8 +191,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       }
     }
 
-    maybe('hands out one push of a group at a time, in order, the next only after release', async () => {
-      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+    it('hands out one push of a group at a time, in order, the next only after release', async () => {
+      const agentId = otherAgent();
       const pushes = [0, 1, 2].map(() => newPush({ agentId, destination: 'fifo-dev' }));
       for (const p of pushes) await probe().port.enqueue({ pushId: p.pushId, agentId, destination: 'fifo-dev' });
 
@@ -244,8 +208,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await drain()).toEqual([]);
     });
 
-    maybe('keeps groups independent: one in flight does not hold back another destination', async () => {
-      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+    it('keeps groups independent: one in flight does not hold back another destination', async () => {
+      const agentId = otherAgent();
       const a = newPush({ agentId, destination: 'dev-a' });
       const b = newPush({ agentId, destination: 'dev-b' });
       await probe().port.enqueue({ pushId: a.pushId, agentId, destination: 'dev-a' });
@@ -255,16 +219,16 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       await releaseAll(got);
     });
 
-    maybe('carries only the pointer to the push, never the body', async () => {
-      const p = newPush();
+    it('carries only the pointer to the push, never the body', async () => {
+      const p = newPush({ agentId: otherAgent() });
       await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, body: p.body } as never);
       const got = await probe().receiveOne();
       expect(got?.item).toEqual({ pushId: p.pushId, agentId: p.agentId, destination: p.destination });
       await releaseAll([{ pushId: p.pushId, receipt: got?.receipt }]);
     });
 
-    maybe('deduplicates by pushId', async () => {
-      const p = newPush();
+    it('deduplicates by pushId', async () => {
+      const p = newPush({ agentId: otherAgent() });
       const item = { pushId: p.pushId, agentId: p.agentId, destination: p.destination };
       await probe().port.enqueue(item);
       await probe().port.enqueue(item);
@@ -274,8 +238,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await drain()).toEqual([]);
     });
 
-    maybe('release without a receipt, with a stale one, or twice does not throw; wake does not throw', async () => {
-      const p = newPush();
+    it('release without a receipt, with a stale one, or twice does not throw; wake does not throw', async () => {
+      const p = newPush({ agentId: otherAgent() });
       await probe().port.enqueue({ pushId: p.pushId, agentId: p.agentId, destination: p.destination });
       const got = await drain();
       await expect(probe().port.release(newPush({ pushId: p.pushId, status: 'acked' }))).resolves.toBeUndefined();

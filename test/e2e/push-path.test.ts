@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { MedplumClient } from '@medplum/core';
 import { generateExampleAdt } from '../../hl7/example';
-import { eventually, http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
+import { http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
+import { waitFor } from '../support/wait';
 
 const msg = (controlId = `E2E${Date.now()}${Math.floor(Math.random() * 1000)}`) =>
   `MSH|^~\\&|EP|CLOUD|LAB|SITE|20240101120000||ADT^A01|${controlId}|P|2.5\nPID|1||12345^^^MRN||DOE^JANE\n`;
@@ -30,9 +31,13 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect(created.code).toBe(0);
     const { secret } = JSON.parse(created.stdout) as { secret: string };
     startRelay(hub.wsUrl, AGENT, secret, { lab: good.port, picky: nack.port });
-    await eventually(
-      () => http(`${hub.url}/agents/${AGENT}`, { token: tok }),
-      (r) => r.body.status === 'connected' && r.body.devices?.length === 2,
+    await waitFor(
+      async () => {
+        const r = await http(`${hub.url}/agents/${AGENT}`, { token: tok });
+        return r.body.status === 'connected' && r.body.devices?.length === 2 && r;
+      },
+      15_000,
+      'connected',
     );
   }, 30_000);
 
@@ -139,9 +144,13 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect(res.status).toBe(202);
     const location = res.headers.get('location')!;
     expect(location).toBe(`${hub.url}/pushes/${res.body.pushId}`);
-    const done = await eventually(
-      () => http(location, { token: tok }),
-      (r) => r.body.status === 'acked',
+    const done = await waitFor(
+      async () => {
+        const r = await http(location, { token: tok });
+        return r.body.status === 'acked' && r;
+      },
+      15_000,
+      'acked',
     );
     expect(done.body.ackCode).toBe('AA');
   });

@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './harness';
+import { freePort } from '../support/free-port';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/edgepush.js');

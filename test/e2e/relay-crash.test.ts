@@ -4,7 +4,8 @@
  * in the order accepted; the device sees each control id, and at most the one that was on the
  * wire at the kill twice (DESIGN.md: the only case where a device may see a duplicate).
  */
-import { eventually, http, run, startHub, startRelay, stopAll, tempDir, token } from './harness';
+import { http, run, startHub, startRelay, stopAll, tempDir, token } from './harness';
+import { waitFor } from '../support/wait';
 
 const msg = (controlId: string) => `MSH|^~\\&|EP|CLOUD|LAB|SITE|20240101120000||ORU^R01|${controlId}|P|2.5\rOBX|1|NM|GLU||5.4\r`;
 
@@ -25,9 +26,13 @@ describe('e2e: relay killed mid-stream', () => {
     const device = run(['hl7', 'listen', '0', '--delay', '600', '--log-level', 'info']);
     const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+)/);
     const relay = startRelay(hub.wsUrl, 'crashy', secret, { lab: Number(port) });
-    await eventually(
-      () => http(`${hub.url}/agents/crashy`, { token: tok }),
-      (r) => r.body.status === 'connected' && r.body.devices?.length === 1,
+    await waitFor(
+      async () => {
+        const r = await http(`${hub.url}/agents/crashy`, { token: tok });
+        return r.body.status === 'connected' && r.body.devices?.length === 1 && r;
+      },
+      15_000,
+      'connected',
     );
 
     const ids: string[] = [];
@@ -40,21 +45,20 @@ describe('e2e: relay killed mid-stream', () => {
       ids.push(res.body.pushId);
     }
     // Kill once the device has the second message: one acked, one on the wire, four queued.
-    await eventually(
-      async () => device.stderr() + device.stdout(),
-      (log) => log.includes('"KILL-1"'),
-      10_000,
-    );
+    await waitFor(() => (device.stderr() + device.stdout()).includes('"KILL-1"'), 10_000, 'the device to log KILL-1');
     relay.child.kill('SIGKILL');
     await relay.exited;
 
     startRelay(hub.wsUrl, 'crashy', secret, { lab: Number(port) });
     const finished = await Promise.all(
       ids.map((id) =>
-        eventually(
-          () => http(`${hub.url}/pushes/${id}`, { token: tok }),
-          (r) => r.body.status === 'acked',
+        waitFor(
+          async () => {
+            const r = await http(`${hub.url}/pushes/${id}`, { token: tok });
+            return r.body.status === 'acked' && r;
+          },
           20_000,
+          'acked',
         ),
       ),
     );

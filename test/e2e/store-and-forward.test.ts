@@ -2,7 +2,9 @@
  * Store and forward with real processes: no relay yet, a device that is down, a push that
  * expires, and a hub killed with SIGKILL and restarted on the same data dir.
  */
-import { eventually, freePort, http, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
+import { http, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
+import { freePort } from '../support/free-port';
+import { waitFor } from '../support/wait';
 
 const msg = (controlId: string) => `MSH|^~\\&|EP|CLOUD|LAB|SITE|20240101120000||ORU^R01|${controlId}|P|2.5\rOBX|1|NM|GLU||5.4\r`;
 
@@ -48,19 +50,26 @@ describe('e2e: store and forward', () => {
       body: { destination: 'ris', body: msg('OFF-X'), waitForResponse: false, expiresIn: 1 },
     });
     expect(doomed.status).toBe(202);
-    const expired = await eventually(
-      () => http(`${hub.url}/pushes/${doomed.body.pushId}`, { token: tok }),
-      (r) => r.body.status === 'expired',
+    const expired = await waitFor(
+      async () => {
+        const r = await http(`${hub.url}/pushes/${doomed.body.pushId}`, { token: tok });
+        return r.body.status === 'expired' && r;
+      },
       10_000,
+      'expired',
     );
     expect(expired.body.error).toEqual(expect.any(String));
     expect((await http(location, { token: tok })).body.status).toBe('queued');
 
     const device = await startDevice();
     startRelay(hub.wsUrl, 'offline-site', secret, { lab: device.port });
-    const done = await eventually(
-      () => http(location, { token: tok }),
-      (r) => r.body.status === 'acked',
+    const done = await waitFor(
+      async () => {
+        const r = await http(location, { token: tok });
+        return r.body.status === 'acked' && r;
+      },
+      15_000,
+      'acked',
     );
     expect(done.body).toMatchObject({ ackCode: 'AA', attempts: 1 });
     expect(done.body.response).toMatch(/MSA\|AA\|OFF-1/);
@@ -77,9 +86,13 @@ describe('e2e: store and forward', () => {
     const secret = await createAgent(hub, tok, 'flaky-site');
     const devicePort = await freePort(); // nothing listens here yet
     startRelay(hub.wsUrl, 'flaky-site', secret, { lab: devicePort });
-    await eventually(
-      () => http(`${hub.url}/agents/flaky-site`, { token: tok }),
-      (r) => r.body.status === 'connected' && r.body.devices?.length === 1,
+    await waitFor(
+      async () => {
+        const r = await http(`${hub.url}/agents/flaky-site`, { token: tok });
+        return r.body.status === 'connected' && r.body.devices?.length === 1 && r;
+      },
+      15_000,
+      'connected',
     );
 
     const res = await http(`${hub.url}/agents/flaky-site/push`, {
@@ -91,10 +104,13 @@ describe('e2e: store and forward', () => {
     expect(['queued', 'sent']).toContain(status.body.status);
 
     await startDevice(devicePort);
-    const done = await eventually(
-      () => http(`${hub.url}/pushes/${res.body.pushId}`, { token: tok }),
-      (r) => r.body.status === 'acked',
+    const done = await waitFor(
+      async () => {
+        const r = await http(`${hub.url}/pushes/${res.body.pushId}`, { token: tok });
+        return r.body.status === 'acked' && r;
+      },
       20_000,
+      'acked',
     );
     expect(done.body.response).toMatch(/MSA\|AA\|DOWN-1/);
     expect(done.body.attempts).toBeGreaterThanOrEqual(2);
@@ -126,9 +142,13 @@ describe('e2e: store and forward', () => {
     startRelay(hub.wsUrl, 'crash-site', secret, { lab: device.port });
     const finished = await Promise.all(
       ids.map((id) =>
-        eventually(
-          () => http(`${hub.url}/pushes/${id}`, { token: tok }),
-          (r) => r.body.status === 'acked',
+        waitFor(
+          async () => {
+            const r = await http(`${hub.url}/pushes/${id}`, { token: tok });
+            return r.body.status === 'acked' && r;
+          },
+          15_000,
+          'acked',
         ),
       ),
     );

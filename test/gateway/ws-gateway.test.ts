@@ -12,6 +12,7 @@ import { FrameScanner } from '../../hub/gateway/frame-scanner';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
 import { PayloadTooLargeError, type ConnectionContext, type GatewayBackend } from '../../hub/gateway/ws-gateway';
 import { RELAY_ACTIONS } from '../../protocol/relay-routes';
+import { waitFor } from '../support/wait';
 
 type Event =
   | { kind: 'connect'; id: string; ctx: ConnectionContext }
@@ -39,16 +40,6 @@ function recordingBackend() {
 }
 
 const GOOD = { 'x-edgepush-agent-id': 'a1', 'x-edgepush-agent-secret': 's1', 'user-agent': 'test-relay/1' };
-
-async function waitFor<T>(get: () => T | undefined, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = get();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function connect(url: string, headers: Record<string, string>): Promise<WebSocket> {
   return new Promise((resolve, reject) => {

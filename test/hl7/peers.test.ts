@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { buildMessage } from '../../hl7/builder';
 import { DEFAULT_DELIMITERS, type Delimiters } from '../../hl7/delimiters';
 import { isRepeat, normalizeField, normalizeSegment, type Hl7Field, type Hl7Segment } from '../../hl7/er7-model';
-import { generateMessage, rng } from './generate';
+import { generateMessage, rng } from '../support/hl7-generate';
 
 const SCRIPT = join(__dirname, 'peers', 'python_hl7_read.py');
 

@@ -1,18 +1,10 @@
 /** The CLI's HTTP client: a failure to reach the API says why, not just "fetch failed". */
-import { createServer, type AddressInfo } from 'node:net';
 import { ApiError, callApi } from '../../bin/api-client';
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../support/free-port';
 
 describe('callApi', () => {
   it('names the cause when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(callApi({ api: `http://127.0.0.1:${port}`, token: 't' }, 'GET', '/health')).rejects.toThrow(
       new ApiError(0, 'UNREACHABLE', `cannot reach http://127.0.0.1:${port}: ECONNREFUSED`),
     );

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { EventWatcher } from '../../hub/adapters/event-watcher';
 import { LmdbStore } from '../../hub/adapters/lmdb-store';
-import { newPush, tempDir } from './fixtures';
+import { newPush } from '../support/records';
+import { tempDir } from './fixtures';
 
 describe('EventWatcher', () => {
   let dir: ReturnType<typeof tempDir>;

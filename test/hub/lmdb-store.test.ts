@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { LmdbStore } from '../../hub/adapters/lmdb-store';
-import { newAgent, newPush, tempDir } from './fixtures';
+import { newAgent, newPush } from '../support/records';
+import { tempDir } from './fixtures';
 
 describe('LmdbStore', () => {
   let dir: ReturnType<typeof tempDir>;

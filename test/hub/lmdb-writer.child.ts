@@ -3,7 +3,7 @@
  * its write resolved, then waits to be killed.
  */
 import { LmdbStore } from '../../hub/adapters/lmdb-store';
-import { newPush } from './fixtures';
+import { newPush } from '../support/records';
 
 async function main(): Promise<void> {
   const [path, countArg] = process.argv.slice(2);

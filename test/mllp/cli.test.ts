@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHl7Listener } from '../../edge-agent/mllp/listener';
-import { closedPort, message, startFakeDevice } from './support/fake-device';
+import { freePort } from '../support/free-port';
+import { message, startFakeDevice } from './support/fake-device';
 
 const CLI = join(__dirname, '../../dist/edgepush.js');
 const tmp = mkdtempSync(join(tmpdir(), 'edgepush-hl7-cli-'));
@@ -120,7 +121,7 @@ describe('edgepush hl7 listen / send', () => {
   });
 
   it('send exits 1 with CONNECT_REFUSED when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await run(['hl7', 'send', '127.0.0.1', String(port), '--generate-example']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/CONNECT_REFUSED: cannot connect to 127\.0\.0\.1:\d+ \(connection refused\)/);

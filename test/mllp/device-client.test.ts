@@ -3,19 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DeviceError, MllpDeviceClient, type DeviceClientOptions } from '../../edge-agent/mllp/device-client';
-import {
-  ackAll,
-  ackFor,
-  closedPort,
-  controlIdOf,
-  frame,
-  frameBytes,
-  message,
-  sleep,
-  startFakeDevice,
-  waitFor,
-  type FakeDevice,
-} from './support/fake-device';
+import { freePort } from '../support/free-port';
+import { sleep, waitFor } from '../support/wait';
+import { ackAll, ackFor, controlIdOf, frame, frameBytes, message, startFakeDevice, type FakeDevice } from './support/fake-device';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -166,7 +156,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('fails with CONNECT_REFUSED, delivered=false, after its connect attempts', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxAttempts: 3 } });
     const started = Date.now();
     const err = await failure(c.send(message('C8')));
@@ -177,7 +167,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('connects when the device comes up during the backoff', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 100, maxDelayMs: 200, maxAttempts: 10 } });
     const sent = c.send(message('C9'));
     await sleep(150);
@@ -338,7 +328,7 @@ describe('MllpDeviceClient', () => {
   });
 
   it('close() during the connect backoff ends the wait at once with CLIENT_CLOSED', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client(port, { reconnect: { initialDelayMs: 5000, maxDelayMs: 5000, maxAttempts: 3 } });
     const sent = failure(c.send(message('B1')));
     await sleep(100); // first attempt refused; now sleeping before the second
@@ -365,24 +355,17 @@ describe('MllpDeviceClient', () => {
 });
 
 // A listening socket whose accept queue is full drops further SYNs, so connect() hangs: the
-// only portable way to provoke a connect timeout on loopback. Node always accepts, so a tiny
-// python3 listener that never calls accept() plays the device.
-const hasPython = (() => {
-  try {
-    return require('node:child_process').spawnSync('python3', ['-c', 'pass']).status === 0;
-  } catch {
-    return false;
-  }
-})();
-
-(hasPython ? it : it.skip)('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
-  const py: ChildProcess = spawn('python3', [
-    '-c',
-    "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(60)",
-  ]);
+// only portable way to provoke a connect timeout on loopback. This process always accepts, so a
+// child node whose event loop is blocked (it never calls accept()) plays the device. backlog 1,
+// because node reads 0 as "the default".
+it('fails with CONNECT_TIMEOUT when the device never completes the handshake', async () => {
+  const blocked =
+    "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{" +
+    'console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000)})';
+  const device: ChildProcess = spawn(process.execPath, ['-e', blocked]);
   const fillers: Socket[] = [];
   try {
-    const port = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const port = await new Promise<number>((resolve) => device.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
     await sleep(200);
     const c = new MllpDeviceClient({
@@ -397,6 +380,6 @@ const hasPython = (() => {
     await c.close();
   } finally {
     for (const s of fillers) s.destroy();
-    py.kill();
+    device.kill();
   }
 });

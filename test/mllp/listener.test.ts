@@ -5,7 +5,8 @@ import { buildAckFor } from '../../hl7/ack';
 import { readMsh } from '../../hl7/msh';
 import { encodeFrame } from '../../edge-agent/mllp/encoder';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
-import { frame, frameBytes, message, waitFor } from './support/fake-device';
+import { waitFor } from '../support/wait';
+import { frame, frameBytes, message } from './support/fake-device';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

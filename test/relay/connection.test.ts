@@ -3,7 +3,9 @@ import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/r
 import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
 import { FakeCloud } from './fake-cloud';
 import { startFrameMeter } from './frame-meter';
-import { freePort, memoryLogger, sleep } from './helpers';
+import { freePort } from '../support/free-port';
+import { sleep } from '../support/wait';
+import { memoryLogger } from './helpers';
 
 const heartbeat = JSON.stringify({ action: 'heartbeat', v: PROTOCOL_VERSION });
 const hello = JSON.stringify({ action: 'hello', v: PROTOCOL_VERSION, version: 't', devices: ['lab'] });

@@ -8,7 +8,9 @@ import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listen
 import { MAX_FRAME_BYTES } from '../../protocol/messages';
 import { FakeCloud } from './fake-cloud';
 import { startFrameMeter } from './frame-meter';
-import { adt, freePort, memoryLogger, msa2, sleep } from './helpers';
+import { freePort } from '../support/free-port';
+import { sleep } from '../support/wait';
+import { adt, memoryLogger, msa2 } from './helpers';
 import { startRawDevice, type RawDevice } from './raw-device';
 
 interface Rig {

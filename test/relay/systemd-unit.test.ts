@@ -1,4 +1,4 @@
-/** The shipped systemd unit: hardened as promised, and accepted by systemd's own checker when present. */
+/** The shipped systemd unit: hardened as promised, and accepted by systemd's own checker. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,8 +33,9 @@ describe('deploy/edgepush-relay.service', () => {
     expect(value('ExecStart')).not.toMatch(/--secret/);
   });
 
-  const analyze = spawnSync('systemd-analyze', ['--version']);
-  (analyze.status === 0 ? it : it.skip)('passes systemd-analyze verify', () => {
+  it('passes systemd-analyze verify', () => {
+    const analyze = spawnSync('systemd-analyze', ['--version']);
+    if (analyze.status !== 0) throw new Error('systemd-analyze not found: install it (Debian package systemd) to verify the unit');
     const res = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8' });
     expect(res.stderr.trim()).toBe('');
     expect(res.status).toBe(0);

@@ -80,28 +80,6 @@ export const ackAll: FrameHandler = (payload, socket) => {
   socket.write(frame(ackFor(payload.toString('latin1'))));
 };
 
-/** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Waits until `check` is true, polling; fails the test after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 export function message(controlId: string, extra = ''): string {
   return `MSH|^~\\&|EP|CLOUD|DEV|FAC|20240101000000||ADT^A01^ADT_A01|${controlId}|P|2.5.1\rPID|1||123||Doe^Jane${extra}\r`;
 }

@@ -1,0 +1,250 @@
+/**
+ * The core's ports in memory, for fast tests of the domain core: no sockets, no emulators, no
+ * timers of their own. The stores keep the port contracts (conditional updates, idempotent
+ * creates, connection fencing); test/contract runs the same suite against them as against the
+ * real adapters. Records are copied in and out, as a real store would serialise them.
+ */
+import { EventWatcher } from '../../hub/adapters/event-watcher';
+import type { CloudMessage } from '../../protocol/messages';
+import type {
+  AgentStore,
+  ConnectionGateway,
+  CreatePushResult,
+  Log,
+  Ports,
+  PostResult,
+  PushQueue,
+  PushStore,
+} from '../../lambdas/core/ports';
+import { isTerminal, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
+import { FakeClock } from './fake-clock';
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute. */
+function applyPatch<T extends object>(base: T, patch: Partial<T>): T {
+  const next = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  }
+  return next as T;
+}
+
+export class MemoryPushStore implements PushStore {
+  private readonly pushes = new Map<string, PushRecord>();
+  /** `${agentId}\n${idempotencyKey}` -> pushId */
+  private readonly keys = new Map<string, string>();
+
+  // Each method does its read-check-write before its first await, so two calls never interleave.
+  create(push: PushRecord): Promise<CreatePushResult> {
+    if (push.idempotencyKey !== undefined) {
+      const key = `${push.agentId}\n${push.idempotencyKey}`;
+      const earlier = this.pushes.get(this.keys.get(key) ?? '');
+      if (earlier) return Promise.resolve({ push: copy(earlier), created: false });
+      this.keys.set(key, push.pushId);
+    }
+    const existing = this.pushes.get(push.pushId);
+    if (existing) return Promise.resolve({ push: copy(existing), created: false });
+    this.pushes.set(push.pushId, copy(push));
+    return Promise.resolve({ push: copy(push), created: true });
+  }
+
+  get(pushId: string): Promise<PushRecord | undefined> {
+    const push = this.pushes.get(pushId);
+    return Promise.resolve(push && copy(push));
+  }
+
+  update(
+    pushId: string,
+    from: readonly PushStatus[],
+    patch: Partial<PushRecord>,
+    expectAttempts?: number,
+  ): Promise<PushRecord | undefined> {
+    const current = this.pushes.get(pushId);
+    if (!current || !from.includes(current.status)) return Promise.resolve(undefined);
+    if (expectAttempts !== undefined && current.attempts !== expectAttempts) return Promise.resolve(undefined);
+    const next = { ...applyPatch(current, copy(patch)), pushId };
+    this.pushes.set(pushId, next);
+    return Promise.resolve(copy(next));
+  }
+
+  /** For assertions: the stored record without going through the port. */
+  peek(pushId: string): PushRecord | undefined {
+    const push = this.pushes.get(pushId);
+    return push && copy(push);
+  }
+}
+
+export class MemoryAgentStore implements AgentStore {
+  private readonly agents = new Map<string, AgentRecord>();
+
+  create(agent: AgentRecord): Promise<boolean> {
+    if (this.agents.has(agent.agentId)) return Promise.resolve(false);
+    this.agents.set(agent.agentId, copy(agent));
+    return Promise.resolve(true);
+  }
+
+  get(agentId: string): Promise<AgentRecord | undefined> {
+    const agent = this.agents.get(agentId);
+    return Promise.resolve(agent && copy(agent));
+  }
+
+  setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
+    this.change(agentId, (a) => ({ ...a, connectionId, connectedAt: at, lastSeenAt: at }));
+    return Promise.resolve();
+  }
+
+  clearConnection(agentId: string, connectionId: string): Promise<boolean> {
+    return Promise.resolve(
+      this.change(agentId, (a) => (a.connectionId === connectionId ? applyPatch(a, { connectionId: undefined }) : undefined)),
+    );
+  }
+
+  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+    this.change(agentId, (a) => applyPatch(a, copy(patch)));
+    return Promise.resolve();
+  }
+
+  private change(agentId: string, fn: (a: AgentRecord) => AgentRecord | undefined): boolean {
+    const current = this.agents.get(agentId);
+    const next = current && fn(current);
+    if (!next) return false;
+    this.agents.set(agentId, next);
+    return true;
+  }
+}
+
+/**
+ * A FIFO queue per (agentId, destination) that a test drains by hand: receive() hands out the
+ * head of each group not already in flight; release() of a terminal push frees its group.
+ * Deduplicates by pushId against what is queued or in flight. Records wakes and releases.
+ */
+export class ManualQueue implements PushQueue {
+  private readonly groups = new Map<string, QueueItem[]>();
+  private readonly inFlight = new Map<string, string>(); // group -> pushId
+  readonly released: PushRecord[] = [];
+  readonly wakes: string[] = [];
+
+  enqueue(item: QueueItem): Promise<void> {
+    const pointer: QueueItem = { pushId: item.pushId, agentId: item.agentId, destination: item.destination };
+    const group = this.group(pointer);
+    const items = this.groups.get(group) ?? [];
+    if (!items.some((i) => i.pushId === pointer.pushId)) items.push(pointer);
+    this.groups.set(group, items);
+    return Promise.resolve();
+  }
+
+  release(push: PushRecord): Promise<void> {
+    this.released.push(copy(push));
+    if (!isTerminal(push.status)) return Promise.resolve();
+    for (const [group, pushId] of this.inFlight) {
+      if (pushId !== push.pushId) continue;
+      this.inFlight.delete(group);
+      const items = this.groups.get(group) ?? [];
+      this.groups.set(
+        group,
+        items.filter((i) => i.pushId !== pushId),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  wake(agentId: string): Promise<void> {
+    this.wakes.push(agentId);
+    return Promise.resolve();
+  }
+
+  /** Takes the head of one group that has nothing in flight; it stays in flight until released. */
+  receive(): QueueItem | undefined {
+    for (const [group, items] of this.groups) {
+      if (this.inFlight.has(group) || items.length === 0) continue;
+      this.inFlight.set(group, items[0].pushId);
+      return { ...items[0] };
+    }
+    return undefined;
+  }
+
+  /** Items not yet finished (queued or in flight). */
+  size(): number {
+    let n = 0;
+    for (const items of this.groups.values()) n += items.length;
+    return n;
+  }
+
+  private group(item: QueueItem): string {
+    return `${item.agentId}\n${item.destination}`;
+  }
+}
+
+export type GatewayAnswer = PostResult | Error;
+
+/** Records every post; answers 'ok' unless the test scripted another answer for that connection. */
+export class RecordingGateway implements ConnectionGateway {
+  readonly posts: { connectionId: string; message: CloudMessage }[] = [];
+  private readonly answers = new Map<string, GatewayAnswer>();
+
+  /** What posts to `connectionId` answer from now on: 'ok', 'gone', or an Error to throw. */
+  answer(connectionId: string, answer: GatewayAnswer): void {
+    this.answers.set(connectionId, answer);
+  }
+
+  post(connectionId: string, message: CloudMessage): Promise<PostResult> {
+    this.posts.push({ connectionId, message: copy(message) });
+    const answer = this.answers.get(connectionId) ?? 'ok';
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+}
+
+/** The hub's in-process watcher, recording every push the core reports as terminal. */
+export class RecordingWatcher extends EventWatcher {
+  readonly notified: PushRecord[] = [];
+
+  override notify(push: PushRecord): void {
+    this.notified.push(copy(push));
+    super.notify(push);
+  }
+}
+
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+export class MemoryLog implements Log {
+  readonly entries: LogEntry[] = [];
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.entries.push({ level: 'info', msg, fields });
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.entries.push({ level: 'warn', msg, fields });
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.entries.push({ level: 'error', msg, fields });
+  }
+}
+
+export interface MemoryPorts extends Ports {
+  pushes: MemoryPushStore;
+  agents: MemoryAgentStore;
+  queue: ManualQueue;
+  gateway: RecordingGateway;
+  watcher: RecordingWatcher;
+  clock: FakeClock;
+  log: MemoryLog;
+}
+
+/** A full port set in memory, on a fake clock. */
+export function memoryPorts(clock = new FakeClock()): MemoryPorts {
+  const pushes = new MemoryPushStore();
+  return {
+    pushes,
+    agents: new MemoryAgentStore(),
+    queue: new ManualQueue(),
+    gateway: new RecordingGateway(),
+    watcher: new RecordingWatcher(pushes),
+    clock,
+    log: new MemoryLog(),
+  };
+}

@@ -1,0 +1,173 @@
+import { MemoryQueue, type DispatchOutcome } from '../../../hub/adapters/memory-queue';
+import type { QueueItem } from '../../../lambdas/core/records';
+import { newPush } from '../../support/records';
+import { sleep, waitFor } from '../../support/wait';
+
+const item = (pushId: string, destination = 'lab', agentId = 'agent-1'): QueueItem => ({ pushId, agentId, destination });
+
+/** A dispatcher whose answers the test decides, recording every call. */
+function scriptedDispatch(answer: (item: QueueItem, call: number) => DispatchOutcome | Promise<DispatchOutcome>) {
+  const calls: string[] = [];
+  const fn = async (i: QueueItem): Promise<DispatchOutcome> => {
+    calls.push(i.pushId);
+    return answer(i, calls.length);
+  };
+  return { calls, fn };
+}
+
+describe('MemoryQueue', () => {
+  let queue: MemoryQueue;
+  afterEach(async () => {
+    await queue.stop();
+  });
+
+  it('delivers a group in FIFO order, one at a time, and groups concurrently', async () => {
+    queue = new MemoryQueue();
+    const inFlight = new Map<string, number>();
+    let maxPerGroup = 0;
+    const d = scriptedDispatch(async (i) => {
+      const n = (inFlight.get(i.destination) ?? 0) + 1;
+      inFlight.set(i.destination, n);
+      maxPerGroup = Math.max(maxPerGroup, n);
+      await sleep(1);
+      inFlight.set(i.destination, n - 1);
+      return { done: true };
+    });
+    queue.start(d.fn);
+    for (let i = 0; i < 10; i++) await queue.enqueue(item(`a${i}`, 'A'));
+    for (let i = 0; i < 10; i++) await queue.enqueue(item(`b${i}`, 'B'));
+    await waitFor(() => queue.size() === 0);
+    expect(d.calls).toHaveLength(20);
+    expect(d.calls.filter((c) => c.startsWith('a'))).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
+    expect(d.calls.filter((c) => c.startsWith('b'))).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));
+    expect(maxPerGroup).toBe(1);
+    // B did not wait for all of A: the groups interleave.
+    expect(d.calls.indexOf('b0')).toBeLessThan(d.calls.indexOf('a9'));
+  });
+
+  it('redelivers the head after retryAfterMs and holds the rest of its group back', async () => {
+    queue = new MemoryQueue();
+    const d = scriptedDispatch((i, call) => (i.pushId === 'p1' && call < 3 ? { done: false, retryAfterMs: 20 } : { done: true }));
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p2'));
+    await waitFor(() => d.calls.length === 4);
+    expect(d.calls).toEqual(['p1', 'p1', 'p1', 'p2']);
+  });
+
+  it('release() of the terminal head lets the next push go without waiting for the timer', async () => {
+    queue = new MemoryQueue();
+    const d = scriptedDispatch(() => ({ done: false, retryAfterMs: 60_000 }));
+    queue.start(d.fn);
+    const p1 = newPush({ pushId: 'p1' });
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p2'));
+    await waitFor(() => d.calls.length === 1);
+    await queue.release({ ...p1, status: 'queued' }); // not terminal: ignored
+    await sleep(10);
+    expect(d.calls).toEqual(['p1']);
+    // release knows the push by id only, as with an SQS receipt
+    await queue.release({ ...p1, status: 'acked', destination: 'elsewhere' });
+    await waitFor(() => d.calls.length === 2);
+    expect(d.calls).toEqual(['p1', 'p2']);
+    expect(queue.size()).toBe(1);
+  });
+
+  it('a release that lands while the dispatch is still in flight is not lost', async () => {
+    queue = new MemoryQueue();
+    let releaseDuringDispatch: (() => Promise<void>) | undefined;
+    const d = scriptedDispatch(async (i) => {
+      if (i.pushId === 'p1') await releaseDuringDispatch!();
+      return { done: false, retryAfterMs: 60_000 };
+    });
+    releaseDuringDispatch = () => queue.release(newPush({ pushId: 'p1', status: 'acked' }));
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p2'));
+    await waitFor(() => d.calls.length === 2);
+    expect(d.calls).toEqual(['p1', 'p2']);
+  });
+
+  it("wake(agentId) retries that agent's waiting heads at once, and only that agent's", async () => {
+    queue = new MemoryQueue();
+    const d = scriptedDispatch(() => ({ done: false, retryAfterMs: 60_000 }));
+    queue.start(d.fn);
+    await queue.enqueue(item('x1', 'lab', 'agent-x'));
+    await queue.enqueue(item('y1', 'lab', 'agent-y'));
+    await waitFor(() => d.calls.length === 2);
+    await queue.wake('agent-x');
+    await waitFor(() => d.calls.length === 3);
+    await sleep(20);
+    expect(d.calls.slice(2)).toEqual(['x1']);
+  });
+
+  it('a wake that arrives during a dispatch skips the following wait (relay connected meanwhile)', async () => {
+    queue = new MemoryQueue();
+    let first = true;
+    const d = scriptedDispatch(async () => {
+      if (first) {
+        first = false;
+        await queue.wake('agent-1');
+        return { done: false, retryAfterMs: 60_000 };
+      }
+      return { done: true };
+    });
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await waitFor(() => d.calls.length === 2);
+  });
+
+  it('deduplicates by pushId, including the head in flight', async () => {
+    queue = new MemoryQueue();
+    const d = scriptedDispatch(() => ({ done: false, retryAfterMs: 60_000 }));
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p2'));
+    await queue.enqueue(item('p2'));
+    await sleep(10);
+    expect(queue.size()).toBe(2);
+    expect(d.calls).toEqual(['p1']);
+  });
+
+  it('keeps going after a dispatch that throws, retrying the same head', async () => {
+    const errors: unknown[] = [];
+    queue = new MemoryQueue({ errorRetryMs: 5, onError: (err) => errors.push(err) });
+    const d = scriptedDispatch((_i, call) => {
+      if (call === 1) throw new Error('store down');
+      return { done: true };
+    });
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await waitFor(() => d.calls.length === 2);
+    expect(errors).toHaveLength(1);
+    expect(queue.size()).toBe(0);
+  });
+
+  it('holds items enqueued before start, and starts with the rebuilt items first', async () => {
+    queue = new MemoryQueue();
+    await queue.enqueue(item('late'));
+    const d = scriptedDispatch(() => ({ done: true }));
+    queue.start(d.fn, [item('old1'), item('old2'), item('late')]);
+    await waitFor(() => queue.size() === 0);
+    expect(d.calls).toEqual(['late', 'old1', 'old2']);
+  });
+
+  it('stop() waits for the dispatch in flight and delivers nothing more', async () => {
+    queue = new MemoryQueue();
+    let finished = false;
+    const d = scriptedDispatch(async () => {
+      await sleep(30);
+      finished = true;
+      return { done: true };
+    });
+    queue.start(d.fn);
+    await queue.enqueue(item('p1'));
+    await queue.enqueue(item('p2'));
+    await waitFor(() => d.calls.length === 1);
+    await queue.stop();
+    expect(finished).toBe(true);
+    await sleep(50);
+    expect(d.calls).toEqual(['p1']);
+  });
+});

@@ -1,0 +1,68 @@
+import { parseCloudMessage, parseRelayMessage, ProtocolError, MAX_MESSAGE_BYTES } from '../../../protocol';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof ProtocolError ? err.code : 'NOT_A_PROTOCOL_ERROR';
+  }
+  return undefined;
+}
+
+describe('relay -> cloud messages', () => {
+  it('accepts a valid result and keeps only known fields', () => {
+    const msg = parseRelayMessage(
+      JSON.stringify({
+        action: 'result',
+        v: 1,
+        pushId: 'p1',
+        status: 'acked',
+        ackCode: 'AA',
+        response: 'MSH|^~\\&|\rMSA|AA|1',
+        extra: 'x',
+      }),
+    );
+    expect(msg).toEqual({ action: 'result', v: 1, pushId: 'p1', status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|1' });
+  });
+
+  it.each([
+    ['not json', '{nope', 'MALFORMED_JSON'],
+    ['an array', '[1]', 'INVALID_MESSAGE'],
+    ['a wrong version', JSON.stringify({ action: 'heartbeat', v: 2 }), 'UNSUPPORTED_VERSION'],
+    ['an unknown action', JSON.stringify({ action: 'rm -rf', v: 1 }), 'UNKNOWN_ACTION'],
+    ['a result with a bad status', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'great' }), 'INVALID_MESSAGE'],
+    ['a failed result without an error', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'failed' }), 'INVALID_MESSAGE'],
+    ['an acked result without an ackCode', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'acked' }), 'INVALID_MESSAGE'],
+    ['a hello with non-string devices', JSON.stringify({ action: 'hello', v: 1, version: '1', devices: [1] }), 'INVALID_MESSAGE'],
+    ['an oversized message', 'x'.repeat(MAX_MESSAGE_BYTES + 1), 'MESSAGE_TOO_LARGE'],
+  ])('refuses %s', (_name, raw, code) => {
+    expect(codeOf(() => parseRelayMessage(raw))).toBe(code);
+  });
+});
+
+describe('cloud -> relay messages', () => {
+  it('accepts a push', () => {
+    const push = {
+      type: 'push',
+      v: 1,
+      pushId: 'p1',
+      destination: 'lab',
+      contentType: 'x-application/hl7-v2+er7',
+      body: 'MSH|^~\\&|',
+      returnAck: 'first',
+      expiresAt: 1,
+    };
+    expect(parseCloudMessage(JSON.stringify(push))).toEqual(push);
+  });
+
+  it.each([
+    ['a push without a destination', { type: 'push', v: 1, pushId: 'p', contentType: 'c', body: 'b', returnAck: 'first', expiresAt: 1 }],
+    [
+      'a push with a bad returnAck',
+      { type: 'push', v: 1, pushId: 'p', destination: 'd', contentType: 'c', body: 'b', returnAck: 'last', expiresAt: 1 },
+    ],
+    ['an unknown type', { type: 'exec', v: 1 }],
+  ])('refuses %s', (_name, obj) => {
+    expect(codeOf(() => parseCloudMessage(JSON.stringify(obj)))).toMatch(/INVALID_MESSAGE|UNKNOWN_TYPE/);
+  });
+});
