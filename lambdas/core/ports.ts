@@ -38,6 +38,8 @@ export interface AgentStore {
   setConnection(agentId: string, connectionId: string, at: number): Promise<void>;
   /** Clears the connection only if it is still `connectionId`; true when it did. */
   clearConnection(agentId: string, connectionId: string): Promise<boolean>;
+  /** Replaces the stored secret hash only while it is still `expected`; true when it did. */
+  replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
   touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
 }
@@ -68,6 +70,11 @@ export interface PushWatcher {
   notify(push: PushRecord): void;
 }
 
+/** The server-side key agent secrets are HMAC'd with (AWS: a Secrets Manager secret; hub: a key file). */
+export interface SecretKey {
+  get(): Promise<Buffer>;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -86,6 +93,7 @@ export interface Ports {
   gateway: ConnectionGateway;
   watcher: PushWatcher;
   clock: Clock;
+  secretKey: SecretKey;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
+import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
 
@@ -46,6 +47,7 @@ export interface EmulatedAws {
   /** SQS calls the event source mapping itself makes (receive, delete). */
   pollerCalls: { receive: number; delete: number };
   handlers: Handlers;
+  secretsManager: SecretsManagerEmulator;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promise<EmulatedAws> {
   const [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  // The key the stack generates: 64 random characters.
+  const secretsManager = await startSecretsManager({ 'edgepush-agent-key': randomUUID() + randomUUID() });
   const table = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, table);
   const queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`, 60);
@@ -137,6 +141,8 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: gateway.endpoint,
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
+    EDGEPUSH_AGENT_KEY_SECRET: 'edgepush-agent-key',
+    EDGEPUSH_SECRETSMANAGER_ENDPOINT: secretsManager.endpoint,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...options.env,
@@ -255,6 +261,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     invocations,
     pollerCalls,
     handlers,
+    secretsManager,
     async stop() {
       polling = false;
       await poller;
@@ -267,9 +274,10 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       rt?.clients.dynamo.destroy();
       rt?.clients.sqs.destroy();
       rt?.clients.management.destroy();
+      rt?.clients.secrets.destroy();
       handlers?.runtime.resetRuntime();
       sqs.destroy();
-      await Promise.all([dynalite.close(), fauxqs.close()]);
+      await Promise.all([dynalite.close(), fauxqs.close(), secretsManager.close()]);
     },
   };
 }

@@ -58,6 +58,7 @@ beforeAll(async () => {
     gateway,
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
+    secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 7)) },
   });
 });
 

@@ -10,8 +10,11 @@ export interface AwsAdapterConfig {
   managementEndpoint: string;
   /** Days a finished push stays before DynamoDB's TTL deletes it. */
   retentionDays: number;
+  /** Secrets Manager secret (ARN or name) holding the HMAC key for agent secrets. */
+  agentKeySecret?: string;
   dynamoEndpoint?: string;
   sqsEndpoint?: string;
+  secretsManagerEndpoint?: string;
   /** Static credentials, for emulators only. On Lambda the SDK uses the execution role. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -35,7 +38,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
     queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
     retentionDays: retention,
+    agentKeySecret: env.EDGEPUSH_AGENT_KEY_SECRET || undefined,
     dynamoEndpoint: env.EDGEPUSH_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.EDGEPUSH_SQS_ENDPOINT || undefined,
+    secretsManagerEndpoint: env.EDGEPUSH_SECRETSMANAGER_ENDPOINT || undefined,
   };
 }

@@ -6,6 +6,7 @@ import type { AwsClients } from './clients';
 import { DynamoAgentStore } from './dynamo-agent-store';
 import { DynamoPushStore } from './dynamo-push-store';
 import { PollingWatcher } from './polling-watcher';
+import { SecretsManagerKey } from './secrets-manager-key';
 import { SqsPushQueue } from './sqs-queue';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients): Ports {
@@ -17,5 +18,6 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients): P
     gateway: new ApiGatewayConnectionGateway(clients.management),
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
+    secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
   };
 }
