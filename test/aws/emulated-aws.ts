@@ -56,6 +56,12 @@ export interface EmulatedAwsOptions {
   env?: Record<string, string>;
   /** Poll interval of the event source mapping when the queue is empty. */
   pollIntervalMs?: number;
+  /**
+   * The HTTP function's timeout (the construct sets 29 s). Like Lambda, the handler gets it as
+   * context.getRemainingTimeInMillis(), and a handler still running past it is cut off: API
+   * Gateway then answers 500, as it does for a timed-out Lambda.
+   */
+  httpTimeoutMs?: number;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -195,11 +201,21 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       },
     };
     invocations.http++;
+    const deadline = Date.now() + (options.httpTimeoutMs ?? 29_000);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Task timed out')), deadline - Date.now());
+    });
     try {
-      const out = await h().http.handler(event);
+      const out = await Promise.race([
+        h().http.handler(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) }),
+        timedOut,
+      ]);
       res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? '');
     } catch {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+    } finally {
+      clearTimeout(timer);
     }
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
