@@ -25,17 +25,36 @@ export async function relayDisconnected(ports: Ports, agentId: string, connectio
 
 export async function relayMessage(ports: Ports, config: CoreConfig, agentId: string, connectionId: string, raw: string): Promise<void> {
   const reply = await handle(ports, config, agentId, raw).catch((err: unknown): CloudMessage => {
+    // The pushId, when the message has one, tells the relay which result this answer is about.
+    const pushId = pushIdOf(raw);
+    const about = pushId === undefined ? {} : { pushId };
     if (err instanceof ProtocolError) {
-      ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message });
-      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message };
+      ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message, ...about });
+      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message, ...about };
     }
-    ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message });
-    return { type: 'error', v: PROTOCOL_VERSION, code: 'INTERNAL', error: 'the cloud could not process the message; send it again' };
+    ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message, ...about });
+    return {
+      type: 'error',
+      v: PROTOCOL_VERSION,
+      code: 'INTERNAL',
+      error: 'the cloud could not process the message; send it again',
+      ...about,
+    };
   });
   try {
     await ports.gateway.post(connectionId, reply);
   } catch (err) {
     ports.log?.warn('reply to relay failed', { agentId, connectionId, error: (err as Error).message });
+  }
+}
+
+/** The message's pushId if it parses far enough to have one (the protocol's limit: 128 characters). */
+function pushIdOf(raw: string): string | undefined {
+  try {
+    const id = (JSON.parse(raw) as { pushId?: unknown } | null)?.pushId;
+    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
