@@ -49,6 +49,8 @@ beforeAll(async () => {
     dynamoEndpoint: dynalite.endpoint,
     sqsEndpoint: fauxqs.endpoint,
     agentKeySecret: 'agent-key',
+    // dynalite has no TransactWriteItems.
+    idempotentCreate: 'two-step-for-dynalite' as const,
     secretsManagerEndpoint: secretsManager.endpoint,
   };
   clients = createClients(config);
@@ -118,6 +120,8 @@ it('a store error while waiting for the ACK answers 504 with Location for the ac
     dynamoEndpoint: endpoint,
     sqsEndpoint: fauxqs.endpoint,
     agentKeySecret: 'agent-key',
+    // dynalite has no TransactWriteItems.
+    idempotentCreate: 'two-step-for-dynalite' as const,
     secretsManagerEndpoint: secretsManager.endpoint,
   };
   const own = createClients(config);

@@ -148,6 +148,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
     EDGEPUSH_AGENT_KEY_SECRET: 'edgepush-agent-key',
+    EDGEPUSH_IDEMPOTENT_CREATE: 'two-step-for-dynalite', // dynalite has no TransactWriteItems
     EDGEPUSH_SECRETSMANAGER_ENDPOINT: secretsManager.endpoint,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',

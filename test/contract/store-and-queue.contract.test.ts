@@ -20,8 +20,9 @@ function newPush(overrides: Partial<PushRecord> = {}): PushRecord {
     returnAck: 'first',
     status: 'queued',
     attempts: 0,
-    createdAt: 1_700_000_000_000,
-    expiresAt: 1_700_003_600_000,
+    // Now-based: a key whose push expired beyond the retention counts as absent (TTL).
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 3_600_000,
     ...overrides,
   };
 }

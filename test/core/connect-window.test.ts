@@ -49,7 +49,7 @@ beforeAll(async () => {
     retentionDays: 30,
     dynamoEndpoint: dynalite.endpoint,
   });
-  const pushes = new DynamoPushStore(clients.dynamo, tableName, 30);
+  const pushes = new DynamoPushStore(clients.dynamo, tableName, 30, { idempotentCreate: 'two-step-for-dynalite' });
   gateway = new ConnectWindowGateway();
   core = createCore({
     pushes,

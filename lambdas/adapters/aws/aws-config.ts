@@ -10,6 +10,8 @@ export interface AwsAdapterConfig {
   managementEndpoint: string;
   /** Days a finished push stays before DynamoDB's TTL deletes it. */
   retentionDays: number;
+  /** See DynamoPushStoreOptions: 'two-step-for-dynalite' only against the dynalite emulator. */
+  idempotentCreate?: 'transaction' | 'two-step-for-dynalite';
   /** Secrets Manager secret (ARN or name) holding the HMAC key for agent secrets. */
   agentKeySecret?: string;
   dynamoEndpoint?: string;
@@ -32,8 +34,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
   if (!Number.isFinite(retention) || retention <= 0) {
     throw new Error('EDGEPUSH_RETENTION_DAYS must be a positive number');
   }
+  const create = env.EDGEPUSH_IDEMPOTENT_CREATE || 'transaction';
+  if (create !== 'transaction' && create !== 'two-step-for-dynalite') {
+    throw new Error('EDGEPUSH_IDEMPOTENT_CREATE must be transaction or two-step-for-dynalite');
+  }
   return {
     region: env.AWS_REGION ?? 'us-east-1',
+    idempotentCreate: create,
     tableName: required(env, 'EDGEPUSH_TABLE'),
     queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),

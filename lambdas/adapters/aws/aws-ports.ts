@@ -10,7 +10,7 @@ import { SecretsManagerKey } from './secrets-manager-key';
 import { SqsPushQueue } from './sqs-queue';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients): Ports {
-  const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays);
+  const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays, { idempotentCreate: config.idempotentCreate });
   return {
     pushes,
     agents: new DynamoAgentStore(clients.dynamo, config.tableName),
