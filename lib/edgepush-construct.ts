@@ -302,7 +302,8 @@ export class EdgePush extends Construct {
     f.wsDisconnect.addToRolePolicy(table(['UpdateItem']));
     // Results and hellos; a terminal result releases the push's SQS message early.
     f.wsMessage.addToRolePolicy(table(['GetItem', 'UpdateItem']));
-    f.wsMessage.addToRolePolicy(queue(['DeleteMessage']));
+    // ChangeMessageVisibility: a hello makes the agent's parked messages visible again.
+    f.wsMessage.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -52,9 +52,15 @@ export interface PushQueue {
    * when the current delivery's retry timer fires. Best effort; the timer is the fallback.
    */
   release(push: PushRecord): Promise<void>;
-  /** A relay (re)connected: retry its waiting pushes soon. Best effort. */
-  wake(agentId: string): Promise<void>;
+  /**
+   * Retry the agent's waiting pushes soon. Best effort. `reason`: its relay connected, said
+   * hello (it is ready: on AWS only this wakes, as postToConnection fails until $connect has
+   * returned), or reported a retryable failure.
+   */
+  wake(agentId: string, reason: WakeReason): Promise<void>;
 }
+
+export type WakeReason = 'connect' | 'hello' | 'retry';
 
 export type PostResult = 'ok' | 'gone';
 

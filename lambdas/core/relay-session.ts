@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage 
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
-import type { Ports } from './ports';
+import type { Ports, WakeReason } from './ports';
 import { isTerminal } from './records';
 
 const ACK_CODES = new Set(['AA', 'CA']);
@@ -15,7 +15,7 @@ const NACK_CODES = new Set(['AE', 'AR', 'CE', 'CR']);
 export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
   await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
   ports.log?.info('relay connected', { agentId, connectionId });
-  await wake(ports, agentId);
+  await wake(ports, agentId, 'connect');
 }
 
 export async function relayDisconnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
@@ -65,7 +65,7 @@ async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: st
     case 'hello':
       await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
-      await wake(ports, agentId);
+      await wake(ports, agentId, 'hello');
       return { type: 'helloAck', v: PROTOCOL_VERSION };
     case 'heartbeat':
       await ports.agents.touch(agentId, { lastSeenAt: now });
@@ -96,7 +96,7 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
         connectionId: undefined,
       });
       if (updated) ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error });
-      await wake(ports, agentId);
+      await wake(ports, agentId, 'retry');
       return;
     }
     await finish(ports, push, ['sent', 'queued'], 'failed', { error: msg.error });
@@ -110,9 +110,9 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   await finish(ports, push, ['sent', 'queued'], msg.status, fields);
 }
 
-async function wake(ports: Ports, agentId: string): Promise<void> {
+async function wake(ports: Ports, agentId: string, reason: WakeReason): Promise<void> {
   try {
-    await ports.queue.wake(agentId);
+    await ports.queue.wake(agentId, reason);
   } catch (err) {
     ports.log?.warn('queue wake failed', { agentId, error: (err as Error).message });
   }

@@ -293,7 +293,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       await expect(probe().port.release(newPush({ pushId: p.pushId, status: 'acked' }))).resolves.toBeUndefined();
       await releaseAll(got);
       await expect(releaseAll(got)).resolves.toBeUndefined();
-      await expect(probe().port.wake(p.agentId)).resolves.toBeUndefined();
+      for (const reason of ['connect', 'hello', 'retry'] as const)
+        await expect(probe().port.wake(p.agentId, reason)).resolves.toBeUndefined();
     });
   });
 });
