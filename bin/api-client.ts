@@ -1,10 +1,15 @@
 /**
  * A tiny client for the EdgePush HTTP API, used by `edgepush agent|push|demo`. Works against
- * the hub or the AWS deployment (JWT auth). Uses Node's built-in fetch.
+ * the hub or the AWS deployment (JWT auth, or IAM auth with --sigv4). Uses Node's built-in fetch.
  */
+import { signRequest } from './sigv4';
+
 export interface ApiTarget {
   api: string;
-  token: string;
+  /** Bearer token (hub, JWT auth). */
+  token?: string;
+  /** Sign with SigV4 from the AWS credential chain instead (IAM auth). */
+  sigv4?: { region: string };
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -32,17 +37,17 @@ export async function callApi<T = Record<string, unknown>>(
   timeoutMs = 60_000,
 ): Promise<ApiResponse<T>> {
   const url = new URL(path.replace(/^\//, ''), target.api.endsWith('/') ? target.api : `${target.api}/`);
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  let headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
+  if (target.sigv4) {
+    // signRequest loads the signer (an optional dependency) only now.
+    headers = await signRequest({ method, url, headers, body: text }, target.sigv4);
+  } else {
+    headers.authorization = `Bearer ${target.token}`;
+  }
   let res: Response;
   try {
-    res = await fetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    res = await fetch(url, { method, headers, body: text, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     // fetch says only "fetch failed"; the cause has the reason: a code (ECONNREFUSED), or a
     // message, e.g. "bad port" for the ports fetch refuses outright (6000, 6665-6669...).
@@ -51,12 +56,12 @@ export async function callApi<T = Record<string, unknown>>(
     if (why === 'bad port') why = `bad port (Node's fetch refuses port ${url.port}; run the hub on another --port)`;
     throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url.origin}: ${why}`);
   }
-  const text = await res.text();
+  const answer = await res.text();
   let parsed: unknown;
   try {
-    parsed = text ? JSON.parse(text) : {};
+    parsed = answer ? JSON.parse(answer) : {};
   } catch {
-    parsed = { raw: text };
+    parsed = { raw: answer };
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
 }

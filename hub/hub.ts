@@ -22,7 +22,7 @@ import { WsGateway } from './gateway/ws-gateway';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
 import { createHttpHandler } from './http-server';
-import { loadOrCreateKeys } from './keys';
+import { loadOrCreateAgentSecretKey, loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
 
 export interface HubOptions {
@@ -58,6 +58,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolvePath(options.dataDir);
   const keys = await loadOrCreateKeys(dataDir);
+  const agentSecretKey = loadOrCreateAgentSecretKey(dataDir);
   const lock = lockDataDir(dataDir);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
   const stale = await store.clearAllConnections();
@@ -75,6 +76,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     gateway: new WsConnectionGateway(gateway),
     watcher,
     clock: systemClock,
+    secretKey: { get: () => Promise.resolve(agentSecretKey) },
     log: pinoLog(logger),
   };
   core = createCore(ports, options.core);

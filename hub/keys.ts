@@ -3,7 +3,7 @@
  * first use by whichever comes first, `edgepush hub` or `edgepush token`; the `wx` flag makes
  * two racing processes agree on one key.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type KeyLike } from 'jose';
@@ -12,6 +12,7 @@ export const JWT_ALG = 'ES256';
 export const JWT_ISSUER = 'edgepush-hub';
 export const JWT_AUDIENCE = 'edgepush';
 const PRIVATE_FILE = 'jwt-es256.key.pem';
+const AGENT_SECRET_KEY_FILE = 'agent-secret-hmac.key';
 
 export interface HubKeys {
   privateKey: KeyLike;
@@ -38,6 +39,23 @@ export async function loadOrCreateKeys(dataDir: string): Promise<HubKeys> {
     publicKey: await importSPKI(publicPem, JWT_ALG),
     privateKeyPath,
   };
+}
+
+/**
+ * The HMAC key agent secrets are hashed with (lambdas/core/secrets.ts): 32 random bytes, made
+ * on first use like the signing key. Losing it invalidates every agent's secret.
+ */
+export function loadOrCreateAgentSecretKey(dataDir: string): Buffer {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, AGENT_SECRET_KEY_FILE);
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new Error(`${file} is damaged: expected 32 bytes of base64`);
+  return key;
 }
 
 function readIfExists(path: string): string | undefined {

@@ -25,6 +25,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
@@ -134,7 +135,19 @@ export class EdgePush extends Construct {
     const wsStageName = 'relay';
     const managementEndpoint = `https://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${wsStageName}`;
 
+    // The HMAC key agent secrets are hashed with (lambdas/core/secrets.ts). Retained: losing
+    // it would invalidate every agent's secret.
+    const agentKey = new Secret(this, 'AgentSecretKey', {
+      description: 'EdgePush: HMAC-SHA-256 key for agent secrets',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(agentKey).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason: 'Rotating the HMAC key would invalidate every stored agent secret hash; agents are re-keyed by creating new secrets.',
+    });
     const env = {
+      EDGEPUSH_AGENT_KEY_SECRET: agentKey.secretArn,
       EDGEPUSH_TABLE: this.table.tableName,
       EDGEPUSH_QUEUE_URL: this.queue.queueUrl,
       EDGEPUSH_WS_MANAGEMENT_ENDPOINT: managementEndpoint,
@@ -183,6 +196,10 @@ export class EdgePush extends Construct {
       deadLetter: fn('deadLetter', 256, Duration.seconds(30)),
     };
     this.grantLeastPrivilege();
+    // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
+    const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
+    this.functions.http.addToRolePolicy(readAgentKey);
+    this.functions.wsAuthorizer.addToRolePolicy(readAgentKey);
 
     // ---- WebSocket API ----
     const wsAuthorizer = new WebSocketLambdaAuthorizer('AgentAuthorizer', this.functions.wsAuthorizer, {
@@ -279,12 +296,14 @@ export class EdgePush extends Construct {
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
     f.http.addToRolePolicy(table(['GetItem', 'PutItem', 'UpdateItem']));
     f.http.addToRolePolicy(queue(['SendMessage']));
-    f.wsAuthorizer.addToRolePolicy(table(['GetItem']));
+    // UpdateItem: a successful connect re-stores an old scrypt hash as HMAC, once.
+    f.wsAuthorizer.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.wsConnect.addToRolePolicy(table(['UpdateItem']));
     f.wsDisconnect.addToRolePolicy(table(['UpdateItem']));
     // Results and hellos; a terminal result releases the push's SQS message early.
     f.wsMessage.addToRolePolicy(table(['GetItem', 'UpdateItem']));
-    f.wsMessage.addToRolePolicy(queue(['DeleteMessage']));
+    // ChangeMessageVisibility: a hello makes the agent's parked messages visible again.
+    f.wsMessage.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -1,12 +1,9 @@
 /** `edgepush agent create|get`: manage agents through the HTTP API (admin scope). */
 import type { Command } from 'commander';
 import { callApi, toApiError } from '../api-client';
-import { resolveTarget, runCommand } from './target';
+import { REGION_HELP, SIGV4_HELP, resolveTarget, runCommand, type TargetFlags } from './target';
 
-interface ApiFlags {
-  api?: string;
-  token?: string;
-}
+type ApiFlags = TargetFlags;
 
 export function registerAgentCommands(program: Command): void {
   const agent = program.command('agent').description('Create and inspect agents (the relays that may connect).');
@@ -17,6 +14,8 @@ export function registerAgentCommands(program: Command): void {
     .argument('<agentId>', 'letters, digits, dot, dash, underscore')
     .option('--api <url>', 'EdgePush API base URL (env EDGEPUSH_API)')
     .option('--token <jwt>', 'bearer token with edgepush/admin (env EDGEPUSH_TOKEN)')
+    .option('--sigv4', SIGV4_HELP)
+    .option('--region <region>', REGION_HELP)
     .action((agentId: string, flags: ApiFlags) =>
       runCommand('agent create', async () => {
         const res = await callApi(resolveTarget(flags), 'POST', '/agents', { agentId });
@@ -32,6 +31,8 @@ export function registerAgentCommands(program: Command): void {
     .argument('<agentId>')
     .option('--api <url>', 'EdgePush API base URL (env EDGEPUSH_API)')
     .option('--token <jwt>', 'bearer token with edgepush/admin (env EDGEPUSH_TOKEN)')
+    .option('--sigv4', SIGV4_HELP)
+    .option('--region <region>', REGION_HELP)
     .action((agentId: string, flags: ApiFlags) =>
       runCommand('agent get', async () => {
         const res = await callApi(resolveTarget(flags), 'GET', `/agents/${encodeURIComponent(agentId)}`);

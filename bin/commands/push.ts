@@ -8,11 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { generateExampleAdt } from '../../hl7/example';
 import { callApi, toApiError } from '../api-client';
-import { UsageError, resolveTarget, runCommand } from './target';
+import { REGION_HELP, SIGV4_HELP, UsageError, resolveTarget, runCommand, type TargetFlags } from './target';
 
-interface PushFlags {
-  api?: string;
-  token?: string;
+interface PushFlags extends TargetFlags {
   file?: string;
   generateExample?: boolean;
   wait: boolean;
@@ -42,6 +40,8 @@ export function registerPushCommand(program: Command): void {
     .option('--generate-example', 'send a generated example ADT^A01')
     .option('--api <url>', 'EdgePush API base URL (env EDGEPUSH_API)')
     .option('--token <jwt>', 'bearer token with edgepush/push (env EDGEPUSH_TOKEN)')
+    .option('--sigv4', SIGV4_HELP)
+    .option('--region <region>', REGION_HELP)
     .option('--no-wait', 'do not wait for the ACK: print the pushId and exit 0 once accepted')
     .option('--timeout <ms>', 'how long the API waits for the ACK (0-25000)', '10000')
     .option('--return-ack <mode>', 'first (any ACK) or application (skip commit ACKs)', 'first')

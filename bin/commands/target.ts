@@ -1,13 +1,35 @@
-/** --api / --token with EDGEPUSH_API / EDGEPUSH_TOKEN fallbacks, shared by `agent` and `push`. */
+/** --api / --token (or --sigv4) with EDGEPUSH_API / EDGEPUSH_TOKEN fallbacks, shared by `agent` and `push`. */
 import type { ApiTarget } from '../api-client';
+import { regionOf } from '../sigv4';
 
-export function resolveTarget(flags: { api?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): ApiTarget {
+export interface TargetFlags {
+  api?: string;
+  token?: string;
+  sigv4?: boolean;
+  region?: string;
+}
+
+export const SIGV4_HELP = 'sign with AWS SigV4 from the AWS credential chain (IAM-auth deployments) instead of --token';
+export const REGION_HELP = 'AWS Region for --sigv4 (default: AWS_REGION, or the execute-api URL)';
+
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): ApiTarget {
   const api = flags.api ?? env.EDGEPUSH_API;
   const token = flags.token ?? env.EDGEPUSH_TOKEN;
   const missing: string[] = [];
   if (!api) missing.push('--api <url> (or EDGEPUSH_API)');
-  if (!token) missing.push('--token <jwt> (or EDGEPUSH_TOKEN; get one with `edgepush token`)');
+  if (!token && !flags.sigv4) missing.push('--token <jwt> (or EDGEPUSH_TOKEN; get one with `edgepush token`), or --sigv4');
   if (missing.length) throw new UsageError(`missing ${missing.join(' and ')}`);
+  if (flags.sigv4) {
+    let url: URL;
+    try {
+      url = new URL(api!);
+    } catch {
+      throw new UsageError(`--api ${api} is not a URL`);
+    }
+    const region = flags.region ?? regionOf(url, env);
+    if (!region) throw new UsageError('--sigv4 needs a Region: --region <region> (or AWS_REGION)');
+    return { api: api!, sigv4: { region } };
+  }
   return { api: api!, token: token! };
 }
 

@@ -30,6 +30,8 @@ export interface RelayConfig {
   /** Per-device MLLP client settings. */
   device: { connectTimeoutMs: number; ackTimeoutMs: number; idleTimeoutMs: number; maxFrameBytes: number };
   resultCache: { maxEntries: number; ttlMs: number };
+  /** Re-send of unacknowledged results while connected (default in relay.ts: 2 s doubling to 30 s). */
+  resultResend?: { initialDelayMs: number; maxDelayMs: number };
   /** On SIGTERM: how long in-flight pushes and unacknowledged results may take. */
   shutdownTimeoutMs: number;
   logLevel: string;

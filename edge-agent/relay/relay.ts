@@ -5,11 +5,13 @@
  *                    -> in flight?         -> nothing (its result follows)
  *                    -> unknown device / expired / not HL7 -> failed, not retryable
  *                    -> device queue -> acked | nacked (ACK text) | failed (reason, retryable?)
- *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect
+ *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect, and again
+ *             on a backoff timer while connected (the cloud may not have recorded it)
  */
 import type { Logger } from 'pino';
 import { HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
+import { equalJitterDelay, type BackoffOptions } from '../backoff';
 import { PROTOCOL_VERSION, ProtocolError, type PushMessage, type ResultMessage } from '../../protocol/messages';
 import { stripDevicePrefix } from '../../protocol/names';
 import { HEARTBEAT_ACTION, HELLO_ACTION } from '../../protocol/relay-routes';
@@ -19,6 +21,7 @@ import type { RelayConfig } from './config-schema';
 import { CloudConnection } from './cloud-connection';
 import { DeviceRegistry } from './devices';
 import { MessageTooLargeError } from './frame-sender';
+import { parseGatewayError } from './gateway-error';
 import { createRelayLogger } from './logger';
 import { failed, fromAck, fromError } from './outcome';
 import { Outbox } from './outbox';
@@ -29,7 +32,18 @@ export interface RelayStats {
   duplicates: number;
   invalidMessages: number;
   results: number;
+  /** Results sent again on the timer because the cloud had not acknowledged them. */
+  resultResends: number;
+  /** API Gateway's own error frames (a message it did not deliver to the cloud). */
+  gatewayErrors: number;
 }
+
+/**
+ * First re-send of an unacknowledged result after 2 s, doubling to 30 s: a result the cloud did
+ * not record (throttled or failed ws-message) is recorded seconds later, well inside the
+ * cloud's 35 s wait before it re-sends the push, instead of only after the next reconnect.
+ */
+export const DEFAULT_RESULT_RESEND: BackoffOptions = { initialDelayMs: 2_000, maxDelayMs: 30_000 };
 
 /**
  * The cloud decides expiry with its own clock before it sends a push; the relay's check only
@@ -45,9 +59,11 @@ export class Relay {
   /** Results as the JSON text sent to the cloud: one flat string each is the cheapest to keep 10,000 of. */
   readonly cache: ResultCache<string>;
   readonly outbox: Outbox;
-  readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0 };
+  readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0, resultResends: 0, gatewayErrors: 0 };
   private readonly inFlight = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
+  private readonly resend: BackoffOptions;
+  private resendTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: RelayConfig,
@@ -57,6 +73,7 @@ export class Relay {
     this.devices = new DeviceRegistry(config.devices, config.device, this.logger);
     this.cache = new ResultCache(config.resultCache);
     this.outbox = new Outbox(config.resultCache.maxEntries);
+    this.resend = config.resultResend ?? DEFAULT_RESULT_RESEND;
     this.connection = new CloudConnection({
       url: config.url,
       agentId: config.agentId,
@@ -98,6 +115,7 @@ export class Relay {
     // and the cloud's redelivery reaches the device a second time.
     if (this.outbox.size > 0 && !this.connection.isOpen) await this.waitForOpen(deadline - Date.now());
     if (this.connection.isOpen) await this.outbox.waitEmpty(Math.max(0, Math.min(2_000, deadline - Date.now())));
+    clearTimeout(this.resendTimer);
     await this.connection.stop();
     this.logger.info({ unacknowledged: this.outbox.size }, 'relay stopped');
   }
@@ -123,10 +141,42 @@ export class Relay {
     this.send(JSON.stringify({ action: HELLO_ACTION, v: PROTOCOL_VERSION, version: VERSION, devices: this.devices.names() }));
     const pending = this.outbox.all();
     if (pending.length) this.logger.info({ count: pending.length }, 're-sending unacknowledged results');
+    this.outbox.resetSends();
     for (const result of pending) this.sendResult(result);
   }
 
+  /** Arms the timer for the earliest unacknowledged result's next re-send. */
+  private scheduleResend(): void {
+    clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
+    const next = this.outbox.nextDueAt();
+    if (next === undefined || this.stopping) return;
+    this.resendTimer = setTimeout(() => this.resendDue(), Math.max(0, next - Date.now()));
+    this.resendTimer.unref();
+  }
+
+  private resendDue(): void {
+    this.resendTimer = undefined;
+    // While disconnected nothing goes out; the reconnect's onOpen re-sends them all.
+    if (!this.connection.isOpen) return;
+    const due = this.outbox.due(Date.now());
+    if (due.length) this.logger.info({ count: due.length }, 're-sending results the cloud has not acknowledged');
+    for (const result of due) {
+      this.stats.resultResends++;
+      this.sendResult(result);
+    }
+    this.scheduleResend();
+  }
+
   private onMessage(text: string): void {
+    const gatewayError = parseGatewayError(text);
+    if (gatewayError) {
+      // API Gateway did not hand some message to the cloud; unacknowledged results stay in the
+      // outbox and the re-send timer sends them again.
+      this.stats.gatewayErrors++;
+      this.logger.warn({ ...gatewayError, unacknowledged: this.outbox.size }, 'API Gateway did not deliver a message to the cloud');
+      return;
+    }
     let msg;
     try {
       msg = parseCloudMessage(text);
@@ -242,17 +292,22 @@ export class Relay {
   }
 
   private sendResult(result: ResultMessage): void {
-    this.send(JSON.stringify(result), result.pushId);
+    if (!this.send(JSON.stringify(result), result.pushId)) return;
+    if (!this.outbox.has(result.pushId)) return;
+    this.outbox.markSent(result.pushId, Date.now(), (sends) => equalJitterDelay(sends, this.resend));
+    this.scheduleResend();
   }
 
-  private send(text: string, pushId?: string): void {
+  /** true when it went out on an open connection. */
+  private send(text: string, pushId?: string): boolean {
     try {
-      this.connection.send(text);
+      return this.connection.send(text);
     } catch (err) {
       if (!(err instanceof MessageTooLargeError)) throw err;
       // fit() keeps results under the limit, so this is a bug guard, not a normal path.
       this.logger.error({ pushId, bytes: err.bytes }, 'message too large to send');
       if (pushId) this.outbox.ack(pushId);
+      return false;
     }
   }
 }

@@ -177,6 +177,10 @@ export class LmdbStore implements PushStore {
     });
   }
 
+  async replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean> {
+    return this.updateAgent(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined));
+  }
+
   async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
@@ -208,6 +212,7 @@ export class LmdbStore implements PushStore {
       get: (agentId) => this.getAgent(agentId),
       setConnection: (agentId, connectionId, at) => this.setConnection(agentId, connectionId, at),
       clearConnection: (agentId, connectionId) => this.clearConnection(agentId, connectionId),
+      replaceSecretHash: (agentId, expected, next) => this.replaceSecretHash(agentId, expected, next),
       touch: (agentId, patch) => this.touch(agentId, patch),
     };
   }

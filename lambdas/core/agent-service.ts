@@ -15,7 +15,7 @@ export async function createAgent(ports: Ports, agentId: string): Promise<{ agen
   const secret = generateSecret();
   const created = await ports.agents.create({
     agentId,
-    secretHash: await hashSecret(secret),
+    secretHash: hashSecret(secret, await ports.secretKey.get()),
     createdAt: ports.clock.now(),
     devices: [],
   });
@@ -30,14 +30,22 @@ export async function getAgent(ports: Ports, agentId: string): Promise<AgentReco
   return agent;
 }
 
-// A fixed hash to verify against when the agent does not exist, so the answer takes as long
-// either way and does not reveal which agent ids are real.
-let decoyHash: Promise<string> | undefined;
-
 export async function authenticateAgent(ports: Ports, agentId: string, secret: string): Promise<boolean> {
   if (!isAgentId(agentId) || secret.length === 0 || secret.length > 256) return false;
   const agent = await ports.agents.get(agentId);
-  decoyHash ??= hashSecret('decoy');
-  const ok = await verifySecret(secret, agent ? agent.secretHash : await decoyHash);
-  return ok && agent !== undefined;
+  const key = await ports.secretKey.get();
+  // Verify against a decoy when the agent does not exist, so the answer takes as long either
+  // way and does not reveal which agent ids are real.
+  const verdict = await verifySecret(secret, agent ? agent.secretHash : hashSecret('decoy', key), key);
+  if (!verdict.ok || !agent) return false;
+  if (verdict.rehash) {
+    // An old scrypt hash: re-store it as HMAC, so this slow check happens once per agent.
+    try {
+      const migrated = await ports.agents.replaceSecretHash(agentId, agent.secretHash, hashSecret(secret, key));
+      ports.log?.info('agent secret hash migrated to hmac', { agentId, migrated });
+    } catch (err) {
+      ports.log?.warn('agent secret hash migration failed', { agentId, error: (err as Error).message });
+    }
+  }
+  return true;
 }

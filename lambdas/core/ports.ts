@@ -38,6 +38,8 @@ export interface AgentStore {
   setConnection(agentId: string, connectionId: string, at: number): Promise<void>;
   /** Clears the connection only if it is still `connectionId`; true when it did. */
   clearConnection(agentId: string, connectionId: string): Promise<boolean>;
+  /** Replaces the stored secret hash only while it is still `expected`; true when it did. */
+  replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
   touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
 }
@@ -50,9 +52,15 @@ export interface PushQueue {
    * when the current delivery's retry timer fires. Best effort; the timer is the fallback.
    */
   release(push: PushRecord): Promise<void>;
-  /** A relay (re)connected: retry its waiting pushes soon. Best effort. */
-  wake(agentId: string): Promise<void>;
+  /**
+   * Retry the agent's waiting pushes soon. Best effort. `reason`: its relay connected, said
+   * hello (it is ready: on AWS only this wakes, as postToConnection fails until $connect has
+   * returned), or reported a retryable failure.
+   */
+  wake(agentId: string, reason: WakeReason): Promise<void>;
 }
+
+export type WakeReason = 'connect' | 'hello' | 'retry';
 
 export type PostResult = 'ok' | 'gone';
 
@@ -66,6 +74,11 @@ export interface PushWatcher {
   waitForTerminal(pushId: string, timeoutMs: number): Promise<PushRecord | undefined>;
   /** Called by the core whenever a push becomes terminal (local adapters wake waiters; AWS polls). */
   notify(push: PushRecord): void;
+}
+
+/** The server-side key agent secrets are HMAC'd with (AWS: a Secrets Manager secret; hub: a key file). */
+export interface SecretKey {
+  get(): Promise<Buffer>;
 }
 
 export interface Clock {
@@ -86,6 +99,7 @@ export interface Ports {
   gateway: ConnectionGateway;
   watcher: PushWatcher;
   clock: Clock;
+  secretKey: SecretKey;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

@@ -38,7 +38,7 @@ export interface PushRecord {
 
 export interface AgentRecord {
   agentId: string;
-  /** scrypt hash, `scrypt$N$r$p$salt$hash` (see secrets.ts). */
+  /** `hmac-sha256$...` (see secrets.ts), or an older `scrypt$...` hash until the agent's next connect. */
   secretHash: string;
   createdAt: number;
   /** The current relay connection, if one is open. */

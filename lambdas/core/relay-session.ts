@@ -8,13 +8,13 @@ import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/re
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
-import type { Ports } from './ports';
+import type { Ports, WakeReason } from './ports';
 import { isTerminal } from './records';
 
 export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
   await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
   ports.log?.info('relay connected', { agentId, connectionId });
-  await wake(ports, agentId);
+  await wake(ports, agentId, 'connect');
 }
 
 export async function relayDisconnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
@@ -24,17 +24,36 @@ export async function relayDisconnected(ports: Ports, agentId: string, connectio
 
 export async function relayMessage(ports: Ports, config: CoreConfig, agentId: string, connectionId: string, raw: string): Promise<void> {
   const reply = await handle(ports, config, agentId, raw).catch((err: unknown): CloudMessage => {
+    // The pushId, when the message has one, tells the relay which result this answer is about.
+    const pushId = pushIdOf(raw);
+    const about = pushId === undefined ? {} : { pushId };
     if (err instanceof ProtocolError) {
-      ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message });
-      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message };
+      ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message, ...about });
+      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message, ...about };
     }
-    ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message });
-    return { type: 'error', v: PROTOCOL_VERSION, code: 'INTERNAL', error: 'the cloud could not process the message; send it again' };
+    ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message, ...about });
+    return {
+      type: 'error',
+      v: PROTOCOL_VERSION,
+      code: 'INTERNAL',
+      error: 'the cloud could not process the message; send it again',
+      ...about,
+    };
   });
   try {
     await ports.gateway.post(connectionId, reply);
   } catch (err) {
     ports.log?.warn('reply to relay failed', { agentId, connectionId, error: (err as Error).message });
+  }
+}
+
+/** The message's pushId if it parses far enough to have one (the protocol's limit: 128 characters). */
+function pushIdOf(raw: string): string | undefined {
+  try {
+    const id = (JSON.parse(raw) as { pushId?: unknown } | null)?.pushId;
+    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -45,7 +64,7 @@ async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: st
     case HELLO_ACTION:
       await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
-      await wake(ports, agentId);
+      await wake(ports, agentId, 'hello');
       return { type: 'helloAck', v: PROTOCOL_VERSION };
     case HEARTBEAT_ACTION:
       await ports.agents.touch(agentId, { lastSeenAt: now });
@@ -76,7 +95,7 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
         connectionId: undefined,
       });
       if (updated) ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error });
-      await wake(ports, agentId);
+      await wake(ports, agentId, 'retry');
       return;
     }
     await finish(ports, push, ['sent', 'queued'], 'failed', { error: msg.error });
@@ -89,9 +108,9 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   await finish(ports, push, ['sent', 'queued'], msg.status, fields);
 }
 
-async function wake(ports: Ports, agentId: string): Promise<void> {
+async function wake(ports: Ports, agentId: string, reason: WakeReason): Promise<void> {
   try {
-    await ports.queue.wake(agentId);
+    await ports.queue.wake(agentId, reason);
   } catch (err) {
     ports.log?.warn('queue wake failed', { agentId, error: (err as Error).message });
   }

@@ -1,34 +1,33 @@
 /**
- * Agent secrets: generated with 256 bits of randomness, stored only as a salted scrypt hash,
- * and compared in constant time.
+ * Agent secrets: 256 random bits, stored only as HMAC-SHA-256 under a server-side key, and
+ * compared in constant time. A slow KDF (scrypt, used before) protects guessable passwords;
+ * a 256-bit random secret cannot be guessed, so a keyed hash is as strong here and costs
+ * microseconds instead of ~190 ms of CPU on every connect, good or bad. The key (AWS: a
+ * Secrets Manager secret; hub: a file in the data dir) keeps a leaked table from being
+ * useful even for offline checks.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isLegacyHash, verifyLegacyHash } from './legacy-scrypt';
 
-const N = 16384;
-const R = 8;
-const P = 1;
-const KEY_LEN = 32;
-
-function scrypt(secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(secret, salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key))));
-}
+const PREFIX = 'hmac-sha256$';
 
 export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export async function hashSecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(secret, salt, { N, r: R, p: P });
-  return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
+export function hashSecret(secret: string, key: Buffer): string {
+  return PREFIX + createHmac('sha256', key).update(secret, 'utf8').digest('base64url');
 }
 
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [n, r, p] = parts.slice(1, 4).map(Number);
-  const salt = Buffer.from(parts[4], 'base64url');
-  const expected = Buffer.from(parts[5], 'base64url');
-  const actual = await scrypt(secret, salt, { N: n, r, p });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+/** `rehash`: it matched an old scrypt hash, which the caller should replace with hashSecret(). */
+export type Verdict = { ok: false } | { ok: true; rehash: boolean };
+
+export async function verifySecret(secret: string, stored: string, key: Buffer): Promise<Verdict> {
+  if (stored.startsWith(PREFIX)) {
+    const expected = Buffer.from(stored.slice(PREFIX.length), 'base64url');
+    const actual = createHmac('sha256', key).update(secret, 'utf8').digest();
+    return actual.length === expected.length && timingSafeEqual(actual, expected) ? { ok: true, rehash: false } : { ok: false };
+  }
+  if (isLegacyHash(stored) && (await verifyLegacyHash(secret, stored))) return { ok: true, rehash: true };
+  return { ok: false };
 }

@@ -4,7 +4,7 @@
  * authorised the route, so scopes stay undefined.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HttpRequest } from '../http/http-types';
 import { handleHttp } from '../http/router';
 import { getRuntime } from './runtime';
@@ -34,12 +34,23 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   return { method: http.method, path, headers, body, scopes: scopesOf(event), baseUrl: `${proto}://${domainName}${prefix}` };
 }
 
+/**
+ * Time kept back from the Lambda's remaining time when a push waits for its result: enough
+ * for the last read of the push and the response. Past the Lambda's timeout API Gateway
+ * answers 5xx, which callers resend (a second delivery); a 504 + Location is safe.
+ */
+export const WAIT_MARGIN_MS = 2_000;
+
 const PUSH_ROUTE = /^\/(agents\/[^/]+\/push|fhir\/R4\/Agent\/[^/]+\/\$push)$/;
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const { core, logger, metrics } = getRuntime();
   const started = Date.now();
   const request = toHttpRequest(event);
+  if (context) request.deadline = started + context.getRemainingTimeInMillis() - WAIT_MARGIN_MS;
   const response = await handleHttp(core, request);
   if (request.method === 'POST' && PUSH_ROUTE.test(request.path)) {
     metrics.addDimension('httpStatus', String(response.status));

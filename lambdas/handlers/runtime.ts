@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
 import { createAwsPorts } from '../adapters/aws/aws-ports';
+import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
 import { createClients, type AwsClients } from '../adapters/aws/clients';
 import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
 import type { Log } from '../core/ports';
@@ -15,6 +16,8 @@ export interface Runtime {
   core: EdgePushCore;
   clients: AwsClients;
   queueUrl: string;
+  /** The SQS queue port; the dispatcher records parked messages through it. */
+  queue: SqsPushQueue;
   logger: Logger;
   metrics: Metrics;
 }
@@ -36,8 +39,9 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
   const clients = createClients(config);
   const logger = new Logger({ serviceName: 'edgepush' });
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'EdgePush', serviceName: 'edgepush' });
-  const ports = { ...createAwsPorts(config, clients), log: toLog(logger) };
-  return { core: createCore(ports, coreConfigFromEnv(env)), clients, queueUrl: config.queueUrl, logger, metrics };
+  const log = toLog(logger);
+  const ports = { ...createAwsPorts(config, clients, log), log };
+  return { core: createCore(ports, coreConfigFromEnv(env)), clients, queueUrl: config.queueUrl, queue: ports.queue, logger, metrics };
 }
 
 function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {

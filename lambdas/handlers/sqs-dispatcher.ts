@@ -1,7 +1,9 @@
 /**
  * SQS FIFO event source -> core.dispatch, with ReportBatchItemFailures.
  * done: the record succeeds and Lambda deletes it. Not done: the record keeps its place at
- * the head of its group, made invisible for the core's retry delay, and is reported failed.
+ * the head of its group, made invisible for the core's retry delay (grown with the push's age),
+ * and is reported failed. A long delay is recorded with the receipt handle (parked), so the
+ * relay's next hello can make it visible at once.
  * FIFO order: once a record of a group is not done, the group's later records in this batch
  * are not attempted; they are failed and made visible again at once (the head, still in
  * flight, keeps the group blocked, so they cannot overtake it).
@@ -11,6 +13,9 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseQueueItem } from './queue-record';
 import { visibilitySeconds } from './retry-visibility';
+
+/** Delays at least this long are parked for a wake on hello; shorter ones are not worth a write. */
+export const PARK_MIN_SECONDS = 10;
 import { getRuntime, type Runtime } from './runtime';
 
 async function setVisibility(rt: Runtime, record: SQSRecord, seconds: number): Promise<void> {
@@ -36,8 +41,15 @@ async function dispatchOne(rt: Runtime, record: SQSRecord): Promise<boolean> {
     const outcome = await rt.core.dispatch(item, record.receiptHandle);
     rt.metrics.addMetric(outcome.done ? 'DispatchDone' : 'DispatchRetry', MetricUnit.Count, 1);
     if (outcome.done) return true;
-    const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
-    await setVisibility(rt, record, visibilitySeconds(outcome.retryAfterMs, receives));
+    // Age since SQS accepted the message (the push's enqueue): SentTimestamp, epoch ms.
+    const sentAt = Number(record.attributes.SentTimestamp);
+    const seconds = visibilitySeconds(outcome.retryAfterMs, Number.isFinite(sentAt) ? Date.now() - sentAt : 0);
+    await setVisibility(rt, record, seconds);
+    if (seconds >= PARK_MIN_SECONDS) {
+      await rt.queue.parked
+        ?.park(item, record.receiptHandle)
+        .catch((err: Error) => rt.logger.warn('parking a message failed', { pushId: item.pushId, error: err.name }));
+    }
     return false;
   } catch (err) {
     // A store or network error: the queue's visibility timeout brings it back.

@@ -13,6 +13,12 @@ export interface HttpRequest {
   scopes?: string[];
   /** Base URL for Location headers, e.g. `http://127.0.0.1:8080`. */
   baseUrl?: string;
+  /**
+   * Epoch ms by which the answer must be ready (a Lambda's remaining time, less a margin). A
+   * wait for a push's result ends by then, so a stored push is answered 504 + Location rather
+   * than killed by the platform's timeout as a 5xx the caller would resend.
+   */
+  deadline?: number;
 }
 
 export interface HttpResponse {

@@ -29,7 +29,7 @@ function fromParameters(body: Record<string, unknown>): Record<string, unknown> 
 
 export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
   const body = fromParameters(parseJsonBody(req.body));
-  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body);
+  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body, req.deadline);
   if (!waited) {
     return json(202, pushView(push), { location: location(req, push.pushId) });
   }

@@ -36,6 +36,7 @@ export async function submitPush(
   config: CoreConfig,
   agentId: string,
   body: Record<string, unknown>,
+  deadline?: number,
 ): Promise<{ push: PushRecord; waited: boolean }> {
   const request = parsePushRequest(body, config.maxBodyBytes);
   const { push } = await acceptPush(ports, agentId, request);
@@ -43,7 +44,8 @@ export async function submitPush(
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
-    const done = await ports.watcher.waitForTerminal(push.pushId, request.waitTimeoutMs);
+    const waitMs = deadline === undefined ? request.waitTimeoutMs : Math.max(0, Math.min(request.waitTimeoutMs, deadline - Date.now()));
+    const done = await ports.watcher.waitForTerminal(push.pushId, waitMs);
     return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
   } catch (err) {
     ports.log?.warn('waiting for the result failed; answering as in flight', { pushId: push.pushId, error: (err as Error).message });
@@ -52,7 +54,7 @@ export async function submitPush(
 }
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
-  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body));
+  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body), req.deadline);
   return pushResponse(req, push, waited);
 }
 

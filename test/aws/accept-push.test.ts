@@ -8,6 +8,7 @@ import { createAwsPorts } from '../../lambdas/adapters/aws/aws-ports';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { createCore, type EdgePushCore } from '../../lambdas/core/core';
 import { handleHttp } from '../../lambdas/http/router';
+import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,
@@ -25,12 +26,17 @@ const hl7 = (id: string) => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01
 
 let dynalite: Dynalite;
 let fauxqs: Fauxqs;
+let secretsManager: SecretsManagerEmulator;
 let clients: AwsClients;
 let core: EdgePushCore;
 let queueUrl: string;
 
 beforeAll(async () => {
-  [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  [dynalite, fauxqs, secretsManager] = await Promise.all([
+    startDynalite(),
+    startFauxqs(),
+    startSecretsManager({ 'agent-key': randomUUID() + randomUUID() }),
+  ]);
   const tableName = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, tableName);
   queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`);
@@ -43,6 +49,10 @@ beforeAll(async () => {
     retentionDays: 30,
     dynamoEndpoint: dynalite.endpoint,
     sqsEndpoint: fauxqs.endpoint,
+    agentKeySecret: 'agent-key',
+    // dynalite has no TransactWriteItems.
+    idempotentCreate: 'two-step-for-dynalite' as const,
+    secretsManagerEndpoint: secretsManager.endpoint,
   };
   clients = createClients(config);
   core = createCore(createAwsPorts(config, clients));
@@ -52,7 +62,8 @@ afterAll(async () => {
   clients?.dynamo.destroy();
   clients?.sqs.destroy();
   clients?.management.destroy();
-  await Promise.all([dynalite?.close(), fauxqs?.close()]);
+  clients?.secrets.destroy();
+  await Promise.all([dynalite?.close(), fauxqs?.close(), secretsManager?.close()]);
 });
 
 const post = async (path: string, body: object) => {
@@ -109,6 +120,10 @@ it('a store error while waiting for the ACK answers 504 with Location for the ac
     retentionDays: 30,
     dynamoEndpoint: endpoint,
     sqsEndpoint: fauxqs.endpoint,
+    agentKeySecret: 'agent-key',
+    // dynalite has no TransactWriteItems.
+    idempotentCreate: 'two-step-for-dynalite' as const,
+    secretsManagerEndpoint: secretsManager.endpoint,
   };
   const own = createClients(config);
   const ownCore = createCore(createAwsPorts(config, own));

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, startFauxqs, type Dynalite, type Fauxqs } from './emulators';
 import { handleHttp } from '../../lambdas/http/router';
 
@@ -15,6 +16,7 @@ const hl7 = (id: string) => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01
 
 let dynalite: Dynalite;
 let fauxqs: Fauxqs;
+let secretsManager: SecretsManagerEmulator;
 let sqs: SQSClient;
 let queueUrl: string;
 let dlqUrl: string;
@@ -26,7 +28,11 @@ let handlers: {
 };
 
 beforeAll(async () => {
-  [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  [dynalite, fauxqs, secretsManager] = await Promise.all([
+    startDynalite(),
+    startFauxqs(),
+    startSecretsManager({ 'agent-key': randomUUID() + randomUUID() }),
+  ]);
   const table = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, table);
   sqs = new SQSClient({ region: TEST_REGION, endpoint: fauxqs.endpoint, credentials: TEST_CREDENTIALS });
@@ -55,6 +61,9 @@ beforeAll(async () => {
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:1',
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
+    EDGEPUSH_AGENT_KEY_SECRET: 'agent-key',
+    EDGEPUSH_IDEMPOTENT_CREATE: 'two-step-for-dynalite', // dynalite has no TransactWriteItems
+    EDGEPUSH_SECRETSMANAGER_ENDPOINT: secretsManager.endpoint,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
@@ -68,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sqs?.destroy();
-  await Promise.all([dynalite?.close(), fauxqs?.close()]);
+  await Promise.all([dynalite?.close(), fauxqs?.close(), secretsManager?.close()]);
 });
 
 const core = () => handlers.runtime.getRuntime().core;

@@ -1,4 +1,8 @@
-/** DynamoDB-specific behaviour the port contract does not cover: crash recovery and TTL. */
+/**
+ * DynamoDB-specific behaviour the port contract does not cover: crash recovery and TTL. On
+ * dynalite, so the create runs in its two steps (dynalite has no TransactWriteItems; the
+ * transaction's request is checked offline in dynamo-create-transaction.spec.test.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
@@ -7,6 +11,9 @@ import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import type { PushRecord } from '../../lambdas/core/records';
 import { newPush } from '../support/records';
 import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalite } from './emulators';
+
+const NOW = Date.now();
+const DAY = 86_400;
 
 describe('DynamoPushStore on dynalite', () => {
   let dynalite: Dynalite;
@@ -26,7 +33,7 @@ describe('DynamoPushStore on dynalite', () => {
       retentionDays: 7,
       dynamoEndpoint: dynalite.endpoint,
     });
-    store = new DynamoPushStore(clients.dynamo, table, 7);
+    store = new DynamoPushStore(clients.dynamo, table, 7, { idempotentCreate: 'two-step-for-dynalite' });
   });
   afterAll(async () => {
     clients.dynamo.destroy();
@@ -40,7 +47,13 @@ describe('DynamoPushStore on dynalite', () => {
     await clients.dynamo.send(
       new PutCommand({
         TableName: table,
-        Item: { pk: idempotencyKey(push.agentId, push.idempotencyKey!), pushId: push.pushId, bodyHash: push.bodyHash, ttl: 1 },
+        Item: {
+          pk: idempotencyKey(push.agentId, push.idempotencyKey!),
+          pushId: push.pushId,
+          bodyHash: push.bodyHash,
+          expiresAt: push.expiresAt,
+          ttl: Math.ceil(push.expiresAt / 1000) + 7 * DAY,
+        },
       }),
     );
   }
@@ -81,32 +94,79 @@ describe('DynamoPushStore on dynalite', () => {
     expect(new Set(results.map((r) => r.push.pushId))).toEqual(new Set([lost.pushId]));
   });
 
-  it('sets the TTL attribute (epoch seconds) to completedAt + retention on a terminal update only', async () => {
-    const push = newPush();
-    await store.create(push);
-    const raw = async () =>
-      (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { pk: pushKey(push.pushId) }, ConsistentRead: true }))).Item!;
-    await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1 });
-    expect((await raw()).ttl).toBeUndefined();
+  const raw = async (pk: string) =>
+    (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item;
 
-    const completedAt = 1_700_000_123_456;
+  it('gives a push its TTL when created (expiresAt + retention) and again when it finishes (completedAt + retention)', async () => {
+    const push = newPush({ idempotencyKey: 'ttl-0' });
+    await store.create(push);
+    const createTtl = Math.ceil(push.expiresAt / 1000) + 7 * DAY;
+    // A push that never finishes is still deleted: its PHI does not stay forever.
+    expect((await raw(pushKey(push.pushId)))!.ttl).toBe(createTtl);
+    expect((await raw(idempotencyKey(push.agentId, 'ttl-0')))!.ttl).toBe(createTtl);
+    await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1 });
+    expect((await raw(pushKey(push.pushId)))!.ttl).toBe(createTtl);
+
+    const completedAt = NOW + 123_456;
     const done = await store.update(push.pushId, ['sent'], { status: 'acked', completedAt });
-    expect((await raw()).ttl).toBe(Math.ceil(completedAt / 1000) + 7 * 86_400);
+    expect((await raw(pushKey(push.pushId)))!.ttl).toBe(Math.ceil(completedAt / 1000) + 7 * DAY);
     // The storage attributes never leak into the domain record.
     expect(done).not.toHaveProperty('ttl');
     expect(done).not.toHaveProperty('pk');
+    expect(await store.get(push.pushId)).not.toHaveProperty('ttl');
+  });
+
+  it('gives a push without an idempotency key its TTL when created too', async () => {
+    const push = newPush();
+    await store.create(push);
+    expect((await raw(pushKey(push.pushId)))!.ttl).toBe(Math.ceil(push.expiresAt / 1000) + 7 * DAY);
+  });
+
+  it('counts an idempotency key whose TTL has passed as absent, though DynamoDB has not deleted it yet', async () => {
+    const first = newPush({ idempotencyKey: 'expired-1' });
+    await store.create(first);
+    // TTL passed an hour ago; DynamoDB deletes up to ~48 h late, so the item is still there.
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...(await raw(idempotencyKey(first.agentId, 'expired-1'))), ttl: Math.floor(Date.now() / 1000) - 3600 },
+      }),
+    );
+    const again = newPush({ idempotencyKey: 'expired-1' });
+    const result = await store.create(again);
+    expect(result).toMatchObject({ created: true, push: { pushId: again.pushId } });
+    expect((await raw(idempotencyKey(first.agentId, 'expired-1')))!.pushId).toBe(again.pushId);
+    // And from now on the key is the new push's.
+    expect(await store.create(newPush({ idempotencyKey: 'expired-1' }))).toMatchObject({ created: false, push: { pushId: again.pushId } });
+  });
+
+  it('counts a key as spent when its push is gone and past expiry: TTL deleted the push first', async () => {
+    const old = newPush({ idempotencyKey: 'spent-1', createdAt: NOW - 2 * 3_600_000, expiresAt: NOW - 3_600_000 });
+    await crashAfterClaim(old); // a key whose push no longer exists
+    const again = newPush({ idempotencyKey: 'spent-1' });
+    const result = await store.create(again);
+    // Not a "crashed create" to recover under the old id: that push is long over.
+    expect(result).toMatchObject({ created: true, push: { pushId: again.pushId } });
+    expect(await store.get(old.pushId)).toBeUndefined();
+  });
+
+  it('by default (production) creates with TransactWriteItems, which dynalite lacks: no silent fallback', async () => {
+    const production = new DynamoPushStore(clients.dynamo, table, 7);
+    const push = newPush({ idempotencyKey: 'tx-1' });
+    // dynalite answers the unknown operation with a bare 400 the SDK calls UnknownError.
+    await expect(production.create(push)).rejects.toThrow(/UnknownError|UnknownOperation/);
+    expect(await raw(pushKey(push.pushId))).toBeUndefined();
+    expect(await raw(idempotencyKey(push.agentId, 'tx-1'))).toBeUndefined();
   });
 
   it('gives the idempotency item the TTL of its finished push, so the key never outlives the push', async () => {
-    const push = newPush({ idempotencyKey: 'ttl-1', expiresAt: 1_700_000_000_000 + 7 * 86_400_000 });
+    const push = newPush({ idempotencyKey: 'ttl-1', expiresAt: NOW + 7 * 86_400_000 });
     await store.create(push);
-    const raw = async (pk: string) =>
-      (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item!;
     await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1 });
     // Acked a second after it was created, days before it would have expired.
-    await store.update(push.pushId, ['sent'], { status: 'acked', completedAt: 1_700_000_001_000 });
-    const pushTtl = (await raw(pushKey(push.pushId))).ttl as number;
-    expect(pushTtl).toBe(1_700_000_001 + 7 * 86_400);
-    expect((await raw(idempotencyKey(push.agentId, 'ttl-1'))).ttl).toBeLessThanOrEqual(pushTtl);
+    await store.update(push.pushId, ['sent'], { status: 'acked', completedAt: NOW + 1_000 });
+    const pushTtl = (await raw(pushKey(push.pushId)))!.ttl as number;
+    expect(pushTtl).toBe(Math.ceil((NOW + 1_000) / 1000) + 7 * DAY);
+    expect((await raw(idempotencyKey(push.agentId, 'ttl-1')))!.ttl).toBeLessThanOrEqual(pushTtl);
   });
 });

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
+import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
 import { RELAY_ACTIONS } from '../../protocol/relay-routes';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
@@ -47,6 +48,7 @@ export interface EmulatedAws {
   /** SQS calls the event source mapping itself makes (receive, delete). */
   pollerCalls: { receive: number; delete: number };
   handlers: Handlers;
+  secretsManager: SecretsManagerEmulator;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,12 @@ export interface EmulatedAwsOptions {
   env?: Record<string, string>;
   /** Poll interval of the event source mapping when the queue is empty. */
   pollIntervalMs?: number;
+  /**
+   * The HTTP function's timeout (the construct sets 29 s). Like Lambda, the handler gets it as
+   * context.getRemainingTimeInMillis(), and a handler still running past it is cut off: API
+   * Gateway then answers 500, as it does for a timed-out Lambda.
+   */
+  httpTimeoutMs?: number;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -68,6 +76,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promise<EmulatedAws> {
   const [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  // The key the stack generates: 64 random characters.
+  const secretsManager = await startSecretsManager({ 'edgepush-agent-key': randomUUID() + randomUUID() });
   const table = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, table);
   const queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`, 60);
@@ -138,6 +148,9 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: gateway.endpoint,
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
+    EDGEPUSH_AGENT_KEY_SECRET: 'edgepush-agent-key',
+    EDGEPUSH_IDEMPOTENT_CREATE: 'two-step-for-dynalite', // dynalite has no TransactWriteItems
+    EDGEPUSH_SECRETSMANAGER_ENDPOINT: secretsManager.endpoint,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...options.env,
@@ -190,11 +203,21 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       },
     };
     invocations.http++;
+    const deadline = Date.now() + (options.httpTimeoutMs ?? 29_000);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Task timed out')), deadline - Date.now());
+    });
     try {
-      const out = await h().http.handler(event);
+      const out = await Promise.race([
+        h().http.handler(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) }),
+        timedOut,
+      ]);
       res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? '');
     } catch {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+    } finally {
+      clearTimeout(timer);
     }
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
@@ -256,6 +279,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     invocations,
     pollerCalls,
     handlers,
+    secretsManager,
     async stop() {
       polling = false;
       await poller;
@@ -268,9 +292,10 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       rt?.clients.dynamo.destroy();
       rt?.clients.sqs.destroy();
       rt?.clients.management.destroy();
+      rt?.clients.secrets.destroy();
       handlers?.runtime.resetRuntime();
       sqs.destroy();
-      await Promise.all([dynalite.close(), fauxqs.close()]);
+      await Promise.all([dynalite.close(), fauxqs.close(), secretsManager.close()]);
     },
   };
 }

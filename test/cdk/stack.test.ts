@@ -53,9 +53,10 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     const [nag] = report.pluginReports;
     expect(nag.violations).toEqual([]);
     for (const s of nag.suppressedViolations) expect(s.reason.length).toBeGreaterThan(40);
-    // Only the two accepted kinds: unauthorised WebSocket/health routes and the per-connection postToConnection grant.
+    // Only the accepted kinds: unauthorised WebSocket/health routes, the per-connection postToConnection grant,
+    // and no rotation of the agent-secret HMAC key (rotating it would invalidate every agent).
     expect(new Set(nag.suppressedViolations.map((s) => s.ruleName.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-APIG4', 'AwsSolutions-IAM5']),
+      new Set(['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4']),
     );
   });
 
@@ -154,7 +155,9 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       statementsOf(role)
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
         .sort();
-    expect(actions('WsAuthorizer')).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actions('WsAuthorizer')).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'].sort(),
+    );
     expect(actions('WsConnect')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions('Http')).toEqual(
       [
@@ -163,6 +166,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
         'sqs:SendMessage',
       ].sort(),
     );

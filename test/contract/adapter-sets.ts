@@ -62,7 +62,7 @@ export const awsAdapterSet: AdapterSetFactory = {
       sqsEndpoint: fauxqs.endpoint,
     });
     return {
-      pushes: new DynamoPushStore(clients.dynamo, tableName, 30),
+      pushes: new DynamoPushStore(clients.dynamo, tableName, 30, { idempotentCreate: 'two-step-for-dynalite' }),
       agents: new DynamoAgentStore(clients.dynamo, tableName),
       queue: {
         port: new SqsPushQueue(clients.sqs, queueUrl),

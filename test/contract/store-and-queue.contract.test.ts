@@ -149,6 +149,17 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.clearConnection(agent.agentId, 'conn-2')).toBe(false);
     });
 
+    it('replaces the secret hash only while it is still the expected one', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      expect(await set.agents.replaceSecretHash(agent.agentId, 'not-the-hash', 'hmac-sha256$x')).toBe(false);
+      expect(await set.agents.replaceSecretHash(agent.agentId, agent.secretHash, 'hmac-sha256$new')).toBe(true);
+      expect(await set.agents.get(agent.agentId)).toEqual({ ...agent, secretHash: 'hmac-sha256$new' });
+      expect(await set.agents.replaceSecretHash(agent.agentId, agent.secretHash, 'hmac-sha256$again')).toBe(false);
+      expect(await set.agents.replaceSecretHash('nobody-' + randomUUID(), 'a', 'b')).toBe(false);
+      expect(await set.agents.get(agent.agentId)).toEqual({ ...agent, secretHash: 'hmac-sha256$new' });
+    });
+
     it('touch records lastSeenAt, version and devices, leaving other fields', async () => {
       const agent = newAgent();
       await set.agents.create(agent);
@@ -245,7 +256,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       await expect(probe().port.release(newPush({ pushId: p.pushId, status: 'acked' }))).resolves.toBeUndefined();
       await releaseAll(got);
       await expect(releaseAll(got)).resolves.toBeUndefined();
-      await expect(probe().port.wake(p.agentId)).resolves.toBeUndefined();
+      for (const reason of ['connect', 'hello', 'retry'] as const)
+        await expect(probe().port.wake(p.agentId, reason)).resolves.toBeUndefined();
     });
   });
 });

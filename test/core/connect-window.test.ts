@@ -50,7 +50,7 @@ beforeAll(async () => {
     retentionDays: 30,
     dynamoEndpoint: dynalite.endpoint,
   });
-  const pushes = new DynamoPushStore(clients.dynamo, tableName, 30);
+  const pushes = new DynamoPushStore(clients.dynamo, tableName, 30, { idempotentCreate: 'two-step-for-dynalite' });
   gateway = new ConnectWindowGateway();
   core = createCore({
     pushes,
@@ -59,6 +59,7 @@ beforeAll(async () => {
     gateway,
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
+    secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 7)) },
   });
 });
 

@@ -30,6 +30,11 @@ export class FakeCloud {
   answerHeartbeats = true;
   /** Acknowledge results (set false to keep them in the relay's outbox). */
   ackResults = true;
+  /**
+   * Answer a result with this raw frame instead of a resultAck (e.g. API Gateway's own
+   * `{"message":"Internal server error",...}`, or a cloud error); undefined: answer as usual.
+   */
+  resultReply: ((result: Extract<RelayMessage, { action: 'result' }>, nth: number) => string | undefined) | undefined;
   connections = 0;
   current: WebSocket | undefined;
   private waiters: Array<() => void> = [];
@@ -143,7 +148,11 @@ export class FakeCloud {
     const reply = (m: object): void => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...m }));
     if (msg.action === 'hello') reply({ type: 'helloAck' });
     else if (msg.action === 'heartbeat' && this.answerHeartbeats) reply({ type: 'heartbeatAck' });
-    else if (msg.action === 'result' && this.ackResults) reply({ type: 'resultAck', pushId: msg.pushId });
+    else if (msg.action === 'result' && this.resultReply) {
+      const raw = this.resultReply(msg, this.results(msg.pushId).length);
+      if (raw !== undefined) ws.send(raw);
+      else if (this.ackResults) reply({ type: 'resultAck', pushId: msg.pushId });
+    } else if (msg.action === 'result' && this.ackResults) reply({ type: 'resultAck', pushId: msg.pushId });
     this.notify();
   }
 

@@ -106,6 +106,10 @@ export class MemoryAgentStore implements AgentStore {
     return Promise.resolve();
   }
 
+  replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean> {
+    return Promise.resolve(this.change(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined)));
+  }
+
   private change(agentId: string, fn: (a: AgentRecord) => AgentRecord | undefined): boolean {
     const current = this.agents.get(agentId);
     const next = current && fn(current);
@@ -246,5 +250,7 @@ export function memoryPorts(clock = new FakeClock()): MemoryPorts {
     watcher: new RecordingWatcher(pushes),
     clock,
     log: new MemoryLog(),
+    // A fixed key: agent secrets are HMAC'd with it exactly as with the hub's key file.
+    secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 7)) },
   };
 }

@@ -10,8 +10,13 @@ export interface AwsAdapterConfig {
   managementEndpoint: string;
   /** Days a finished push stays before DynamoDB's TTL deletes it. */
   retentionDays: number;
+  /** See DynamoPushStoreOptions: 'two-step-for-dynalite' only against the dynalite emulator. */
+  idempotentCreate?: 'transaction' | 'two-step-for-dynalite';
+  /** Secrets Manager secret (ARN or name) holding the HMAC key for agent secrets. */
+  agentKeySecret?: string;
   dynamoEndpoint?: string;
   sqsEndpoint?: string;
+  secretsManagerEndpoint?: string;
   /** Static credentials, for emulators only. On Lambda the SDK uses the execution role. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -29,13 +34,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
   if (!Number.isFinite(retention) || retention <= 0) {
     throw new Error('EDGEPUSH_RETENTION_DAYS must be a positive number');
   }
+  const create = env.EDGEPUSH_IDEMPOTENT_CREATE || 'transaction';
+  if (create !== 'transaction' && create !== 'two-step-for-dynalite') {
+    throw new Error('EDGEPUSH_IDEMPOTENT_CREATE must be transaction or two-step-for-dynalite');
+  }
   return {
     region: env.AWS_REGION ?? 'us-east-1',
+    idempotentCreate: create,
     tableName: required(env, 'EDGEPUSH_TABLE'),
     queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
     retentionDays: retention,
+    agentKeySecret: env.EDGEPUSH_AGENT_KEY_SECRET || undefined,
     dynamoEndpoint: env.EDGEPUSH_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.EDGEPUSH_SQS_ENDPOINT || undefined,
+    secretsManagerEndpoint: env.EDGEPUSH_SECRETSMANAGER_ENDPOINT || undefined,
   };
 }

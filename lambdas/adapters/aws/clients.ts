@@ -1,6 +1,7 @@
-/** The three SDK clients, built once from config. Kept apart so tests and the bench can wrap them. */
+/** The SDK clients, built once from config. Kept apart so tests and the bench can wrap them. */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsAdapterConfig } from './aws-config';
@@ -9,6 +10,7 @@ export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
   sqs: SQSClient;
   management: ApiGatewayManagementApiClient;
+  secrets: SecretsManagerClient;
 }
 
 export function createClients(config: AwsAdapterConfig): AwsClients {
@@ -19,5 +21,6 @@ export function createClients(config: AwsAdapterConfig): AwsClients {
     dynamo: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
     sqs: new SQSClient({ ...base, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
     management: new ApiGatewayManagementApiClient({ ...base, endpoint: config.managementEndpoint }),
+    secrets: new SecretsManagerClient({ ...base, ...(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {}) }),
   };
 }

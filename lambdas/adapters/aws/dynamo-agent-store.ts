@@ -42,6 +42,10 @@ export class DynamoAgentStore implements AgentStore {
     return this.conditionalUpdate(agentId, 'REMOVE #conn, #connectedAt', '#conn = :c', { ':c': connectionId });
   }
 
+  async replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean> {
+    return this.conditionalUpdate(agentId, 'SET #secretHash = :next', '#secretHash = :expected', { ':next': next, ':expected': expected });
+  }
+
   async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
     const sets = ['#lastSeenAt = :seen'];
     const values: Record<string, unknown> = { ':seen': patch.lastSeenAt };
@@ -90,6 +94,7 @@ const NAMES: Record<string, string> = {
   '#lastSeenAt': 'lastSeenAt',
   '#version': 'version',
   '#devices': 'devices',
+  '#secretHash': 'secretHash',
 };
 
 /** Only the aliases an expression uses: DynamoDB rejects unused ones. */

@@ -1,7 +1,7 @@
 /**
  * The single-table key scheme. Every access is by exact key (no queries, no indexes), so one
  * table with a string partition key `pk` is enough: one PITR/encryption/TTL setting, one IAM
- * resource, one thing to back up. Prefixes keep the three item kinds apart.
+ * resource, one thing to back up. Prefixes keep the item kinds apart.
  */
 export const PK = 'pk';
 /** Epoch seconds; DynamoDB TTL deletes the item some time after it. */
@@ -9,6 +9,8 @@ export const TTL = 'ttl';
 
 export const pushKey = (pushId: string): string => `push#${pushId}`;
 export const agentKey = (agentId: string): string => `agent#${agentId}`;
+/** The agent's parked queue messages (parked-messages.ts); never read with the agent item. */
+export const parkedKey = (agentId: string): string => `parked#${agentId}`;
 /** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
 export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
 

@@ -2,49 +2,104 @@
  * PushStore on DynamoDB. Every state change is a conditional write, so two Lambdas racing on
  * one push (a late result and a redelivered dispatch, say) cannot both win.
  *
- * Idempotency without transactions (dynalite has none): first a conditional put of an
- * idempotency item (agentId+key -> pushId, bodyHash), then the push itself. A crash between
- * the two leaves an idempotency item with no push; the next create with that key finds it
- * and writes the push under the recorded pushId, so a retry recovers it.
+ * Retention (PHI): every push item gets its TTL when it is created (expiresAt + retention, so a
+ * push that never finishes is still deleted) and again when it finishes (completedAt +
+ * retention). Idempotency items carry the same TTL, and one whose TTL has passed counts as
+ * absent: DynamoDB deletes expired items up to ~48 h late, and the key and its push can go at
+ * different times.
+ *
+ * Idempotent create: the push and its idempotency item (agentId+key -> pushId, bodyHash) are
+ * written in one TransactWriteItems on real DynamoDB, so neither exists without the other.
+ * dynalite has no transactions; tests select `idempotentCreate: 'two-step-for-dynalite'`
+ * explicitly: a conditional put of the key, then the push. A crash between the two leaves a
+ * key with no push; the next create with that key finds it and writes the push under the
+ * recorded pushId, so a retry recovers it. Production never takes that path silently.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CreatePushResult, PushStore } from '../../core/ports';
 import { isTerminal, type PushRecord, type PushStatus } from '../../core/records';
+import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken } from './dynamo-create-transaction';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
 
 interface IdempotencyItem {
   pushId: string;
   bodyHash: string;
+  /** The push's expiresAt (absent on items written before it was recorded). */
+  expiresAt?: number;
+}
+
+export interface DynamoPushStoreOptions {
+  /**
+   * 'transaction' (the default, real DynamoDB): push and key in one TransactWriteItems.
+   * 'two-step-for-dynalite': for the dynalite emulator only, which lacks TransactWriteItems.
+   */
+  idempotentCreate?: 'transaction' | 'two-step-for-dynalite';
 }
 
 const DAY_SECONDS = 86_400;
 /** Attributes that identify the item; a patch never rewrites them. */
 const IMMUTABLE = new Set(['pushId', PK, TTL]);
+/** Rounds of claim -> read -> retry before giving up on a key that keeps changing under us. */
+const MAX_CREATE_ROUNDS = 3;
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export class DynamoPushStore implements PushStore {
+  private readonly transactions: boolean;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays: number,
-  ) {}
+    options: DynamoPushStoreOptions = {},
+  ) {
+    this.transactions = (options.idempotentCreate ?? 'transaction') === 'transaction';
+  }
+
+  /** TTL of a push that has not finished: its expiry plus the retention. */
+  private createTtl(push: PushRecord): number {
+    return Math.ceil(push.expiresAt / 1000) + this.retentionDays * DAY_SECONDS;
+  }
 
   async create(push: PushRecord): Promise<CreatePushResult> {
     if (push.idempotencyKey === undefined) {
       await this.putPush(push);
       return { push, created: true };
     }
-    const claimed = await this.claimKey(push);
-    if (claimed) return this.putOrFind(push);
+    for (let round = 0; round < MAX_CREATE_ROUNDS; round++) {
+      const claimed = this.transactions ? await this.createAtomically(push) : await this.claimKey(push);
+      if (claimed) return this.transactions ? { push, created: true } : this.putOrFind(push);
 
-    const idem = await this.readKey(push.agentId, push.idempotencyKey);
-    const earlier = await this.get(idem.pushId);
-    if (earlier) return { push: earlier, created: false };
-    // The key is claimed but its push is missing: the claimer crashed (or is a moment
-    // behind us). With a different body this is a conflict, reported through the hash.
-    if (idem.bodyHash !== push.bodyHash) {
-      return { push: { ...push, pushId: idem.pushId, bodyHash: idem.bodyHash }, created: false };
+      const idem = await this.readKey(push.agentId, push.idempotencyKey);
+      if (!idem) continue; // it expired or was deleted since the claim failed: claim again
+      const earlier = await this.get(idem.pushId);
+      if (earlier) return { push: earlier, created: false };
+      if (this.transactions || (idem.expiresAt !== undefined && idem.expiresAt <= Date.now())) {
+        // A live key without its push: written together, so TTL has deleted the push and not
+        // yet the key (or, two-step, the push is past expiry, so no crashed create can still be
+        // recovered). The key is spent: expire it (only if it still names that push), claim afresh.
+        await this.expireKey(push.agentId, push.idempotencyKey, idem.pushId);
+        continue;
+      }
+      // The key is claimed but its push is missing: the claimer crashed (two-step only) or is
+      // a moment behind us. With a different body this is a conflict, reported through the hash.
+      if (idem.bodyHash !== push.bodyHash) {
+        return { push: { ...push, pushId: idem.pushId, bodyHash: idem.bodyHash }, created: false };
+      }
+      return this.putOrFind({ ...push, pushId: idem.pushId });
     }
-    return this.putOrFind({ ...push, pushId: idem.pushId });
+    throw new Error('the idempotency key kept changing while the push was created; send the request again');
+  }
+
+  /** true when push and key were written together; false when the key is taken. */
+  private async createAtomically(push: PushRecord): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand(createPushTransaction(this.table, push, this.createTtl(push), nowSeconds())));
+      return true;
+    } catch (err) {
+      if (keyWasTaken(err)) return false;
+      throw err;
+    }
   }
 
   async get(pushId: string): Promise<PushRecord | undefined> {
@@ -153,14 +208,10 @@ export class DynamoPushStore implements PushStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            [PK]: idempotencyKey(push.agentId, push.idempotencyKey!),
-            pushId: push.pushId,
-            bodyHash: push.bodyHash,
-            // The key lives as long as its push can: until it expires, plus the retention.
-            [TTL]: Math.ceil(push.expiresAt / 1000) + this.retentionDays * DAY_SECONDS,
-          },
-          ConditionExpression: `attribute_not_exists(${PK})`,
+          Item: idempotencyItem(push, this.createTtl(push)),
+          ConditionExpression: KEY_FREE,
+          ExpressionAttributeNames: { '#ttl': TTL },
+          ExpressionAttributeValues: { ':now': nowSeconds() },
         }),
       );
       return true;
@@ -170,12 +221,36 @@ export class DynamoPushStore implements PushStore {
     }
   }
 
-  private async readKey(agentId: string, key: string): Promise<IdempotencyItem> {
+  /** The key's item, or undefined when it does not exist or its TTL has passed. */
+  private async readKey(agentId: string, key: string): Promise<IdempotencyItem | undefined> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { [PK]: idempotencyKey(agentId, key) }, ConsistentRead: true }),
     );
-    if (!out.Item) throw new Error('idempotency item vanished after a failed claim');
-    return { pushId: String(out.Item.pushId), bodyHash: String(out.Item.bodyHash) };
+    const item = out.Item;
+    if (!item || (typeof item[TTL] === 'number' && item[TTL] < nowSeconds())) return undefined;
+    return {
+      pushId: String(item.pushId),
+      bodyHash: String(item.bodyHash),
+      expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : undefined,
+    };
+  }
+
+  /** Marks a spent key expired, only while it still names `pushId` (a racer may have re-claimed it). */
+  private async expireKey(agentId: string, key: string, pushId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [PK]: idempotencyKey(agentId, key) },
+          UpdateExpression: 'SET #ttl = :gone',
+          ConditionExpression: '#pushId = :pushId',
+          ExpressionAttributeNames: { '#ttl': TTL, '#pushId': 'pushId' },
+          ExpressionAttributeValues: { ':gone': 0, ':pushId': pushId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   /** Writes the push; if a racer recovering the same key wrote it first, returns theirs. */
@@ -195,7 +270,7 @@ export class DynamoPushStore implements PushStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...push, [PK]: pushKey(push.pushId) },
+        Item: { ...push, [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
         ConditionExpression: `attribute_not_exists(${PK})`,
       }),
     );

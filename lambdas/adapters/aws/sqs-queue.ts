@@ -2,20 +2,34 @@
  * PushQueue on SQS FIFO. The queue carries only a pointer ({pushId, agentId, destination}),
  * never the message body: PHI stays in the encrypted table.
  *
- * wake() is a no-op here: SQS has no way to make an invisible message visible without its
- * receipt handle, and the dispatcher already retries offline pushes after a short,
- * receive-count-scaled visibility timeout. A reconnecting relay therefore waits at most one
- * such interval.
+ * wake() on the relay's hello makes the agent's parked messages (those the dispatcher made
+ * invisible for a long retry delay, recorded with their receipt handles in ParkedMessages)
+ * visible at once, so a relay back from an outage gets its backlog in seconds. Only on hello:
+ * until $connect has returned, postToConnection answers Gone, so a wake at connect would only
+ * burn receives.
  */
-import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PushQueue } from '../../core/ports';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  type ChangeMessageVisibilityBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Log, PushQueue, WakeReason } from '../../core/ports';
 import type { PushRecord, QueueItem } from '../../core/records';
 import { messageGroupId } from './message-group';
+import type { ParkedMessages } from './parked-messages';
+
+/** ChangeMessageVisibilityBatch takes at most 10 entries. */
+const BATCH = 10;
 
 export class SqsPushQueue implements PushQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
+    /** Without it (tests of the bare queue), wake() does nothing. */
+    readonly parked?: ParkedMessages,
+    private readonly log?: Log,
   ) {}
 
   async enqueue(item: QueueItem): Promise<void> {
@@ -42,7 +56,25 @@ export class SqsPushQueue implements PushQueue {
     }
   }
 
-  async wake(_agentId: string): Promise<void> {}
+  async wake(agentId: string, reason: WakeReason): Promise<void> {
+    if (reason !== 'hello' || !this.parked) return;
+    const entries = await this.parked.list(agentId);
+    for (let i = 0; i < entries.length; i += BATCH) {
+      const chunk = entries.slice(i, i + BATCH);
+      const batch: ChangeMessageVisibilityBatchRequestEntry[] = chunk.map((e, n) => ({
+        Id: String(n),
+        ReceiptHandle: e.receipt,
+        VisibilityTimeout: 0,
+      }));
+      const out = await this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
+      // A failed entry is a stale receipt: that message was deleted or received again since.
+      if (out.Failed?.length) this.log?.info('some parked messages were no longer parked', { agentId, stale: out.Failed.length });
+    }
+    if (entries.length) {
+      this.log?.info('woke parked messages', { agentId, count: entries.length });
+      await this.parked.forget(agentId, entries);
+    }
+  }
 }
 
 function isStaleReceipt(err: unknown): boolean {
