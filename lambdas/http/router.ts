@@ -6,7 +6,7 @@ import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
-import { matchRoute } from './routes';
+import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequest): Promise<HttpResponse> {
@@ -32,6 +32,9 @@ export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequ
       case 'getPush':
         return await readPush(ports, route.params.pushId);
       case 'medplumPush':
+        if (route.params.operation !== MEDPLUM_PUSH_OPERATION) {
+          return fail(404, 'NOT_FOUND', `no operation ${route.params.operation} on Agent`);
+        }
         return await medplumPush(ports, config, req, route.params.agentId);
     }
   } catch (err) {
