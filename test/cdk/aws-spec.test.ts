@@ -101,6 +101,21 @@ describe('WebSocket access logging and the account CloudWatch role', () => {
   });
 });
 
+describe('custom domains', () => {
+  it('map both APIs to their domains, and the URLs and CNAME targets say so', () => {
+    const t = templateOf('custom domains, no reserved concurrency');
+    const names = resourcesOf(t, 'AWS::ApiGatewayV2::DomainName').map(([, d]) => d.Properties!.DomainName as string);
+    expect(names.sort()).toEqual(['api.example.com', 'relay.example.com']);
+    expect(resourcesOf(t, 'AWS::ApiGatewayV2::ApiMapping')).toHaveLength(2);
+    const outputs = t.Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.PushApiUrl.Value).toBe('https://api.example.com/');
+    expect(outputs.RelayWebSocketUrl.Value).toBe('wss://relay.example.com');
+    expect(outputs.PushApiDomainTarget).toBeDefined();
+    expect(outputs.RelayDomainTarget).toBeDefined();
+    for (const [, f] of resourcesOf(t, 'AWS::Lambda::Function')) expect(f.Properties!.ReservedConcurrentExecutions).toBeUndefined();
+  });
+});
+
 describe('npx cdk synth (the real CLI, cdk.json as shipped)', () => {
   const outdirs: string[] = [];
   afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
