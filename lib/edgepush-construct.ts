@@ -345,7 +345,7 @@ export class EdgePush extends Construct {
     });
     const wsCfnStage = this.webSocketStage.node.defaultChild as CfnStage;
     if (wsLogsMode === 'create-account-role') {
-      wsCfnStage.addDependency(createApiGatewayCloudWatchRole(this).account);
+      wsCfnStage.addResourceDependency(createApiGatewayCloudWatchRole(this).account);
     } else if (wsLogsMode === 'account-role-exists') {
       // Read by test/cdk/aws-spec.test.ts: logging without the role is allowed only as a stated prerequisite.
       wsCfnStage.addMetadata(

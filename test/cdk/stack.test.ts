@@ -2,12 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { API_GATEWAY_ROUTES } from '../../lambdas/http/routes';
 import { stackPropsFromContext } from '../../lib/edgepush-stack';
 import { ConfigError } from '../../lib/config-error';
+import { EdgePush, type EdgePushProps } from '../../lib/edgepush-construct';
 import { RELAY_ROUTE_KEYS } from '../../protocol/relay-routes';
 import { ROOT, cleanUp, resourcesOf, synth, type CfnTemplate, type Synth } from './synth';
 
@@ -276,7 +278,7 @@ describe('EdgePush stack with -c auth=jwt', () => {
   }, 180000);
 });
 
-describe('EdgePush stack with a customer-managed key, an alarm email and core tunables', () => {
+describe('EdgePush stack with a customer-managed key and an alarm email', () => {
   it('encrypts the table, both queues, every log group and the alarm topic with it', () => {
     const s = synth({ kms: 'create', alarmEmail: 'ops@example.com', removal: 'destroy' }, undefined, 'eu-west-1');
     const t = Template.fromJSON(s.template);
@@ -299,6 +301,38 @@ describe('EdgePush stack with a customer-managed key, an alarm email and core tu
     expect(JSON.stringify(key.Properties!.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
     expect(JSON.stringify(statementsOf(s.template, 'Http'))).toContain('kms:GenerateDataKey');
   }, 180000);
+});
+
+describe('EdgePush construct props', () => {
+  it('set memory, reserved concurrency, the WebSocket throttle, the queue-age alarm and the core tunables', () => {
+    const stack = new Stack(new App(), 'Props');
+    new EdgePush(stack, 'EdgePush', {
+      memorySize: { http: 1024 },
+      reservedConcurrency: { http: 40, wsMessage: 5 },
+      webSocketThrottle: { rateLimit: 50, burstLimit: 60 },
+      queueAgeAlarmSeconds: 600,
+      core: { maxAttempts: 9, resultTimeoutMs: 20000 },
+    });
+    const t = Template.fromStack(stack);
+    const fns = Object.entries(t.findResources('AWS::Lambda::Function'));
+    const http = fns.find(([id]) => id.startsWith('EdgePushHttpFunction'))![1].Properties;
+    expect(http).toMatchObject({ MemorySize: 1024, ReservedConcurrentExecutions: 40 });
+    expect(http.Environment.Variables).toMatchObject({ EDGEPUSH_MAX_ATTEMPTS: '9', EDGEPUSH_RESULT_TIMEOUT_MS: '20000' });
+    expect(fns.find(([id]) => id.startsWith('EdgePushWsMessageFunction'))![1].Properties.ReservedConcurrentExecutions).toBe(5);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'relay',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 60 }),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 600 });
+  });
+
+  it('refuse values Lambda would reject, at synth', () => {
+    const build = (props: EdgePushProps) => () => new EdgePush(new Stack(new App(), 'Bad'), 'EdgePush', props);
+    expect(build({ memorySize: { http: 64 } })).toThrow(ConfigError);
+    expect(build({ memorySize: { wsMessage: 20000 } })).toThrow(/128 to 10240/);
+    expect(build({ reservedConcurrency: { http: -1 } })).toThrow(/whole number/);
+    expect(build({ core: { maxAttempts: 0 } })).toThrow(/core.maxAttempts must be a positive number/);
+  });
 });
 
 describe('context values', () => {
