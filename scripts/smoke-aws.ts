@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run smoke:aws -- --profile <profile> --region <region>
 
 Deploys EdgePush to a throwaway stage of your AWS account, creates an agent, runs a local relay
 and a simulated device, pushes one HL7 message through AWS, checks the ACK, then destroys the
-stage. It creates billable resources for a few minutes; CI cannot run it.
+stage. Run `npx cdk bootstrap` for the profile and Region first. It creates billable
+resources for a few minutes; CI cannot run it.
 
 Options:
   --profile <profile>  AWS profile (credentials and account) to deploy with
