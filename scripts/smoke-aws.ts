@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run smoke:aws -- --profile <profile> --region <region>
 
 Deploys EdgePush to a throwaway stage of your AWS account, creates an agent, runs a local relay
 and a simulated device, pushes one HL7 message through AWS, checks the ACK, then destroys the
-stage. Run `npx cdk bootstrap` for the profile and Region first. It creates billable
+stage. Run "npx cdk bootstrap" for the profile and Region first. It creates billable
 resources for a few minutes; CI cannot run it.
 
 Options:
