@@ -18,7 +18,7 @@ import pino from 'pino';
 import { startHl7Listener } from '../edge-agent/mllp/listener';
 import { resolveConfig } from '../edge-agent/relay/config-schema';
 import { Relay } from '../edge-agent/relay/relay';
-import { LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from '../lib/lambda-bundling';
+import { LAMBDA_DEFINE, LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from '../lib/lambda-bundling';
 import { startEmulatedAws } from '../test/aws/emulated-aws';
 
 const ROOT = path.join(__dirname, '..');
@@ -43,6 +43,7 @@ async function bundles(): Promise<{ name: LambdaName; bytes: number; file: strin
       minify: true,
       platform: 'node',
       target: LAMBDA_NODE_TARGET,
+      define: LAMBDA_DEFINE,
       format: 'cjs',
       external: LAMBDA_EXTERNALS,
       metafile: true,

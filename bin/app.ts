@@ -1,12 +1,12 @@
-/** The CDK app: `npx cdk synth` / `npx cdk deploy` (run by tsx, see cdk.json). */
-import { App } from 'aws-cdk-lib';
-import { EdgePushStack, stackPropsFromContext } from '../lib/edgepush-stack';
-import { addNagChecks } from '../lib/nag';
+/** The CDK app: `npx cdk synth` / `npx cdk deploy -c stage=prod` (run by tsx, see cdk.json). */
+import { ConfigError } from '../lib/config-error';
+import { createApp } from '../lib/edgepush-app';
 
-const app = new App();
-new EdgePushStack(app, 'EdgePush', {
-  ...stackPropsFromContext((key) => app.node.tryGetContext(key)),
-  description: 'EdgePush: push HL7 v2 messages to devices behind hospital firewalls',
-});
-addNagChecks(app);
-app.synth();
+try {
+  createApp().app.synth();
+} catch (err) {
+  // A wrong -c value is the user's to fix: one clear line, not a stack trace.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`EdgePush: ${err.message}\n`);
+  process.exit(1);
+}

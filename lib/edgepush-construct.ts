@@ -1,12 +1,14 @@
 /**
  * EdgePush's cloud side as one reusable construct: the HTTP push API and the relays'
- * WebSocket API on API Gateway, six small Lambdas, one DynamoDB table and an SQS FIFO queue
- * with a DLQ. Embed it in any CDK app; EdgePushStack is the stand-alone wrapper.
+ * WebSocket API on API Gateway, seven small Lambdas, one DynamoDB table and an SQS FIFO queue
+ * with a DLQ, alarms and a dashboard. Embed it in any CDK app; EdgePushStack is the
+ * stand-alone wrapper. Every prop has a default that deploys on a fresh account.
  */
 import path from 'node:path';
-import { CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -14,40 +16,155 @@ import {
   LogGroupLogDestination,
   WebSocketApi,
   WebSocketStage,
+  type CfnStage,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { AttributeType, Billing, TableEncryptionV2, TableV2, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
-import { API_GATEWAY_ROUTES } from '../lambdas/http/routes';
-import { LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from './lambda-bundling';
+import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
+import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
+import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
+import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
+import { createApiGatewayCloudWatchRole } from './api-gateway-account';
+import { ConfigError } from './config-error';
+import { LAMBDA_DEFINE, LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from './lambda-bundling';
+import { EdgePushMonitoring } from './monitoring';
 
 /** The newest Node.js Lambda runtime (cdk-nag L1); LAMBDA_NODE_TARGET matches it. */
 const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 
 export type EdgePushAuth = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
 
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** A custom domain: relays and callers must not hard-code an execute-api URL. */
+export interface EdgePushDomain {
+  /** e.g. `relay.example.com`. Point a CNAME (or Route 53 alias) at the stack output's target. */
+  domainName: string;
+  /** An ACM certificate for domainName, in the stack's Region. */
+  certificate: ICertificate;
+}
+
+/**
+ * WebSocket access logs need the account's API Gateway CloudWatch role in the Region; a stage
+ * with access logs fails on an account without it ("CloudWatch Logs role ARN must be set in
+ * account settings"). The setting is account-wide, so creating it is opt-in.
+ * - `off`: no WebSocket access logs (the Lambdas still log every connect, disconnect and result);
+ * - `create-account-role`: this stack creates the role and sets it (AWS::ApiGateway::Account);
+ * - `account-role-exists`: the deployer states the account already has it (README, deploy steps).
+ */
+export type WebSocketAccessLogs = 'off' | 'create-account-role' | 'account-role-exists';
+
+/** The core's tunables (lambdas/core/core-config.ts), passed to the Lambdas as env. */
+export interface CoreTunables {
+  /** Largest message body in UTF-8 bytes. @default 102400 */
+  maxBodyBytes?: number;
+  /** How long a dispatched push may wait for the relay's result before it is sent again. @default 35000 */
+  resultTimeoutMs?: number;
+  /** Retry delay while the relay is offline or the device unreachable. @default 2000 */
+  offlineRetryMs?: number;
+  /** Dispatches without a result before a push is failed. @default 5 */
+  maxAttempts?: number;
+}
+
+const CORE_ENV: Record<keyof CoreTunables, string> = {
+  maxBodyBytes: 'EDGEPUSH_MAX_BODY_BYTES',
+  resultTimeoutMs: 'EDGEPUSH_RESULT_TIMEOUT_MS',
+  offlineRetryMs: 'EDGEPUSH_OFFLINE_RETRY_MS',
+  maxAttempts: 'EDGEPUSH_MAX_ATTEMPTS',
+};
+
+/**
+ * Reserved concurrency. The HTTP function waits for ACKs (up to 25 s each), so without a cap
+ * waiting pushes can take the account's whole concurrency, and then the functions that record
+ * results are throttled and nothing can finish. Its reservation is also its cap; the result
+ * path (authorizer, connect, disconnect, ws-message, dispatcher) gets its own reservations.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Partial<Record<LambdaName, number>>> = {
+  http: 100,
+  wsAuthorizer: 20,
+  wsConnect: 10,
+  wsDisconnect: 10,
+  wsMessage: 50,
+  dispatcher: 20,
+};
+/** Lambda keeps at least this much of the account's concurrency unreserved. */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+/** Lambda's default account concurrency limit (new accounts may have less). */
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
+
 export interface EdgePushProps {
-  /** How push API callers authenticate. Default: IAM (SigV4). */
+  /** How push API callers authenticate. @default { type: 'iam' } (SigV4) */
   auth?: EdgePushAuth;
-  /** Days a finished push is kept before DynamoDB TTL deletes it. Default 30. */
+  /** Days a push is kept before DynamoDB TTL deletes it. @default 30 */
   retentionDays?: number;
-  /** Push API stage throttling. Defaults: 100 requests/s, burst 200. */
-  throttle?: { rateLimit: number; burstLimit: number };
-  /** CloudWatch log retention for Lambdas and access logs. Default one month. */
+  /** Push API stage throttle. @default { rateLimit: 100, burstLimit: 200 } */
+  throttle?: Throttle;
+  /** Relay WebSocket stage throttle (connects and messages together). @default { rateLimit: 500, burstLimit: 1000 } */
+  webSocketThrottle?: Throttle;
+  /** CloudWatch retention for the Lambda and access log groups. @default RetentionDays.ONE_YEAR */
   logRetention?: RetentionDays;
-  /** What happens to the table (it holds PHI until TTL) when the stack is deleted. Default RETAIN. */
+  /** What happens to the table (PHI until TTL) on stack deletion. @default RemovalPolicy.RETAIN */
   tableRemovalPolicy?: RemovalPolicy;
+  /** What happens to the log groups (the audit trail) on stack deletion. @default RemovalPolicy.RETAIN */
+  logRemovalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection on the table. @default true */
+  deletionProtection?: boolean;
+  /**
+   * Bring your own table: string partition key `pk`, TTL on `ttl`, encrypted, with PITR.
+   * @default a new table
+   */
+  table?: ITable;
+  /**
+   * A customer-managed KMS key for the table, the queues, the log groups and the alarm topic.
+   * Its key policy must let CloudWatch Logs (`logs.<region>.amazonaws.com`) and CloudWatch
+   * (`cloudwatch.amazonaws.com`) use it; a key created in the same stack gets those statements.
+   * @default AWS-managed keys
+   */
+  encryptionKey?: IKey;
+  /** Memory per function, in MB (128-10240). @default 256 for every function */
+  memorySize?: Partial<Record<LambdaName, number>>;
+  /**
+   * Reserved concurrency per function; `false` reserves none (accounts whose limit is too low).
+   * @default DEFAULT_RESERVED_CONCURRENCY (http 100, wsMessage 50, dispatcher 20, wsAuthorizer 20, wsConnect 10, wsDisconnect 10)
+   */
+  reservedConcurrency?: Partial<Record<LambdaName, number>> | false;
+  /**
+   * The account's Lambda concurrency limit (`aws lambda get-account-settings`): synth fails
+   * clearly, instead of deploy failing late, when the reservations do not leave 100 unreserved.
+   * @default 1000
+   */
+  accountConcurrencyLimit?: number;
+  /** The core's tunables. @default the core's defaults */
+  core?: CoreTunables;
+  /** Custom domain for the push API. @default none: the execute-api URL */
+  pushApiDomain?: EdgePushDomain;
+  /** Custom domain for the relays' WebSocket API. @default none: the execute-api URL */
+  relayDomain?: EdgePushDomain;
+  /** Where alarms notify. @default a new SNS topic */
+  alarmTopic?: ITopic;
+  /** An email address subscribed to the alarm topic. @default none */
+  alarmEmail?: string;
+  /** Alarm when the oldest queued push is older than this many seconds. @default 3600 */
+  queueAgeAlarmSeconds?: number;
+  /** WebSocket access logging and the account's API Gateway CloudWatch role. @default 'off' */
+  webSocketAccessLogs?: WebSocketAccessLogs;
 }
 
 /** Visibility timeout must be at least the dispatcher's timeout (SQS event source rule). */
@@ -57,37 +174,51 @@ export const MAX_RECEIVE_COUNT = 1000;
 /** SQS's largest message; our messages are tiny pointers, but the limit is set explicitly. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 const PROJECT_ROOT = path.join(__dirname, '..');
+const WS_STAGE_NAME = 'relay';
+const HTTP_STAGE_NAME = '$default';
 
 export class EdgePush extends Construct {
-  readonly table: TableV2;
+  readonly table: ITable;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly httpApi: HttpApi;
+  readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
   readonly functions: Record<LambdaName, NodejsFunction>;
+  readonly logGroups: Record<LambdaName | 'pushApiAccess', LogGroup> & { relayApiAccess?: LogGroup };
+  readonly monitoring: EdgePushMonitoring;
+  /** Base URL of the push API (the custom domain's when there is one). */
   readonly pushApiUrl: string;
+  /** The URL relays connect to (the custom domain's when there is one). */
   readonly webSocketUrl: string;
+  readonly pushApiDomain?: DomainName;
+  readonly relayDomain?: DomainName;
+  private readonly auth: EdgePushAuth;
 
   constructor(scope: Construct, id: string, props: EdgePushProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    this.auth = props.auth ?? { type: 'iam' };
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    const logRemoval = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const key = props.encryptionKey;
+    const reserved = reservations(props);
+    if (key && !props.table && Token.isUnresolved(stack.region)) {
+      // A TableV2 names its key per Region; CloudFormation cannot resolve it Region-agnostically.
+      throw new ConfigError('a customer-managed key needs a Region-specific stack: deploy with an AWS profile or AWS_REGION set');
+    }
+    for (const [name, mb] of Object.entries(props.memorySize ?? {})) checkMemory(name, mb);
 
-    this.table = new TableV2(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.awsManagedKey(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'ttl',
-      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.table = props.table ?? this.createTable(props, key);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(key),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // At least the dead-letter consumer's timeout (SQS event source rule).
+      visibilityTimeout: Duration.seconds(60),
     });
     this.queue = new Queue(this, 'PushQueue', {
       fifo: true,
@@ -95,7 +226,7 @@ export class EdgePush extends Construct {
       // High-throughput FIFO: dedup and throughput per message group (per device).
       deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(key),
       enforceSSL: true,
       maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       visibilityTimeout: Duration.seconds(60),
@@ -103,37 +234,12 @@ export class EdgePush extends Construct {
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    // The dead-letter consumer ends each such push and counts it; the queue itself stays
-    // near empty, so the alarm watches the count, and messages the consumer could not handle.
-    new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'EdgePush pushes reached the dead-letter queue: the dispatcher never finished them, so they were ended as failed or expired.',
-      metric: new MathExpression({
-        expression: 'FILL(dead, 0) + FILL(stuck, 0)',
-        usingMetrics: {
-          dead: new Metric({
-            namespace: 'EdgePush',
-            metricName: 'PushDeadLettered',
-            dimensionsMap: { service: 'edgepush' },
-            statistic: 'Sum',
-            period: Duration.minutes(1),
-          }),
-          stuck: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        },
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
 
     this.webSocketApi = new WebSocketApi(this, 'RelayApi', {
       description: 'EdgePush relays connect here',
       routeSelectionExpression: '$request.body.action',
     });
-    const wsStageName = 'relay';
-    const managementEndpoint = `https://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${wsStageName}`;
+    const managementEndpoint = `https://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`;
 
     // The HMAC key agent secrets are hashed with (lambdas/core/secrets.ts). Retained: losing
     // it would invalidate every agent's secret.
@@ -141,12 +247,13 @@ export class EdgePush extends Construct {
       description: 'EdgePush: HMAC-SHA-256 key for agent secrets',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: key,
     });
     Validations.of(agentKey).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SMG4',
       reason: 'Rotating the HMAC key would invalidate every stored agent secret hash; agents are re-keyed by creating new secrets.',
     });
-    const env = {
+    const env: Record<string, string> = {
       EDGEPUSH_AGENT_KEY_SECRET: agentKey.secretArn,
       EDGEPUSH_TABLE: this.table.tableName,
       EDGEPUSH_QUEUE_URL: this.queue.queueUrl,
@@ -156,9 +263,17 @@ export class EdgePush extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: 'EdgePush',
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const fn = (name: LambdaName, memoryMb: number, timeout: Duration) => {
+    for (const [name, value] of Object.entries(props.core ?? {}) as [keyof CoreTunables, number | undefined][]) {
+      if (value === undefined) continue;
+      if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
+      env[CORE_ENV[name]] = String(value);
+    }
+
+    const logGroups = {} as Record<LambdaName, LogGroup>;
+    const fn = (name: LambdaName, timeout: Duration) => {
       const id = `${name[0].toUpperCase()}${name.slice(1)}`;
-      const logGroup = new LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: logRemoval, encryptionKey: key });
+      logGroups[name] = logGroup;
       // Own role instead of AWSLambdaBasicExecutionRole: logs only to this function's group.
       const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
       role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
@@ -170,8 +285,9 @@ export class EdgePush extends Construct {
         depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
         runtime: LAMBDA_RUNTIME,
         architecture: Architecture.ARM_64,
-        memorySize: memoryMb,
+        memorySize: props.memorySize?.[name] ?? 256,
         timeout,
+        reservedConcurrentExecutions: reserved[name],
         environment: env,
         loggingFormat: LoggingFormat.JSON,
         logGroup,
@@ -182,20 +298,21 @@ export class EdgePush extends Construct {
           target: LAMBDA_NODE_TARGET,
           format: OutputFormat.CJS,
           externalModules: LAMBDA_EXTERNALS,
+          define: LAMBDA_DEFINE,
         },
       });
     };
     this.functions = {
       // Waits up to waitTimeout (25 s max) for the ACK, inside API Gateway's 30 s.
-      http: fn('http', 256, Duration.seconds(29)),
-      wsAuthorizer: fn('wsAuthorizer', 256, Duration.seconds(10)),
-      wsConnect: fn('wsConnect', 256, Duration.seconds(10)),
-      wsDisconnect: fn('wsDisconnect', 256, Duration.seconds(10)),
-      wsMessage: fn('wsMessage', 256, Duration.seconds(10)),
-      dispatcher: fn('dispatcher', 256, DISPATCHER_TIMEOUT),
-      deadLetter: fn('deadLetter', 256, Duration.seconds(30)),
+      http: fn('http', Duration.seconds(29)),
+      wsAuthorizer: fn('wsAuthorizer', Duration.seconds(10)),
+      wsConnect: fn('wsConnect', Duration.seconds(10)),
+      wsDisconnect: fn('wsDisconnect', Duration.seconds(10)),
+      wsMessage: fn('wsMessage', Duration.seconds(10)),
+      dispatcher: fn('dispatcher', DISPATCHER_TIMEOUT),
+      deadLetter: fn('deadLetter', Duration.seconds(30)),
     };
-    this.grantLeastPrivilege();
+    this.grantLeastPrivilege(key, reserved.dispatcher);
     // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
     const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
     this.functions.http.addToRolePolicy(readAgentKey);
@@ -213,7 +330,7 @@ export class EdgePush extends Construct {
       this.webSocketApi.addRoute('$disconnect', { integration: new WebSocketLambdaIntegration('Disconnect', this.functions.wsDisconnect) }),
     ];
     const messages = new WebSocketLambdaIntegration('Message', this.functions.wsMessage);
-    for (const route of ['hello', 'result', 'heartbeat', '$default']) {
+    for (const route of RELAY_ROUTE_KEYS) {
       unauthorisedRoutes.push(this.webSocketApi.addRoute(route, { integration: messages }));
     }
     for (const route of unauthorisedRoutes) {
@@ -223,35 +340,50 @@ export class EdgePush extends Construct {
           'API Gateway WebSocket APIs authorise only $connect; this route runs on a connection the $connect REQUEST authorizer already authenticated (agent id + secret), and the handler takes the agent id from that authorizer context.',
       });
     }
-    const wsLogs = new LogGroup(this, 'RelayApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    this.webSocketStage = new WebSocketStage(this, 'RelayStage', {
-      webSocketApi: this.webSocketApi,
-      stageName: wsStageName,
-      autoDeploy: true,
-      throttle: { rateLimit: 500, burstLimit: 1000 },
-      accessLogSettings: { destination: new LogGroupLogDestination(wsLogs), format: accessLogFormat() },
-    });
-    // postToConnection only (POST), only on this API's relay stage.
-    const postToConnection = new PolicyStatement({
-      actions: ['execute-api:ManageConnections'],
-      resources: [
-        stack.formatArn({ service: 'execute-api', resource: this.webSocketApi.apiId, resourceName: `${wsStageName}/POST/@connections/*` }),
-      ],
-    });
-    const apiLogicalId = stack.resolve((this.webSocketApi.node.defaultChild as CfnElement).logicalId) as string;
-    for (const f of [this.functions.wsMessage, this.functions.dispatcher]) {
-      f.addToRolePolicy(postToConnection);
-      Validations.of(f.role!).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${wsStageName}/POST/@connections/*]`,
-        reason:
-          "Connection ids are created at runtime, one per relay connection; the grant is limited to POST (postToConnection) on this API's relay stage.",
+    if (props.relayDomain) {
+      this.relayDomain = new DomainName(this, 'RelayDomain', {
+        domainName: props.relayDomain.domainName,
+        certificate: props.relayDomain.certificate,
       });
     }
+    const wsLogsMode = props.webSocketAccessLogs ?? 'off';
+    let relayApiAccess: LogGroup | undefined;
+    if (wsLogsMode !== 'off') {
+      relayApiAccess = new LogGroup(this, 'RelayApiAccessLogs', { retention: logRetention, removalPolicy: logRemoval, encryptionKey: key });
+    }
+    this.webSocketStage = new WebSocketStage(this, 'RelayStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: WS_STAGE_NAME,
+      autoDeploy: true,
+      throttle: props.webSocketThrottle ?? { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: relayApiAccess
+        ? { destination: new LogGroupLogDestination(relayApiAccess), format: AccessLogFormat.custom(WEBSOCKET_ACCESS_LOG_FORMAT) }
+        : undefined,
+      domainMapping: this.relayDomain ? { domainName: this.relayDomain } : undefined,
+    });
+    const wsCfnStage = this.webSocketStage.node.defaultChild as CfnStage;
+    if (wsLogsMode === 'create-account-role') {
+      wsCfnStage.addResourceDependency(createApiGatewayCloudWatchRole(this).account);
+    } else if (wsLogsMode === 'account-role-exists') {
+      // Read by test/cdk/aws-spec.test.ts: logging without the role is allowed only as a stated prerequisite.
+      wsCfnStage.addMetadata(
+        'EdgePush::CloudWatchRolePrerequisite',
+        'The account has an API Gateway CloudWatch role in this Region (README, "Deploying to AWS").',
+      );
+    } else {
+      Validations.of(this.webSocketStage).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG1',
+        reason:
+          'WebSocket access logs need the account-wide API Gateway CloudWatch role, which a fresh account lacks; they are opt-in (webSocketAccessLogs). The Lambdas log every connect, disconnect and message with the agent and connection ids.',
+      });
+    }
+    this.grantManageConnections();
 
     // ---- HTTP push API ----
-    const auth = props.auth ?? { type: 'iam' };
     const protectedAuthorizer: IHttpRouteAuthorizer =
-      auth.type === 'jwt' ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience }) : new HttpIamAuthorizer();
+      this.auth.type === 'jwt'
+        ? new HttpJwtAuthorizer('JwtAuthorizer', this.auth.issuer, { jwtAudience: this.auth.audience })
+        : new HttpIamAuthorizer();
     this.httpApi = new HttpApi(this, 'PushApi', { description: 'EdgePush push API', createDefaultStage: false });
     const httpIntegration = new HttpLambdaIntegration('Http', this.functions.http);
     for (const { routeKey, scope } of API_GATEWAY_ROUTES) {
@@ -261,7 +393,7 @@ export class EdgePush extends Construct {
         methods: [method as HttpMethod],
         integration: httpIntegration,
         authorizer: scope === null ? new HttpNoneAuthorizer() : protectedAuthorizer,
-        authorizationScopes: scope !== null && auth.type === 'jwt' ? [scope] : undefined,
+        authorizationScopes: scope !== null && this.auth.type === 'jwt' ? [scope] : undefined,
       });
       if (scope === null) {
         for (const route of routes) {
@@ -272,59 +404,209 @@ export class EdgePush extends Construct {
         }
       }
     }
-    const httpLogs = new LogGroup(this, 'PushApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    new HttpStage(this, 'PushStage', {
+    if (props.pushApiDomain) {
+      this.pushApiDomain = new DomainName(this, 'PushApiDomain', {
+        domainName: props.pushApiDomain.domainName,
+        certificate: props.pushApiDomain.certificate,
+      });
+    }
+    const pushApiAccess = new LogGroup(this, 'PushApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: logRemoval,
+      encryptionKey: key,
+    });
+    this.httpStage = new HttpStage(this, 'PushStage', {
       httpApi: this.httpApi,
-      stageName: '$default',
+      stageName: HTTP_STAGE_NAME,
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: { destination: new LogGroupLogDestination(httpLogs), format: accessLogFormat() },
+      accessLogSettings: { destination: new LogGroupLogDestination(pushApiAccess), format: AccessLogFormat.custom(HTTP_ACCESS_LOG_FORMAT) },
+      domainMapping: this.pushApiDomain ? { domainName: this.pushApiDomain } : undefined,
     });
+    this.logGroups = { ...logGroups, pushApiAccess, relayApiAccess };
 
-    this.pushApiUrl = `https://${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/`;
-    this.webSocketUrl = `wss://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${wsStageName}`;
-    new CfnOutput(this, 'PushApiUrl', { value: this.pushApiUrl, description: 'Base URL of the HTTP push API' });
-    new CfnOutput(this, 'RelayWebSocketUrl', { value: this.webSocketUrl, description: 'Give this to `edgepush relay --url`' });
+    this.pushApiUrl = this.pushApiDomain
+      ? `https://${props.pushApiDomain!.domainName}/`
+      : `https://${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/`;
+    this.webSocketUrl = this.relayDomain
+      ? `wss://${props.relayDomain!.domainName}`
+      : `wss://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`;
+
+    this.monitoring = new EdgePushMonitoring(this, 'Monitoring', {
+      edgePush: this,
+      topic: props.alarmTopic,
+      email: props.alarmEmail,
+      encryptionKey: key,
+      queueAgeAlarmSeconds: props.queueAgeAlarmSeconds ?? 3600,
+    });
+  }
+
+  /** IAM auth: lets `grantee` push and read pushes (the `edgepush/push` routes). */
+  grantPush(grantee: IGrantable): Grant {
+    return this.grantRoutes(grantee, 'edgepush/push');
+  }
+
+  /** IAM auth: lets `grantee` read inbound messages (the `edgepush/receive` routes; none in this version). */
+  grantReceive(grantee: IGrantable): Grant {
+    return this.grantRoutes(grantee, 'edgepush/receive');
+  }
+
+  /** IAM auth: lets `grantee` create and read agents, i.e. mint relay credentials (`edgepush/admin`). */
+  grantAdmin(grantee: IGrantable): Grant {
+    return this.grantRoutes(grantee, 'edgepush/admin');
+  }
+
+  /** `execute-api:Invoke` on exactly the route ARNs of one scope (path parameters become `*`). */
+  private grantRoutes(grantee: IGrantable, scope: Scope | 'edgepush/receive'): Grant {
+    if (this.auth.type !== 'iam') {
+      throw new ConfigError(`grants apply to IAM auth; with JWT auth give the caller's token the ${scope} scope`);
+    }
+    const resourceArns = API_GATEWAY_ROUTES.filter((r) => r.scope === scope).map(({ routeKey }) => {
+      const [method, routePath] = routeKey.split(' ');
+      const arnPath = routePath.replace(/\{[^}]+\}/g, '*');
+      return Stack.of(this).formatArn({
+        service: 'execute-api',
+        resource: this.httpApi.apiId,
+        resourceName: `${HTTP_STAGE_NAME}/${method}${arnPath}`,
+      });
+    });
+    if (resourceArns.length === 0) return Grant.drop(grantee, `no ${scope} routes in this version`);
+    const grant = Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    // The `*`s are path parameters (agent and push ids) of named routes, not wildcard access.
+    if (grantee.grantPrincipal instanceof Construct) {
+      const stack = Stack.of(this);
+      const apiLogicalId = stack.resolve((this.httpApi.node.defaultChild as CfnElement).logicalId) as string;
+      for (const { routeKey } of API_GATEWAY_ROUTES.filter((r) => r.scope === scope)) {
+        const [method, routePath] = routeKey.split(' ');
+        Validations.of(grantee.grantPrincipal).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArnPrefix(stack, 'execute-api')}<${apiLogicalId}>/${HTTP_STAGE_NAME}/${method}${routePath.replace(/\{[^}]+\}/g, '*')}]`,
+          reason: `The * in this route ARN stands for a path parameter (an agent or push id) of the EdgePush route ${routeKey}; the grant names the route.`,
+        });
+      }
+    }
+    return grant;
+  }
+
+  private createTable(props: EdgePushProps, key: IKey | undefined): TableV2 {
+    return new TableV2(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      encryption: key ? TableEncryptionV2.customerManagedKey(key) : TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'ttl',
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
   }
 
   /** Each function gets exactly the calls its code path makes. */
-  private grantLeastPrivilege(): void {
-    const table = (actions: string[]) =>
-      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [this.table.tableArn] });
+  private grantLeastPrivilege(key: IKey | undefined, dispatcherConcurrency: number | undefined): void {
+    const table = (actions: string[], onlyAgents = false) =>
+      new PolicyStatement({
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [this.table.tableArn],
+        // Agent items only: these functions never see a push (its body is PHI).
+        conditions: onlyAgents ? { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [agentKey('*')] } } : undefined,
+      });
     const queue = (actions: string[]) => new PolicyStatement({ actions: actions.map((a) => `sqs:${a}`), resources: [this.queue.queueArn] });
     const f = this.functions;
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
     f.http.addToRolePolicy(table(['GetItem', 'PutItem', 'UpdateItem']));
     f.http.addToRolePolicy(queue(['SendMessage']));
-    // UpdateItem: a successful connect re-stores an old scrypt hash as HMAC, once.
-    f.wsAuthorizer.addToRolePolicy(table(['GetItem', 'UpdateItem']));
-    f.wsConnect.addToRolePolicy(table(['UpdateItem']));
-    f.wsDisconnect.addToRolePolicy(table(['UpdateItem']));
-    // Results and hellos; a terminal result releases the push's SQS message early.
+    // UpdateItem for the authorizer: a successful connect re-stores an old scrypt hash as HMAC, once.
+    f.wsAuthorizer.addToRolePolicy(table(['GetItem', 'UpdateItem'], true));
+    f.wsConnect.addToRolePolicy(table(['UpdateItem'], true));
+    f.wsDisconnect.addToRolePolicy(table(['UpdateItem'], true));
+    // Results and hellos; a terminal result releases the push's SQS message early, and a
+    // hello makes the agent's parked messages visible again.
     f.wsMessage.addToRolePolicy(table(['GetItem', 'UpdateItem']));
-    // ChangeMessageVisibility: a hello makes the agent's parked messages visible again.
     f.wsMessage.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
-    f.dispatcher.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    f.dispatcher.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // Polls no faster than the reservation can run (Lambda's advice for SQS with reserved concurrency).
+        maxConcurrency: dispatcherConcurrency !== undefined && dispatcherConcurrency >= 2 ? dispatcherConcurrency : undefined,
+      }),
+    );
     // Ends dead-lettered pushes (failed or expired); releasing tries the push's last receipt.
     f.deadLetter.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.deadLetter.addToRolePolicy(queue(['DeleteMessage']));
     f.deadLetter.addEventSource(new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    if (key) {
+      // The table and the queues are encrypted with it; callers need it to read and write them.
+      for (const name of ['http', 'wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'dispatcher', 'deadLetter'] as const) {
+        // Named actions, no wildcards: what SQS (send/receive) and DynamoDB calls need of the key.
+        key.grant(f[name], 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+      }
+    }
+  }
+
+  /** postToConnection (POST) and closing a relay's connection (DELETE), only on this API's relay stage. */
+  private grantManageConnections(): void {
+    const stack = Stack.of(this);
+    const apiLogicalId = stack.resolve((this.webSocketApi.node.defaultChild as CfnElement).logicalId) as string;
+    for (const method of ['POST', 'DELETE']) {
+      const statement = new PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        resources: [
+          stack.formatArn({
+            service: 'execute-api',
+            resource: this.webSocketApi.apiId,
+            resourceName: `${WS_STAGE_NAME}/${method}/@connections/*`,
+          }),
+        ],
+      });
+      for (const f of [this.functions.wsMessage, this.functions.dispatcher]) {
+        f.addToRolePolicy(statement);
+        Validations.of(f.role!).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArnPrefix(stack, 'execute-api')}<${apiLogicalId}>/${WS_STAGE_NAME}/${method}/@connections/*]`,
+          reason:
+            "Connection ids are created at runtime, one per relay connection; the grant is limited to one method of @connections (POST sends, DELETE closes a relay) on this API's relay stage.",
+        });
+      }
+    }
   }
 }
 
-function accessLogFormat(): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: '$context.requestId',
-      ip: '$context.identity.sourceIp',
-      requestTime: '$context.requestTime',
-      routeKey: '$context.routeKey',
-      status: '$context.status',
-      connectionId: '$context.connectionId',
-      responseLength: '$context.responseLength',
-      integrationError: '$context.integrationErrorMessage',
-    }),
-  );
+/**
+ * How cdk-nag spells the start of a stack ARN in a finding's id: tokens as `<AWS::…>`,
+ * literals (a Region-specific stack; partition literals) as they are.
+ */
+function nagArnPrefix(stack: Stack, service: string): string {
+  const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return `arn:${part(stack.partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:`;
+}
+
+function queueEncryption(key: IKey | undefined): { encryption: QueueEncryption; encryptionMasterKey?: IKey } {
+  return key ? { encryption: QueueEncryption.KMS, encryptionMasterKey: key } : { encryption: QueueEncryption.SQS_MANAGED };
+}
+
+function checkMemory(name: string, mb: number | undefined): void {
+  // Lambda's documented range for MemorySize.
+  if (mb !== undefined && !(Number.isInteger(mb) && mb >= 128 && mb <= 10240)) {
+    throw new ConfigError(`memorySize.${name} must be a whole number of MB from 128 to 10240, not ${mb}`);
+  }
+}
+
+/** The reservations, checked against the account limit so a bad one fails at synth, not deploy. */
+function reservations(props: EdgePushProps): Partial<Record<LambdaName, number>> {
+  if (props.reservedConcurrency === false) return {};
+  const reserved = { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+  const limit = props.accountConcurrencyLimit ?? DEFAULT_ACCOUNT_CONCURRENCY;
+  let total = 0;
+  for (const [name, n] of Object.entries(reserved)) {
+    if (n === undefined) continue;
+    if (!(Number.isInteger(n) && n >= 0)) throw new ConfigError(`reservedConcurrency.${name} must be a whole number, not ${n}`);
+    total += n;
+  }
+  if (total > limit - MIN_UNRESERVED_CONCURRENCY) {
+    throw new ConfigError(
+      `the reserved concurrency (${total}) must leave ${MIN_UNRESERVED_CONCURRENCY} of the account's ${limit} unreserved; ` +
+        'lower it, raise the account limit, or reserve none (-c reservedConcurrency=off)',
+    );
+  }
+  return reserved;
 }

@@ -5,7 +5,7 @@ import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
-import { matchRoute } from './routes';
+import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /** Every HTTP route of DESIGN.md, answered by the core's services. Never throws. */
@@ -33,6 +33,9 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
       case 'getPush':
         return await readPush(ports, route.params.pushId);
       case 'medplumPush':
+        if (route.params.operation !== MEDPLUM_PUSH_OPERATION) {
+          return fail('NOT_FOUND', `no operation ${route.params.operation} on Agent`);
+        }
         return await medplumPush(ports, config, req, route.params.agentId);
     }
   } catch (err) {

@@ -11,6 +11,8 @@ export interface RouteMatch {
 }
 
 interface RouteDef {
+  /** As API Gateway spells it, e.g. `POST /agents/{agentId}/push`; the matcher is built from it. */
+  routeKey: string;
   method: string;
   pattern: RegExp;
   name: RouteName;
@@ -18,22 +20,35 @@ interface RouteDef {
   keys: string[];
 }
 
-const SEGMENT = '([^/]+)';
+/** `{name}` path parts become a capture group; the rest must match literally. */
+function route(routeKey: string, name: RouteName, scope: Scope | null): RouteDef {
+  const [method, path] = routeKey.split(' ');
+  const keys: string[] = [];
+  const parts = path.split('/').map((part) => {
+    const param = /^\{(\w+)\}$/.exec(part);
+    if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    keys.push(param[1]);
+    return '([^/]+)';
+  });
+  return { routeKey, method, pattern: new RegExp(`^${parts.join('/')}$`), name, scope, keys };
+}
 
+/**
+ * The one route table: the hub, the Lambda and the CDK stack all read it. API Gateway rejects
+ * a route key path part like `$push` (parts must match `^(\{[\w.-]+\+?\}|[a-zA-Z0-9._-]+)$`),
+ * so the Medplum operation is a parameter and the router checks it is `$push`.
+ */
 const ROUTES: RouteDef[] = [
-  { method: 'GET', pattern: /^\/health$/, name: 'health', scope: null, keys: [] },
-  { method: 'POST', pattern: /^\/agents$/, name: 'createAgent', scope: 'edgepush/admin', keys: [] },
-  { method: 'GET', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'getAgent', scope: 'edgepush/admin', keys: ['agentId'] },
-  { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/push$`), name: 'push', scope: 'edgepush/push', keys: ['agentId'] },
-  { method: 'GET', pattern: new RegExp(`^/pushes/${SEGMENT}$`), name: 'getPush', scope: 'edgepush/push', keys: ['pushId'] },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/fhir/R4/Agent/${SEGMENT}/\\$push$`),
-    name: 'medplumPush',
-    scope: 'edgepush/push',
-    keys: ['agentId'],
-  },
+  route('GET /health', 'health', null),
+  route('POST /agents', 'createAgent', 'edgepush/admin'),
+  route('GET /agents/{agentId}', 'getAgent', 'edgepush/admin'),
+  route('POST /agents/{agentId}/push', 'push', 'edgepush/push'),
+  route('GET /pushes/{pushId}', 'getPush', 'edgepush/push'),
+  route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
 ];
+
+/** The only operation the Medplum route serves. */
+export const MEDPLUM_PUSH_OPERATION = '$push';
 
 function stripTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -71,11 +86,7 @@ export function requiredScope(method: string, path: string): Scope | null | unde
 }
 
 /** Route keys as API Gateway spells them, for the CDK stack. */
-export const API_GATEWAY_ROUTES: { routeKey: string; scope: Scope | null }[] = [
-  { routeKey: 'GET /health', scope: null },
-  { routeKey: 'POST /agents', scope: 'edgepush/admin' },
-  { routeKey: 'GET /agents/{agentId}', scope: 'edgepush/admin' },
-  { routeKey: 'POST /agents/{agentId}/push', scope: 'edgepush/push' },
-  { routeKey: 'GET /pushes/{pushId}', scope: 'edgepush/push' },
-  { routeKey: 'POST /fhir/R4/Agent/{agentId}/$push', scope: 'edgepush/push' },
-];
+export const API_GATEWAY_ROUTES: readonly { routeKey: string; scope: Scope | null }[] = ROUTES.map(({ routeKey, scope }) => ({
+  routeKey,
+  scope,
+}));

@@ -153,6 +153,31 @@ describe('HTTP push API edges on emulated AWS', () => {
     expect(await res.text()).toContain('MSA|AA|');
   });
 
+  it('the Medplum route serves only the $push operation: another is a 404 OperationOutcome', async () => {
+    const agent = await createAgent();
+    // API Gateway routes /fhir/R4/Agent/{agentId}/{operation}: the handler must refuse the rest.
+    const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$everything`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ destination: 'Device/lab', body: hl7('MP-OTHER'), contentType: 'x-application/hl7-v2+er7' }),
+    });
+    expect(res.status).toBe(404);
+    const outcome = (await res.json()) as any;
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0].code).toBe('not-found');
+    const pushed = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/%24push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        destination: 'Device/lab',
+        body: hl7('MP-ENCODED'),
+        contentType: 'x-application/hl7-v2+er7',
+        waitForResponse: false,
+      }),
+    });
+    expect(pushed.status).toBe(202);
+  });
+
   it('the Medplum route says where to follow a push still in flight (Location), and does not invite a retry', async () => {
     const agent = await createAgent();
     const res = await fetch(`${aws.httpUrl}/fhir/R4/Agent/${agent.agentId}/$push`, {

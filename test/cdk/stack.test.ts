@@ -1,227 +1,374 @@
-/** Synthesises the stack (with cdk-nag) and checks what matters in the template. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** Synthesises the stack (with cdk-nag) and checks what the construct promises. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { EdgePushStack, stackPropsFromContext } from '../../lib/edgepush-stack';
-import { addNagChecks } from '../../lib/nag';
+import { API_GATEWAY_ROUTES } from '../../lambdas/http/routes';
+import { stackPropsFromContext } from '../../lib/edgepush-stack';
+import { ConfigError } from '../../lib/config-error';
+import { EdgePush, type EdgePushProps } from '../../lib/edgepush-construct';
+import { RELAY_ROUTE_KEYS } from '../../protocol/relay-routes';
+import { ROOT, cleanUp, resourcesOf, synth, type CfnTemplate, type Synth } from './synth';
 
-interface Synth {
-  template: Template;
-  report: { pluginReports: { violations: unknown[]; suppressedViolations: { ruleName: string; reason: string }[] }[] };
+afterAll(cleanUp);
+
+const VERSION = (require(path.join(ROOT, 'package.json')) as { version: string }).version;
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+function statementsOf(t: CfnTemplate, role: string): Statement[] {
+  const entry = resourcesOf(t, 'AWS::IAM::Policy').find(([id]) => id.startsWith(`EdgePush${role}RoleDefaultPolicy`));
+  if (!entry) throw new Error(`no policy for ${role}`);
+  return entry[1].Properties!.PolicyDocument.Statement as Statement[];
 }
-
-const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function synth(context: Record<string, string> = {}, extra?: (stack: Stack) => void): Synth {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'edgepush-cdk-'));
-  outdirs.push(outdir);
-  const app = new App({ outdir, context });
-  const stack = new EdgePushStack(
-    app,
-    'EdgePushTest',
-    stackPropsFromContext((k) => app.node.tryGetContext(k)),
-  );
-  extra?.(stack);
-  addNagChecks(app);
-  const assembly = app.synth();
-  const template = Template.fromJSON(assembly.getStackByName('EdgePushTest').template);
-  return { template, report: JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) };
-}
-
-const ROUTES = [
-  'GET /health',
-  'POST /agents',
-  'GET /agents/{agentId}',
-  'POST /agents/{agentId}/push',
-  'GET /pushes/{pushId}',
-  'POST /fhir/R4/Agent/{agentId}/$push',
-];
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const allActions = (t: CfnTemplate, role: string) => [...new Set(statementsOf(t, role).flatMap(actionsOf))].sort();
+const ROLES = ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter'];
 
 describe('EdgePush stack (IAM auth, the default)', () => {
+  let s: Synth;
   let t: Template;
-  let report: Synth['report'];
+  let grantees: { pusher: User; admin: Role };
   beforeAll(() => {
-    ({ template: t, report } = synth());
-  }, 120000);
+    s = synth({}, (stack) => {
+      const pusher = new User(stack, 'Pusher');
+      const admin = new Role(stack, 'Admin', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') });
+      stack.edgePush.grantPush(pusher);
+      stack.edgePush.grantAdmin(admin);
+      stack.edgePush.grantReceive(admin);
+      grantees = { pusher, admin };
+    });
+    t = Template.fromJSON(s.template);
+  }, 180000);
+
+  it('is one stack per stage, named for it and tagged', () => {
+    expect(s.stack.stackName).toBe('EdgePush-dev');
+    t.hasResourceProperties('AWS::SQS::Queue', { Tags: Match.arrayWith([{ Key: 'edgepush:stage', Value: 'dev' }]) });
+    expect(grantees.pusher).toBeDefined();
+  });
 
   it('passes cdk-nag AwsSolutions with no unacknowledged finding, each acknowledgement with a reason', () => {
-    expect(report.pluginReports).toHaveLength(1);
-    const [nag] = report.pluginReports;
+    // The test's own User/Role have no findings of their own beyond IAM5-free statements.
+    const [nag] = s.report.pluginReports;
     expect(nag.violations).toEqual([]);
-    for (const s of nag.suppressedViolations) expect(s.reason.length).toBeGreaterThan(40);
-    // Only the accepted kinds: unauthorised WebSocket/health routes, the per-connection postToConnection grant,
-    // and no rotation of the agent-secret HMAC key (rotating it would invalidate every agent).
-    expect(new Set(nag.suppressedViolations.map((s) => s.ruleName.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4']),
+    for (const v of nag.suppressedViolations) expect(v.reason.length).toBeGreaterThan(40);
+    expect(new Set(nag.suppressedViolations.map((v) => v.ruleName.replace(/\[.*$/, '')))).toEqual(
+      new Set(['AwsSolutions-APIG1', 'AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4']),
     );
   });
 
-  it('routes every push API path, IAM-authorised except /health', () => {
-    for (const key of ROUTES) {
+  it('declares exactly the route table of lambdas/http/routes.ts, IAM-authorised except /health', () => {
+    const keys = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')
+      .filter(([id]) => id.startsWith('EdgePushPushApi'))
+      .map(([, r]) => r.Properties!.RouteKey as string)
+      .sort();
+    expect(keys).toEqual(API_GATEWAY_ROUTES.map((r) => r.routeKey).sort());
+    expect(keys).toContain('POST /fhir/R4/Agent/{agentId}/{operation}');
+    for (const { routeKey } of API_GATEWAY_ROUTES) {
       t.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        RouteKey: key,
-        AuthorizationType: key === 'GET /health' ? 'NONE' : 'AWS_IAM',
+        RouteKey: routeKey,
+        AuthorizationType: routeKey === 'GET /health' ? 'NONE' : 'AWS_IAM',
       });
     }
   });
 
-  it('throttles the push API stage and writes access logs', () => {
-    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      StageName: '$default',
-      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }),
-      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
-    });
-  });
-
-  it('authorises WebSocket $connect with a Lambda REQUEST authorizer on the agent id + secret headers', () => {
+  it('routes the relay actions of protocol/relay-routes.ts, with the authorizer on $connect only', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       IdentitySource: ['route.request.header.x-edgepush-agent-id', 'route.request.header.x-edgepush-agent-secret'],
     });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'CUSTOM' });
-    for (const key of ['$disconnect', 'hello', 'result', 'heartbeat', '$default']) {
-      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key });
+    for (const key of ['$disconnect', ...RELAY_ROUTE_KEYS]) {
+      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'NONE' });
     }
-    t.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
+  });
+
+  it('throttles both stages (the WebSocket one from its prop)', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      StageName: 'relay',
+      StageName: '$default',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }),
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'relay',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+    });
   });
 
-  it('keeps pushes in a PITR-protected, encrypted table with TTL', () => {
-    t.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
-    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+  it('protects the table (deletion protection, retained, PITR, TTL) and retains every log group', () => {
+    const [[, table]] = resourcesOf(s.template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
     });
-  });
-
-  it('buffers pushes in an encrypted FIFO queue with a DLQ, a 1 MiB limit, our own dedup ids and an alarm', () => {
-    t.hasResourceProperties('AWS::SQS::Queue', {
-      FifoQueue: true,
-      ContentBasedDeduplication: false,
-      MaximumMessageSize: 1048576,
-      SqsManagedSseEnabled: true,
-      VisibilityTimeout: 60,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 1000 },
+    expect(table.Properties!.Replicas[0]).toMatchObject({
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
-    t.resourceCountIs('AWS::SQS::Queue', 2);
-    // Both queues refuse non-TLS access.
-    const policies = t.findResources('AWS::SQS::QueuePolicy');
-    expect(Object.keys(policies)).toHaveLength(2);
-    for (const p of Object.values(policies)) {
-      expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
-    }
-    // The alarm counts pushes the dead-letter consumer ended, plus any it could not handle.
-    const alarm = Object.values(t.findResources('AWS::CloudWatch::Alarm'))[0];
-    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    const metricsText = JSON.stringify(alarm.Properties.Metrics);
-    expect(metricsText).toContain('PushDeadLettered');
-    expect(metricsText).toContain('ApproximateNumberOfMessagesVisible');
-    // One consumer for the queue (the dispatcher), one for the DLQ (ends dead-lettered pushes).
-    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(2);
-    for (const m of mappings) expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    const sources = mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn)).sort();
-    expect(sources[0]).toMatch(/DeadLetterQueue/);
-    expect(sources[1]).toMatch(/PushQueue/);
-  });
-
-  it('runs seven Lambdas on the newest Node.js runtime, arm64', () => {
-    const fns = t.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(7);
-    for (const fn of Object.values(fns)) {
-      expect(fn.Properties.Runtime).toBe('nodejs24.x');
-      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    const logs = resourcesOf(s.template, 'AWS::Logs::LogGroup');
+    expect(logs).toHaveLength(8); // seven functions and the push API's access log
+    for (const [, g] of logs) {
+      expect(g.DeletionPolicy).toBe('Retain');
+      expect(g.Properties!.RetentionInDays).toBe(365);
     }
   });
 
-  it('grants each function only the calls it makes, on the stack resources', () => {
-    const policies = Object.entries(t.findResources('AWS::IAM::Policy'));
-    const statementsOf = (role: string) => {
-      const entry = policies.find(([id]) => id.startsWith(`EdgePush${role}RoleDefaultPolicy`));
-      expect(entry).toBeDefined();
-      return entry![1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
-    };
-    const actions = (role: string) =>
-      statementsOf(role)
-        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
-        .sort();
-    expect(actions('WsAuthorizer')).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'].sort(),
+  it('caps the HTTP function and reserves concurrency for the result path; the dispatcher polls within it', () => {
+    const reserved = Object.fromEntries(
+      resourcesOf(s.template, 'AWS::Lambda::Function').map(([id, f]) => [
+        id.replace(/^EdgePush|Function.*$/g, ''),
+        f.Properties!.ReservedConcurrentExecutions,
+      ]),
     );
-    expect(actions('WsConnect')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actions('Http')).toEqual(
+    expect(reserved).toEqual({
+      Http: 100,
+      WsAuthorizer: 20,
+      WsConnect: 10,
+      WsDisconnect: 10,
+      WsMessage: 50,
+      Dispatcher: 20,
+      DeadLetter: undefined,
+    });
+    const mappings = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping');
+    const dispatcherMapping = mappings.find(([, m]) => JSON.stringify(m.Properties!.EventSourceArn).includes('PushQueue'))!;
+    expect(dispatcherMapping[1].Properties!.ScalingConfig).toEqual({ MaximumConcurrency: 20 });
+    for (const [, m] of mappings) expect(m.Properties!.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('bundles the package version: GET /health on the deployed code reports it, not 0.0.0-dev', () => {
+    const code = s.bundle('EdgePushHttpFunction');
+    const file = path.join(s.outdir, 'http-bundle.js');
+    writeFileSync(file, code);
+    const event = { requestContext: { http: { method: 'GET', path: '/health' }, domainName: 'x', stage: '$default' }, headers: {} };
+    const script = `require(${JSON.stringify(file)}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write(r.body))`;
+    const body = execFileSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      // The runtime's SDK (left out of the bundle) comes from the repo, as Lambda provides it.
+      env: {
+        ...process.env,
+        NODE_PATH: path.join(ROOT, 'node_modules'),
+        EDGEPUSH_TABLE: 't',
+        EDGEPUSH_QUEUE_URL: 'https://sqs.invalid/q.fifo',
+        EDGEPUSH_WS_MANAGEMENT_ENDPOINT: 'https://ws.invalid/relay',
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+    expect(JSON.parse(body)).toEqual({ status: 'ok', version: VERSION });
+    expect(VERSION).not.toBe('0.0.0-dev');
+  });
+
+  it('grants each function only the calls it makes; connect-path functions read agent items only', () => {
+    const agentsOnly = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['agent#*'] } };
+    for (const role of ['WsAuthorizer', 'WsConnect', 'WsDisconnect']) {
+      const dynamo = statementsOf(s.template, role).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) expect(st.Condition).toEqual(agentsOnly);
+    }
+    const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    expect(allActions(s.template, 'WsAuthorizer')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      ...logs,
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(allActions(s.template, 'WsConnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
+    expect(allActions(s.template, 'WsDisconnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
+    expect(allActions(s.template, 'Http')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      ...logs,
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+    ]);
+    expect(allActions(s.template, 'WsMessage')).toEqual(
       [
         'dynamodb:GetItem',
-        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'secretsmanager:GetSecretValue',
-        'sqs:SendMessage',
+        'execute-api:ManageConnections',
+        ...logs,
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
       ].sort(),
     );
-    expect(actions('WsMessage')).toContain('execute-api:ManageConnections');
-    expect(actions('Http')).not.toContain('execute-api:ManageConnections');
-    expect(actions('DeadLetter')).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:DeleteMessage']
-        .concat(
-          // the event source mapping's own grants, on the DLQ
-          ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-        )
-        .sort(),
-    );
-    for (const role of ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter']) {
-      for (const s of statementsOf(role)) {
-        // No statement on "*": every one names a stack resource.
-        expect(s.Resource).not.toBe('*');
-        const text = JSON.stringify(s.Resource);
-        if (JSON.stringify(s.Action).includes('dynamodb:')) expect(text).toMatch(/EdgePushTable/);
-        if (JSON.stringify(s.Action).includes('execute-api:')) expect(text).toMatch(/EdgePushRelayApi.*\/relay\/POST\/@connections\/\*/);
+    for (const role of ROLES) {
+      for (const st of statementsOf(s.template, role)) {
+        expect(st.Resource).not.toBe('*');
+        const text = JSON.stringify(st.Resource);
+        if (JSON.stringify(st.Action).includes('dynamodb:')) expect(text).toMatch(/EdgePushTable/);
+        if (JSON.stringify(st.Action).includes('execute-api:')) {
+          expect(text).toMatch(/EdgePushRelayApi.*\/relay\/(POST|DELETE)\/@connections\/\*/);
+        }
       }
+    }
+    // Sending and closing relay connections: wsMessage and the dispatcher only.
+    for (const role of ['WsMessage', 'Dispatcher']) {
+      const text = JSON.stringify(statementsOf(s.template, role));
+      expect(text).toContain('/relay/POST/@connections/*');
+      expect(text).toContain('/relay/DELETE/@connections/*');
     }
     t.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
   });
 
-  it('outputs the push API URL and the relay WebSocket URL', () => {
-    const outputs = Object.keys(t.findOutputs('*'));
-    expect(outputs.some((o) => o.includes('PushApiUrl'))).toBe(true);
-    expect(outputs.some((o) => o.includes('RelayWebSocketUrl'))).toBe(true);
+  it('grantPush/grantAdmin allow execute-api:Invoke on exactly their routes; grantReceive adds nothing yet', () => {
+    const invokeArns = (prefix: string) =>
+      resourcesOf(s.template, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as Statement[])
+        .filter((st) => actionsOf(st).includes('execute-api:Invoke'))
+        .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]))
+        .map((r) =>
+          JSON.stringify(r)
+            .replace(/^.*\{"Ref":"EdgePushPushApi[0-9A-F]+"\},"/, '')
+            .replace(/"\]\]\}$/, ''),
+        )
+        .sort();
+    expect(invokeArns('Pusher')).toEqual(['/$default/GET/pushes/*', '/$default/POST/agents/*/push', '/$default/POST/fhir/R4/Agent/*/*']);
+    expect(invokeArns('Admin')).toEqual(['/$default/GET/agents/*', '/$default/POST/agents']);
+  });
+
+  it('alarms on every failure mode, each with an action, on one topic; and a dashboard', () => {
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
+    const names = alarms.map(([id]) => id.replace(/^EdgePushMonitoring|Alarm[0-9A-F]*$/g, '')).sort();
+    const perFunction = ROLES.flatMap((r) => [`${r}Errors`, `${r}Throttles`]);
+    expect(names).toEqual(['DeadLetter', 'PushApi5xx', 'QueueAge', 'RelayIntegrationErrors', 'RelaysOffline', ...perFunction].sort());
+    const [[topicId]] = resourcesOf(s.template, 'AWS::SNS::Topic');
+    for (const [, a] of alarms) {
+      expect(a.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(a.Properties!.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    // The DLQ's consumer drains it, so the alarm counts receives from it, not visible messages.
+    const dlq = alarms.find(([id]) => id.includes('DeadLetterAlarm'))![1];
+    expect(dlq.Properties).toMatchObject({ MetricName: 'NumberOfMessagesReceived', Namespace: 'AWS/SQS', Statistic: 'Sum', Threshold: 1 });
+    expect(JSON.stringify(dlq.Properties!.Dimensions)).toContain('DeadLetterQueue');
+    const relays = alarms.find(([id]) => id.includes('RelaysOffline'))![1];
+    expect(JSON.stringify(relays.Properties!.Metrics)).toContain('RelayConnectionLost');
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.message = "relay disconnected") && ($.wasCurrent IS TRUE) }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'RelayConnectionLost', MetricNamespace: 'EdgePush' })],
+    });
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.status = "5*") && ($.status != "504") }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'PushApiServerErrors' })],
+    });
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('outputs stable names', () => {
+    expect(Object.keys(s.template.Outputs!).sort()).toEqual(
+      ['AlarmTopicArn', 'DashboardName', 'PushApiId', 'PushApiUrl', 'RelayApiId', 'RelayWebSocketUrl', 'TableName'].sort(),
+    );
   });
 });
 
 describe('EdgePush stack with -c auth=jwt', () => {
-  it('puts a JWT authorizer and the route scopes on every route but /health', () => {
-    const { template: t, report } = synth({ auth: 'jwt', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'edgepush' });
-    expect(report.pluginReports[0].violations).toEqual([]);
+  it('puts a JWT authorizer and the route scopes on every route but /health, and refuses IAM grants', () => {
+    const s = synth({ auth: 'jwt', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'edgepush' });
+    const t = Template.fromJSON(s.template);
+    expect(s.report.pluginReports[0].violations).toEqual([]);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['edgepush'] },
     });
-    const scope = (key: string) => (key === 'POST /agents' || key === 'GET /agents/{agentId}' ? 'edgepush/admin' : 'edgepush/push');
-    for (const key of ROUTES.filter((k) => k !== 'GET /health')) {
-      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'JWT', AuthorizationScopes: [scope(key)] });
+    for (const { routeKey, scope } of API_GATEWAY_ROUTES) {
+      if (scope === null) t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'NONE' });
+      else
+        t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizationScopes: [scope] });
     }
-    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health', AuthorizationType: 'NONE' });
-  }, 120000);
+    expect(() => s.stack.edgePush.grantPush(new User(s.stack, 'U'))).toThrow(/JWT auth/);
+  }, 180000);
+});
 
-  it('refuses auth=jwt without an issuer and audience, and unknown auth modes', () => {
-    expect(() => stackPropsFromContext((k) => ({ auth: 'jwt' })[k as 'auth'])).toThrow(/jwtIssuer/);
-    expect(() => stackPropsFromContext((k) => ({ auth: 'cognito' })[k as 'auth'])).toThrow(/iam or jwt/);
+describe('EdgePush stack with a customer-managed key and an alarm email', () => {
+  it('encrypts the table, both queues, every log group and the alarm topic with it', () => {
+    const s = synth({ kms: 'create', alarmEmail: 'ops@example.com', removal: 'destroy' }, undefined, 'eu-west-1');
+    const t = Template.fromJSON(s.template);
+    expect(s.report.pluginReports[0].violations).toEqual([]);
+    const [[keyId, key]] = resourcesOf(s.template, 'AWS::KMS::Key');
+    expect(key.Properties!.EnableKeyRotation).toBe(true);
+    const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    for (const [, q] of resourcesOf(s.template, 'AWS::SQS::Queue')) expect(q.Properties!.KmsMasterKeyId).toEqual(keyArn);
+    for (const [, g] of resourcesOf(s.template, 'AWS::Logs::LogGroup')) {
+      expect(g.Properties!.KmsKeyId).toEqual(keyArn);
+      expect(g.DeletionPolicy).toBe('Delete'); // removal=destroy: a throwaway stage
+    }
+    const [[, table]] = resourcesOf(s.template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties!.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(JSON.stringify(table.Properties!.Replicas)).toContain(keyId);
+    expect(table.Properties!.Replicas[0].DeletionProtectionEnabled).toBe(false);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(JSON.stringify(key.Properties!.KeyPolicy)).toContain('logs.eu-west-1.amazonaws.com');
+    expect(JSON.stringify(key.Properties!.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    expect(JSON.stringify(statementsOf(s.template, 'Http'))).toContain('kms:GenerateDataKey');
+  }, 180000);
+});
+
+describe('EdgePush construct props', () => {
+  it('set memory, reserved concurrency, the WebSocket throttle, the queue-age alarm and the core tunables', () => {
+    const stack = new Stack(new App(), 'Props');
+    new EdgePush(stack, 'EdgePush', {
+      memorySize: { http: 1024 },
+      reservedConcurrency: { http: 40, wsMessage: 5 },
+      webSocketThrottle: { rateLimit: 50, burstLimit: 60 },
+      queueAgeAlarmSeconds: 600,
+      core: { maxAttempts: 9, resultTimeoutMs: 20000 },
+    });
+    const t = Template.fromStack(stack);
+    const fns = Object.entries(t.findResources('AWS::Lambda::Function'));
+    const http = fns.find(([id]) => id.startsWith('EdgePushHttpFunction'))![1].Properties;
+    expect(http).toMatchObject({ MemorySize: 1024, ReservedConcurrentExecutions: 40 });
+    expect(http.Environment.Variables).toMatchObject({ EDGEPUSH_MAX_ATTEMPTS: '9', EDGEPUSH_RESULT_TIMEOUT_MS: '20000' });
+    expect(fns.find(([id]) => id.startsWith('EdgePushWsMessageFunction'))![1].Properties.ReservedConcurrentExecutions).toBe(5);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'relay',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 60 }),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 600 });
   });
+
+  it('refuse values Lambda would reject, at synth', () => {
+    const build = (props: EdgePushProps) => () => new EdgePush(new Stack(new App(), 'Bad'), 'EdgePush', props);
+    expect(build({ memorySize: { http: 64 } })).toThrow(ConfigError);
+    expect(build({ memorySize: { wsMessage: 20000 } })).toThrow(/128 to 10240/);
+    expect(build({ reservedConcurrency: { http: -1 } })).toThrow(/whole number/);
+    expect(build({ core: { maxAttempts: 0 } })).toThrow(/core.maxAttempts must be a positive number/);
+  });
+});
+
+describe('context values', () => {
+  const ctx = (values: Record<string, string>) => (key: string) => values[key];
+
+  it('refuse a missing or invalid value with a ConfigError that says how to fix it', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{}, /missing -c stage/],
+      [{ stage: 'Prod!' }, /stage must be lower-case/],
+      [{ stage: 'dev', auth: 'jwt' }, /jwtIssuer/],
+      [{ stage: 'dev', auth: 'cognito' }, /auth must be one of iam, jwt/],
+      [{ stage: 'dev', retentionDays: '-1' }, /retentionDays must be a positive number/],
+      [{ stage: 'dev', webSocketAccessLogs: 'yes' }, /webSocketAccessLogs must be one of off, create-account-role, account-role-exists/],
+      [{ stage: 'dev', kms: 'mykey' }, /kms must be create, none or a KMS key ARN/],
+      [{ stage: 'dev', relayDomain: 'relay.example.com' }, /relayDomain and -c relayCertificateArn go together/],
+      [{ stage: 'dev', alarmEmail: 'nobody' }, /not an email address/],
+    ];
+    for (const [values, message] of cases) {
+      expect(() => stackPropsFromContext(ctx(values))).toThrow(ConfigError);
+      expect(() => stackPropsFromContext(ctx(values))).toThrow(message);
+    }
+  });
+
+  it('reservations that do not leave 100 of the account limit unreserved fail at synth', () => {
+    expect(() => synth({ accountConcurrencyLimit: '200' })).toThrow(/must leave 100 of the account's 200 unreserved/);
+  }, 180000);
 });
 
 describe('cdk-nag is live', () => {
   it('fails synth on an unacknowledged finding', () => {
     expect(() => synth({}, (stack) => new Queue(stack, 'Unencrypted', { enforceSSL: false }))).toThrow(/AwsSolutions-SQS[34]/);
-  }, 120000);
+  }, 180000);
 });

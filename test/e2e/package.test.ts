@@ -43,7 +43,7 @@ describe('packaging', () => {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(readdirSync(out)).toContain('EdgePush.template.json');
+      expect(readdirSync(out)).toContain('EdgePush-dev.template.json'); // cdk.json's default stage
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
