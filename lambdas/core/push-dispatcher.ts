@@ -36,6 +36,10 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
       return retry(config.resultTimeoutMs - waited);
     }
     if (untilExpiry <= 0) {
+      // The connection changed or dropped (a WebSocket blip, a hub restart) after the push
+      // went out: the relay re-sends the result it holds once it is back, so give this
+      // attempt its full resultTimeout before calling it expired, as the max-attempts branch does.
+      if (waited < config.resultTimeoutMs) return retry(config.resultTimeoutMs - waited);
       await finish(ports, push, ['sent'], 'expired', { error: 'no result from the relay before the push expired' });
       return DONE;
     }
