@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import { EventWatcher } from './adapters/event-watcher';
 import { LmdbStore, type SyncMode } from './adapters/lmdb-store';
 import { MemoryQueue } from './adapters/memory-queue';
+import { StoreUnavailableError } from './adapters/store-health';
 import { systemClock } from './adapters/system-clock';
 import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
@@ -42,6 +43,8 @@ export interface HubOptions {
   tls?: { certFile: string; keyFile: string };
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
+  /** Free disk bytes below which new pushes get 507 STORE_FULL (see store-health.ts). Default 64 MiB. */
+  storeReserveBytes?: number;
 }
 
 export interface Hub {
@@ -59,10 +62,21 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const dataDir = resolvePath(options.dataDir);
   const keys = await loadOrCreateKeys(dataDir);
   const lock = lockDataDir(dataDir);
-  const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
-  const stale = await store.clearAllConnections();
+  const log = pinoLog(logger);
+  const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync, reserveBytes: options.storeReserveBytes, log });
+  // On a full disk this write fails: start anyway (reads and the API still work), or systemd
+  // would restart the hub into the same failure forever.
+  const stale = await store.clearAllConnections().catch((err: unknown) => {
+    logger.error({ err: (err as Error).message }, 'could not clear relay connections from the last run');
+    return 0;
+  });
 
-  const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
+  const queue = new MemoryQueue({
+    onError: (err, item) => {
+      // The store reports its own failure once; one line per retry would flood the log.
+      if (!(err instanceof StoreUnavailableError)) logger.error({ err, pushId: item.pushId }, 'dispatch failed');
+    },
+  });
   const watcher = new EventWatcher(store);
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
   // eslint-disable-next-line prefer-const
@@ -75,7 +89,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     gateway: new WsConnectionGateway(gateway),
     watcher,
     clock: systemClock,
-    log: pinoLog(logger),
+    log,
   };
   core = createCore(ports, options.core);
 

@@ -21,8 +21,9 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, PushStore } from '../../lambdas/core/ports';
+import type { AgentStore, CreatePushResult, Log, PushStore } from '../../lambdas/core/ports';
 import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
+import { StoreHealth } from './store-health';
 
 export type SyncMode = 'flush' | 'commit';
 
@@ -31,7 +32,13 @@ export interface LmdbStoreOptions {
   path: string;
   /** 'flush' (default): await fsync on every write. 'commit': await the commit only. */
   sync?: SyncMode;
+  /** Free disk bytes below which new pushes are refused (507), keeping room to finish accepted ones. Default 64 MiB. */
+  reserveBytes?: number;
+  /** Where a full disk or a failing store is reported (once per episode). */
+  log?: Log;
 }
+
+export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** A push as stored: `seq` orders acceptance, so a rebuilt queue keeps per-destination order. */
 interface StoredPush {
@@ -53,10 +60,12 @@ export class LmdbStore implements PushStore {
   private readonly agents: Database<AgentRecord, string>;
   private readonly meta: Database<number, string>;
   private readonly sync: SyncMode;
+  readonly health: StoreHealth;
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
     this.root = open({ path: options.path, maxDbs: 8 });
+    this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
     this.open = this.root.openDB({ name: 'open' });
@@ -70,23 +79,27 @@ export class LmdbStore implements PushStore {
   // return is the transaction's own, awaited by the caller, so they are marked `void`.
 
   async create(push: PushRecord): Promise<CreatePushResult> {
-    const result = await this.root.transaction((): CreatePushResult => {
-      if (push.idempotencyKey !== undefined) {
-        const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
-        const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
-        if (earlier) return { push: earlier.push, created: false };
-        void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
-      }
-      const existing = this.pushes.get(push.pushId);
-      if (existing) return { push: existing.push, created: false };
-      const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
-      void this.meta.put(SEQ_KEY, seq);
-      void this.pushes.put(push.pushId, { seq, push });
-      if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
-      else void this.open.put(seq, push.pushId);
-      return { push, created: true };
-    });
-    await this.durable();
+    await this.health.assertRoom();
+    const result = await this.commit(
+      (): CreatePushResult => {
+        if (push.idempotencyKey !== undefined) {
+          const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
+          const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
+          if (earlier) return { push: earlier.push, created: false };
+          void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
+        }
+        const existing = this.pushes.get(push.pushId);
+        if (existing) return { push: existing.push, created: false };
+        const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
+        void this.meta.put(SEQ_KEY, seq);
+        void this.pushes.put(push.pushId, { seq, push });
+        if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
+        else void this.open.put(seq, push.pushId);
+        return { push, created: true };
+      },
+      () => true,
+    );
+    this.health.succeeded(); // new pushes go through again: the episode, if any, is over
     return result;
   }
 
@@ -100,21 +113,22 @@ export class LmdbStore implements PushStore {
     patch: Partial<PushRecord>,
     expectAttempts?: number,
   ): Promise<PushRecord | undefined> {
-    const updated = await this.root.transaction((): PushRecord | undefined => {
-      const stored = this.pushes.get(pushId);
-      if (!stored || !from.includes(stored.push.status)) return undefined;
-      if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
-      const next = applyPatch(stored.push, patch);
-      next.pushId = stored.push.pushId; // the key never changes
-      void this.pushes.put(pushId, { seq: stored.seq, push: next });
-      if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
-        void this.open.remove(stored.seq);
-        void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
-      }
-      return next;
-    });
-    if (updated && isTerminal(updated.status)) await this.durable();
-    return updated;
+    return this.commit(
+      (): PushRecord | undefined => {
+        const stored = this.pushes.get(pushId);
+        if (!stored || !from.includes(stored.push.status)) return undefined;
+        if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
+        const next = applyPatch(stored.push, patch);
+        next.pushId = stored.push.pushId; // the key never changes
+        void this.pushes.put(pushId, { seq: stored.seq, push: next });
+        if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
+          void this.open.remove(stored.seq);
+          void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
+        }
+        return next;
+      },
+      (updated) => updated !== undefined && isTerminal(updated.status),
+    );
   }
 
   /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */
@@ -151,13 +165,14 @@ export class LmdbStore implements PushStore {
   // ---- AgentStore ----
 
   async createAgent(agent: AgentRecord): Promise<boolean> {
-    const created = await this.root.transaction(() => {
-      if (this.agents.get(agent.agentId)) return false;
-      void this.agents.put(agent.agentId, agent);
-      return true;
-    });
-    if (created) await this.durable();
-    return created;
+    return this.commit(
+      () => {
+        if (this.agents.get(agent.agentId)) return false;
+        void this.agents.put(agent.agentId, agent);
+        return true;
+      },
+      (created) => created,
+    );
   }
 
   getAgent(agentId: string): Promise<AgentRecord | undefined> {
@@ -228,6 +243,22 @@ export class LmdbStore implements PushStore {
     });
     // Connection and liveness fields only: rebuilt at start and on the relay's next hello.
     return done;
+  }
+
+  /**
+   * Runs `txn` as one write transaction; awaits the fsync too (in 'flush' mode) when
+   * `mustSurvive(result)`. A failed commit (full disk, I/O error) becomes a StoreUnavailableError,
+   * reported once by `health`, instead of an lmdb error the callers cannot tell apart.
+   */
+  private async commit<T>(txn: () => T, mustSurvive: (result: T) => boolean): Promise<T> {
+    let result: T;
+    try {
+      result = await this.root.transaction(txn);
+      if (mustSurvive(result)) await this.durable();
+    } catch (err) {
+      throw await this.health.failed(err);
+    }
+    return result;
   }
 
   private async durable(): Promise<void> {

@@ -59,14 +59,14 @@ export class ScriptedRelay {
   }
 
   /** Reports an AA for a push and waits for the cloud's answer to it (resultAck or error). */
-  async ack(pushId: string, code = 'AA'): Promise<CloudMessage> {
+  async ack(pushId: string, code = 'AA', response = `MSA|${code}|X`): Promise<CloudMessage> {
     this.send({
       action: 'result',
       v: 1,
       pushId,
       status: code.endsWith('A') ? 'acked' : 'nacked',
       ackCode: code,
-      response: `MSA|${code}|X`,
+      response,
     });
     return this.next((m) => (m.type === 'resultAck' && m.pushId === pushId) || m.type === 'error');
   }
