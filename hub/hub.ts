@@ -76,6 +76,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       // The store reports its own failure once; one line per retry would flood the log.
       if (!(err instanceof StoreUnavailableError)) logger.error({ err, pushId: item.pushId }, 'dispatch failed');
     },
+    onExpire: (item) => core.expireQueued(item.pushId),
   });
   const watcher = new EventWatcher(store);
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
@@ -117,7 +118,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const open = store.listOpen();
   queue.start(
     (item) => core.dispatch(item),
-    open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination })),
+    open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, expiresAt: p.expiresAt })),
   );
   logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
 
@@ -147,6 +148,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         watcher.close(); // requests waiting for a result answer now, while the store is still open
+        // Let those answers (a chain of promise callbacks: read the push, build the response)
+        // be written before connections are cut below.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await gateway.closeAll();
         await queue.stop();
         server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart

@@ -1,7 +1,7 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound } from './domain-errors';
-import { finish } from './lifecycle';
+import { expireIfOverdue, finish } from './lifecycle';
 import type { Ports } from './ports';
 import type { PushRequest } from './push-request';
 import type { PushRecord } from './records';
@@ -59,7 +59,7 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
  */
 async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<void> {
   try {
-    await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination });
+    await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination, expiresAt: push.expiresAt });
   } catch (err) {
     ports.log?.error('enqueue failed', { pushId: push.pushId, replay: !isNew, error: (err as Error).message });
     if (!isNew) throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued right now; send the request again');
@@ -72,8 +72,15 @@ async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<vo
 /** Longer than any push id (UUIDs; the relay protocol allows 128); DynamoDB keys stop at 2 KB. */
 const MAX_PUSH_ID = 128;
 
+/** Reads a push; one still queued past its expiresAt is expired first, so no reader ever sees it queued. */
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
   const push = pushId.length <= MAX_PUSH_ID ? await ports.pushes.get(pushId) : undefined;
   if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
-  return push;
+  return expireIfOverdue(ports, push);
+}
+
+/** The hub's expiry timer: a push waiting behind its group's head has reached its expiresAt. */
+export async function expireQueued(ports: Ports, pushId: string): Promise<void> {
+  const push = await ports.pushes.get(pushId);
+  if (push) await expireIfOverdue(ports, push);
 }

@@ -92,4 +92,9 @@ export interface QueueItem {
   pushId: string;
   agentId: string;
   destination: string;
+  /**
+   * Epoch ms, for a queue that expires the pushes waiting behind a group's head (the hub's).
+   * Not sent to SQS: there the read path expires them (lifecycle.ts, expireIfOverdue).
+   */
+  expiresAt?: number;
 }

@@ -4,7 +4,7 @@ import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
-import type { PushRecord, PushStatus } from '../core/records';
+import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
 import { json } from './responses';
 import type { HttpRequest, HttpResponse } from './http-types';
@@ -43,7 +43,15 @@ export async function submitPush(
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
-    const done = await ports.watcher.waitForTerminal(push.pushId, request.waitTimeoutMs);
+    // A push that expires before waitTimeout is answered at its expiresAt: the read expires it
+    // even while it waits behind another push (where no dispatcher looks at it).
+    const deadline = Date.now() + request.waitTimeoutMs;
+    const untilExpiry = push.expiresAt - ports.clock.now();
+    let done = await ports.watcher.waitForTerminal(push.pushId, Math.max(0, Math.min(request.waitTimeoutMs, untilExpiry)));
+    if (!done && untilExpiry < request.waitTimeoutMs) {
+      const current = await getPush(ports, push.pushId);
+      done = isTerminal(current.status) ? current : await ports.watcher.waitForTerminal(push.pushId, Math.max(0, deadline - Date.now()));
+    }
     return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
   } catch (err) {
     ports.log?.warn('waiting for the result failed; answering as in flight', { pushId: push.pushId, error: (err as Error).message });
