@@ -21,7 +21,7 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, Log, PushStore } from '../../lambdas/core/ports';
+import type { AgentStore, CreatePushResult, Log, PushStore, QueueFull, QueueLimits } from '../../lambdas/core/ports';
 import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
 import { StoreHealth } from './store-health';
 
@@ -47,6 +47,9 @@ interface StoredPush {
 }
 
 const SEQ_KEY = 'seq';
+/** Set once the open-push counters exist (stores from before them are counted at first open). */
+const COUNTED_KEY = 'counted';
+type CountKey = ['d', string, string] | ['a', string] | ['g', string];
 
 export class LmdbStore implements PushStore {
   private readonly root: RootDatabase;
@@ -59,6 +62,8 @@ export class LmdbStore implements PushStore {
   private readonly finished: Database<true, [number, string]>;
   private readonly agents: Database<AgentRecord, string>;
   private readonly meta: Database<number, string>;
+  /** Open pushes per ['d', agent, destination] and ['a', agent]; destinations with any per ['g', agent]. */
+  private readonly counts: Database<number, CountKey>;
   private readonly sync: SyncMode;
   readonly health: StoreHealth;
 
@@ -72,13 +77,15 @@ export class LmdbStore implements PushStore {
     this.finished = this.root.openDB({ name: 'finished' });
     this.agents = this.root.openDB({ name: 'agents' });
     this.meta = this.root.openDB({ name: 'meta' });
+    this.counts = this.root.openDB({ name: 'counts' });
+    this.countExisting(options.log);
   }
 
   // ---- PushStore ----
   // Inside a transaction callback, put/remove apply at once to that transaction; the promise they
   // return is the transaction's own, awaited by the caller, so they are marked `void`.
 
-  async create(push: PushRecord): Promise<CreatePushResult> {
+  async create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult> {
     await this.health.assertRoom();
     const result = await this.commit(
       (): CreatePushResult => {
@@ -86,10 +93,15 @@ export class LmdbStore implements PushStore {
           const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
           const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
           if (earlier) return { push: earlier.push, created: false };
-          void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
         }
         const existing = this.pushes.get(push.pushId);
         if (existing) return { push: existing.push, created: false };
+        if (!isTerminal(push.status)) {
+          const full = limits && this.fullFor(push.agentId, push.destination, limits);
+          if (full) return { push, created: false, full };
+          this.count(push.agentId, push.destination, 1);
+        }
+        if (push.idempotencyKey !== undefined) void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
         const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
         void this.meta.put(SEQ_KEY, seq);
         void this.pushes.put(push.pushId, { seq, push });
@@ -122,6 +134,7 @@ export class LmdbStore implements PushStore {
         next.pushId = stored.push.pushId; // the key never changes
         void this.pushes.put(pushId, { seq: stored.seq, push: next });
         if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
+          this.count(stored.push.agentId, stored.push.destination, -1);
           void this.open.remove(stored.seq);
           void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
         }
@@ -129,6 +142,48 @@ export class LmdbStore implements PushStore {
       },
       (updated) => updated !== undefined && isTerminal(updated.status),
     );
+  }
+
+  /** Which limit a new open push to (agentId, destination) would break, if any. Inside a write transaction. */
+  private fullFor(agentId: string, destination: string, limits: QueueLimits): QueueFull | undefined {
+    const here = this.counts.get(['d', agentId, destination]) ?? 0;
+    if (here >= limits.perDestination) return 'destination';
+    if ((this.counts.get(['a', agentId]) ?? 0) >= limits.perAgent) return 'agent';
+    if (here === 0 && limits.destinations !== undefined && (this.counts.get(['g', agentId]) ?? 0) >= limits.destinations)
+      return 'destinations';
+    return undefined;
+  }
+
+  /** Moves the open-push counters by `delta` (+1 accepted, -1 terminal). Inside a write transaction. */
+  private count(agentId: string, destination: string, delta: 1 | -1): void {
+    const bump = (key: CountKey, by: number): void => {
+      const next = Math.max(0, (this.counts.get(key) ?? 0) + by);
+      if (next === 0) void this.counts.remove(key);
+      else void this.counts.put(key, next);
+    };
+    const before = this.counts.get(['d', agentId, destination]) ?? 0;
+    bump(['d', agentId, destination], delta);
+    bump(['a', agentId], delta);
+    const after = Math.max(0, before + delta);
+    if (before === 0 && after > 0) bump(['g', agentId], 1);
+    if (before > 0 && after === 0) bump(['g', agentId], -1);
+  }
+
+  /** A store written before the counters existed: count its open pushes once. */
+  private countExisting(log: Log | undefined): void {
+    if (this.meta.get(COUNTED_KEY) !== undefined) return;
+    try {
+      this.root.transactionSync(() => {
+        for (const { value: pushId } of this.open.getRange()) {
+          const stored = this.pushes.get(pushId);
+          if (stored && !isTerminal(stored.push.status)) this.count(stored.push.agentId, stored.push.destination, 1);
+        }
+        void this.meta.put(COUNTED_KEY, 1);
+      });
+    } catch (err) {
+      // A full disk at start: the hub still starts; counts start from zero, and this runs again next start.
+      log?.error('could not count open pushes for the queue limits', { error: (err as Error).message });
+    }
   }
 
   /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */

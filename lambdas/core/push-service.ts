@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound } from './domain-errors';
 import { expireIfOverdue, finish } from './lifecycle';
-import type { Ports } from './ports';
+import type { CoreConfig } from './core-config';
+import type { Ports, QueueFull } from './ports';
 import type { PushRequest } from './push-request';
 import type { PushRecord } from './records';
 
@@ -12,7 +13,7 @@ export interface Accepted {
   created: boolean;
 }
 
-export async function acceptPush(ports: Ports, agentId: string, req: PushRequest): Promise<Accepted> {
+export async function acceptPush(ports: Ports, agentId: string, req: PushRequest, config: CoreConfig): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw notFound('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   // A relay that has said hello told us its devices; before that we store and forward.
@@ -36,7 +37,12 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
   };
   if (req.idempotencyKey !== undefined) candidate.idempotencyKey = req.idempotencyKey;
 
-  const { push, created } = await ports.pushes.create(candidate);
+  const { push, created, full } = await ports.pushes.create(candidate, {
+    perDestination: config.maxQueuedPerDestination,
+    perAgent: config.maxQueuedPerAgent,
+    destinations: agent.devices.length === 0 ? config.maxDestinationsBeforeHello : undefined,
+  });
+  if (full) throw tooManyQueued(full, agentId, req.destination, config);
   if (!created) {
     if (push.bodyHash !== candidate.bodyHash || push.destination !== candidate.destination) {
       throw new DomainError(409, 'IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different message or destination');
@@ -67,6 +73,16 @@ async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<vo
     await finish(ports, push, ['queued'], 'failed', { error: 'could not enqueue the push' });
     throw new DomainError(503, 'QUEUE_UNAVAILABLE', 'the push could not be queued; it was not accepted');
   }
+}
+
+function tooManyQueued(full: QueueFull, agentId: string, destination: string, config: CoreConfig): DomainError {
+  const why =
+    full === 'destination'
+      ? `${destination} already has ${config.maxQueuedPerDestination} pushes waiting`
+      : full === 'agent'
+        ? `agent ${agentId} already has ${config.maxQueuedPerAgent} pushes waiting`
+        : `agent ${agentId} has pushes waiting for ${config.maxDestinationsBeforeHello} destinations and its relay has not said which devices it has`;
+  return new DomainError(429, 'TOO_MANY_QUEUED', `${why}; try again once some have finished`);
 }
 
 /** Longer than any push id (UUIDs; the relay protocol allows 128); DynamoDB keys stop at 2 KB. */

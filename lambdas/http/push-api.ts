@@ -38,7 +38,7 @@ export async function submitPush(
   body: Record<string, unknown>,
 ): Promise<{ push: PushRecord; waited: boolean }> {
   const request = parsePushRequest(body, config.maxBodyBytes);
-  const { push } = await acceptPush(ports, agentId, request);
+  const { push } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.

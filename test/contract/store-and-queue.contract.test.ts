@@ -147,6 +147,67 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
     });
   });
 
+  describe('PushStore queue limits', () => {
+    const limits = { perDestination: 2, perAgent: 3 };
+    const agentPush = (agentId: string, destination: string, overrides: Partial<PushRecord> = {}) =>
+      newPush({ agentId, destination, ...overrides });
+
+    it('refuses an open push past the per-destination limit, writes nothing, and frees the slot when one ends', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const [a, b, c] = [0, 1, 2].map(() => agentPush(agentId, 'lab'));
+      expect((await set.pushes.create(a, limits)).created).toBe(true);
+      expect((await set.pushes.create(b, limits)).created).toBe(true);
+      expect(await set.pushes.create(c, limits)).toEqual({ push: c, created: false, full: 'destination' });
+      expect(await set.pushes.get(c.pushId)).toBeUndefined();
+      // Only open pushes count: one ends, a slot frees.
+      await set.pushes.update(a.pushId, ['queued'], { status: 'acked', ackCode: 'AA', completedAt: 1 });
+      expect((await set.pushes.create(c, limits)).created).toBe(true);
+    });
+
+    it('limits open pushes per agent across its destinations', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      for (const d of ['d1', 'd1', 'd2']) expect((await set.pushes.create(agentPush(agentId, d), limits)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'd3'), limits)).full).toBe('agent');
+      // Another agent is not affected.
+      expect((await set.pushes.create(agentPush(`${agentId}-other`, 'd1'), limits)).created).toBe(true);
+    });
+
+    it('limits the destinations with open pushes when asked, and counts a destination again once it is empty', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const few = { perDestination: 5, perAgent: 50, destinations: 2 };
+      const first = agentPush(agentId, 'x1');
+      expect((await set.pushes.create(first, few)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'x2'), few)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'x2'), few)).created).toBe(true); // same group
+      expect((await set.pushes.create(agentPush(agentId, 'x3'), few)).full).toBe('destinations');
+      await set.pushes.update(first.pushId, ['queued'], { status: 'expired', completedAt: 1 });
+      expect((await set.pushes.create(agentPush(agentId, 'x3'), few)).created).toBe(true);
+    });
+
+    it('does not count an idempotent replay, and counts a push once however often it ends', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const one = { perDestination: 1, perAgent: 10 };
+      const first = agentPush(agentId, 'lab', { idempotencyKey: 'again' });
+      expect((await set.pushes.create(first, one)).created).toBe(true);
+      const replay = await set.pushes.create(agentPush(agentId, 'lab', { idempotencyKey: 'again' }), one);
+      expect(replay).toMatchObject({ created: false, push: { pushId: first.pushId } });
+      expect(replay.full).toBeUndefined();
+      await set.pushes.update(first.pushId, ['queued'], { status: 'failed', completedAt: 1 });
+      // A second terminal write fails its condition and must not uncount anything.
+      expect(await set.pushes.update(first.pushId, ['queued'], { status: 'expired', completedAt: 2 })).toBeUndefined();
+      expect((await set.pushes.create(agentPush(agentId, 'lab'), one)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'lab'), one)).full).toBe('destination');
+    });
+
+    it('lets exactly the remaining slots go to racing creates', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const racers = Array.from({ length: 6 }, () => agentPush(agentId, 'race'));
+      const results = await Promise.all(racers.map((p) => set.pushes.create(p, { perDestination: 4, perAgent: 100 })));
+      expect(results.filter((r) => r.created)).toHaveLength(4);
+      expect(results.filter((r) => r.full === 'destination')).toHaveLength(2);
+    });
+  });
+
   describe('AgentStore', () => {
     it('creates an agent once; a second create with the id is refused and changes nothing', async () => {
       const agent = newAgent();

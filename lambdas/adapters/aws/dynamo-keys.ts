@@ -9,6 +9,9 @@ export const TTL = 'ttl';
 
 export const pushKey = (pushId: string): string => `push#${pushId}`;
 export const agentKey = (agentId: string): string => `agent#${agentId}`;
+/** Open-push counters: per (agent, destination), and per agent (see queue-counters.ts). */
+export const queueCountKey = (agentId: string, destination?: string): string =>
+  `queue#${JSON.stringify(destination === undefined ? [agentId] : [agentId, destination])}`;
 /** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
 export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
 

@@ -7,10 +7,11 @@
  * the two leaves an idempotency item with no push; the next create with that key finds it
  * and writes the push under the recorded pushId, so a retry recovers it.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CreatePushResult, PushStore } from '../../core/ports';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CreatePushResult, PushStore, QueueLimits } from '../../core/ports';
 import { isTerminal, type PushRecord, type PushStatus } from '../../core/records';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
+import { QueueCounters } from './queue-counters';
 
 interface IdempotencyItem {
   pushId: string;
@@ -22,19 +23,38 @@ const DAY_SECONDS = 86_400;
 const IMMUTABLE = new Set(['pushId', PK, TTL]);
 
 export class DynamoPushStore implements PushStore {
+  private readonly counters: QueueCounters;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays: number,
-  ) {}
+  ) {
+    this.counters = new QueueCounters(db, table);
+  }
 
-  async create(push: PushRecord): Promise<CreatePushResult> {
+  async create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult> {
     if (push.idempotencyKey === undefined) {
-      await this.putPush(push);
+      const full = await this.reserve(push, limits);
+      if (full) return full;
+      try {
+        await this.putPush(push);
+      } catch (err) {
+        await this.unreserve(push);
+        throw err;
+      }
       return { push, created: true };
     }
     const claimed = await this.claimKey(push);
-    if (claimed) return this.putOrFind(push);
+    if (claimed) {
+      const full = await this.reserve(push, limits);
+      if (full) {
+        // Free the key again: the caller was refused, and may retry with it later.
+        await this.releaseKey(push);
+        return full;
+      }
+      return this.putOrFind(push);
+    }
 
     const idem = await this.readKey(push.agentId, push.idempotencyKey);
     const earlier = await this.get(idem.pushId);
@@ -44,7 +64,45 @@ export class DynamoPushStore implements PushStore {
     if (idem.bodyHash !== push.bodyHash) {
       return { push: { ...push, pushId: idem.pushId, bodyHash: idem.bodyHash }, created: false };
     }
+    const full = await this.reserve(push, limits);
+    if (full) return full;
     return this.putOrFind({ ...push, pushId: idem.pushId });
+  }
+
+  /** Counts a new open push (see queue-counters.ts); the refusal to return when a limit is reached. */
+  private async reserve(push: PushRecord, limits: QueueLimits | undefined): Promise<CreatePushResult | undefined> {
+    if (isTerminal(push.status)) return undefined;
+    const full = await this.counters.reserve(push.agentId, push.destination, limits);
+    return full ? { push, created: false, full } : undefined;
+  }
+
+  /** Takes back a reserve() for a push that was not written. */
+  private async unreserve(push: PushRecord): Promise<void> {
+    if (!isTerminal(push.status)) await this.uncount(push);
+  }
+
+  private async uncount(push: PushRecord): Promise<void> {
+    try {
+      await this.counters.release(push.agentId, push.destination);
+    } catch {
+      // Best effort: a counter left one too high only makes the limit bite a push early.
+    }
+  }
+
+  private async releaseKey(push: PushRecord): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { [PK]: idempotencyKey(push.agentId, push.idempotencyKey!) },
+          ConditionExpression: '#pushId = :pushId',
+          ExpressionAttributeNames: { '#pushId': 'pushId' },
+          ExpressionAttributeValues: { ':pushId': push.pushId },
+        }),
+      );
+    } catch {
+      // Left claimed: a retry with the key finds no push and writes it then (create's recovery path).
+    }
   }
 
   async get(pushId: string): Promise<PushRecord | undefined> {
@@ -116,7 +174,11 @@ export class DynamoPushStore implements PushStore {
         }),
       );
       const updated = out.Attributes ? stripKeys<PushRecord>(out.Attributes) : undefined;
-      if (updated && ttl !== undefined) await this.expireKeyWithPush(updated, ttl);
+      if (updated && ttl !== undefined) {
+        await this.expireKeyWithPush(updated, ttl);
+        // The conditional write above moved it from an open status exactly once: uncount it once.
+        if (from.every((s) => !isTerminal(s))) await this.uncount(updated);
+      }
       return updated;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
@@ -179,11 +241,13 @@ export class DynamoPushStore implements PushStore {
   }
 
   /** Writes the push; if a racer recovering the same key wrote it first, returns theirs. */
+  /** Called with the push counted: a push it did not write itself is uncounted again. */
   private async putOrFind(push: PushRecord): Promise<CreatePushResult> {
     try {
       await this.putPush(push);
       return { push, created: true };
     } catch (err) {
+      await this.unreserve(push);
       if (!isConditionFailure(err)) throw err;
       const existing = await this.get(push.pushId);
       if (!existing) throw err;
