@@ -47,6 +47,9 @@ export interface HubOptions {
   storeReserveBytes?: number;
 }
 
+/** The first retention run, after start-up work (queue rebuild, relays reconnecting) has settled. */
+const FIRST_PURGE_DELAY_MS = 5_000;
+
 export interface Hub {
   url: string;
   wsUrl: string;
@@ -123,15 +126,22 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
 
   const retentionDays = options.retentionDays ?? 30;
-  const purge =
-    retentionDays > 0
-      ? setInterval(() => {
-          store.purgeFinished(Date.now() - retentionDays * 86_400_000).then(
-            (n) => n && logger.info({ purged: n }, 'retention: deleted finished pushes'),
-            (err: unknown) => logger.error({ err }, 'retention purge failed'),
-          );
-        }, 3_600_000)
-      : undefined;
+  let purging: Promise<void> | undefined;
+  const stopPurge = new AbortController();
+  const runPurge = (): void => {
+    if (purging) return; // the last run is still deleting
+    purging = store
+      .purgeFinished(Date.now() - retentionDays * 86_400_000, undefined, stopPurge.signal)
+      .then(
+        (n) => void (n && logger.info({ purged: n }, 'retention: deleted finished pushes')),
+        (err: unknown) => logger.error({ err }, 'retention purge failed'),
+      )
+      .finally(() => (purging = undefined));
+  };
+  // Soon after start, not an hour later: a hub restarted more often than hourly would never purge.
+  const firstPurge = retentionDays > 0 ? setTimeout(runPurge, FIRST_PURGE_DELAY_MS) : undefined;
+  const purge = retentionDays > 0 ? setInterval(runPurge, 3_600_000) : undefined;
+  firstPurge?.unref();
   purge?.unref();
 
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -144,7 +154,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     core,
     close() {
       closing ??= (async () => {
+        clearTimeout(firstPurge);
         clearInterval(purge);
+        stopPurge.abort(); // a long purge stops after its current batch; the next start goes on
+        await purging;
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         watcher.close(); // requests waiting for a result answer now, while the store is still open

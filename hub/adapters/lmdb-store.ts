@@ -47,6 +47,8 @@ interface StoredPush {
 }
 
 const SEQ_KEY = 'seq';
+/** Pushes deleted per retention transaction: a few milliseconds of holding lmdb's single writer. */
+const PURGE_BATCH = 500;
 /** Set once the open-push counters exist (stores from before them are counted at first open). */
 const COUNTED_KEY = 'counted';
 type CountKey = ['d', string, string] | ['a', string] | ['g', string];
@@ -197,24 +199,37 @@ export class LmdbStore implements PushStore {
   }
 
   /** Retention: deletes terminal pushes completed before `before` (epoch ms). Returns how many. */
-  async purgeFinished(before: number): Promise<number> {
-    const removed = await this.root.transaction(() => {
-      let count = 0;
-      for (const { key } of this.finished.getRange({ start: [0, ''], end: [before, ''] })) {
-        const [, pushId] = key;
-        const stored = this.pushes.get(pushId);
-        if (stored?.push.idempotencyKey !== undefined) {
-          const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
-          if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
+  async purgeFinished(before: number, batchSize = PURGE_BATCH, signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.purgeBatch(before, batchSize);
+      total += removed;
+      if (removed < batchSize || signal?.aborted) return total;
+      // lmdb has one writer: between batches, let the writes queued meanwhile (new pushes,
+      // results) commit, rather than hold them behind one transaction over every old push.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async purgeBatch(before: number, limit: number): Promise<number> {
+    return this.commit(
+      () => {
+        let count = 0;
+        for (const { key } of this.finished.getRange({ start: [0, ''], end: [before, ''], limit })) {
+          const [, pushId] = key;
+          const stored = this.pushes.get(pushId);
+          if (stored?.push.idempotencyKey !== undefined) {
+            const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
+            if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
+          }
+          void this.pushes.remove(pushId);
+          void this.finished.remove(key);
+          count++;
         }
-        void this.pushes.remove(pushId);
-        void this.finished.remove(key);
-        count++;
-      }
-      return count;
-    });
-    if (removed) await this.durable();
-    return removed;
+        return count;
+      },
+      (removed) => removed > 0,
+    );
   }
 
   // ---- AgentStore ----
