@@ -132,6 +132,14 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(stored).not.toHaveProperty('error');
     });
 
+    it('stores a nested field as written (a late result on an expired push)', async () => {
+      const push = newPush({ status: 'expired', attempts: 1, completedAt: 10 });
+      await set.pushes.create(push);
+      const lateResult = { status: 'acked' as const, ackCode: 'AA', response: 'MSA|AA|1', receivedAt: 20 };
+      expect(await set.pushes.update(push.pushId, ['expired'], { lateResult })).toMatchObject({ status: 'expired', lateResult });
+      expect((await set.pushes.get(push.pushId))?.lateResult).toEqual(lateResult);
+    });
+
     it('never rewrites the push id', async () => {
       const push = newPush();
       await set.pushes.create(push);
