@@ -99,6 +99,9 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
  */
 async function recordLateResult(ports: Ports, agentId: string, push: PushRecord, msg: ResultMessage): Promise<void> {
   if (push.lateResult || (msg.status === 'failed' && msg.retryable)) return; // a repeat, or nothing reached the device
+  if (msg.status !== 'failed' && !(msg.status === 'acked' ? ACK_CODES : NACK_CODES).has(msg.ackCode!)) {
+    throw new ProtocolError('INVALID_RESULT', `ackCode ${msg.ackCode} does not match status ${msg.status}`);
+  }
   const late: LateResult = { status: msg.status, receivedAt: ports.clock.now() };
   if (msg.ackCode !== undefined) late.ackCode = msg.ackCode;
   if (msg.response !== undefined) late.response = msg.response;

@@ -3,11 +3,7 @@
  * (issue 11, "A push expires on time"), on the hub and on the AWS path (emulators). The head
  * is a push the scripted relay never answers, so it stays `sent` for the whole test.
  */
-import { startHub, type Hub } from '../../hub/hub';
-import { loadOrCreateKeys } from '../../hub/keys';
-import { mintToken } from '../../hub/tokens';
-import { startEmulatedAws, type EmulatedAws } from '../aws/emulated-aws';
-import { tempDir } from '../hub/fixtures';
+import { CLOUD_KINDS, startCloud, type Cloud } from './clouds';
 import { ScriptedRelay } from './scripted-relay';
 
 jest.setTimeout(60_000);
@@ -15,52 +11,13 @@ jest.setTimeout(60_000);
 const MSG = (id: string) => `MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|${id}|P|2.5.1\rPID|1||123\r`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Cloud {
-  url: string;
-  wsUrl: string;
-  token?: string;
-  stop(): Promise<void>;
-}
-
-const clouds: [string, () => Promise<Cloud>][] = [
-  [
-    'hub',
-    async () => {
-      const dir = tempDir();
-      const hub: Hub = await startHub({ port: 0, dataDir: dir.path, core: { resultTimeoutMs: 30_000 } });
-      const token = await mintToken(await loadOrCreateKeys(dir.path));
-      return {
-        url: hub.url,
-        wsUrl: hub.wsUrl,
-        token,
-        stop: async () => {
-          await hub.close();
-          dir.remove();
-        },
-      };
-    },
-  ],
-  [
-    'aws (emulated)',
-    async () => {
-      const aws: EmulatedAws = await startEmulatedAws({ env: { EDGEPUSH_RESULT_TIMEOUT_MS: '30000' } });
-      return { url: aws.httpUrl, wsUrl: aws.wsUrl, stop: () => aws.stop() };
-    },
-  ],
-];
-
-describe.each(clouds)('a push behind a stuck head, on the %s', (_name, start) => {
+describe.each(CLOUD_KINDS)('a push behind a stuck head, on the %s', (kind) => {
   let cloud: Cloud;
   let relay: ScriptedRelay | undefined;
-  const api = async (method: string, path: string, body?: object) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (cloud.token) headers.authorization = `Bearer ${cloud.token}`;
-    const res = await fetch(`${cloud.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const api = (method: string, path: string, body?: object) => cloud.api(method, path, body);
 
   beforeAll(async () => {
-    cloud = await start();
+    cloud = await startCloud(kind, { resultTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     relay?.close();

@@ -3,71 +3,22 @@
  * number of destinations: beyond them, 429 TOO_MANY_QUEUED (issue 8 "A stuck destination",
  * issue 9 #11). On the hub and on the AWS path (the real Lambda handlers on the emulators).
  */
-import { startHub, type Hub } from '../../hub/hub';
-import { loadOrCreateKeys } from '../../hub/keys';
-import { mintToken } from '../../hub/tokens';
-import { startEmulatedAws, type EmulatedAws } from '../aws/emulated-aws';
-import { tempDir } from '../hub/fixtures';
+import { CLOUD_KINDS, startCloud, type Cloud } from './clouds';
 import { ScriptedRelay } from './scripted-relay';
 
 jest.setTimeout(60_000);
 
 const MSG = (id: string) => `MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|${id}|P|2.5.1\rPID|1||123\r`;
 
-interface Cloud {
-  url: string;
-  wsUrl: string;
-  token?: string;
-  stop(): Promise<void>;
-}
-
-const clouds: [string, () => Promise<Cloud>][] = [
-  [
-    'hub',
-    async () => {
-      const dir = tempDir();
-      const hub: Hub = await startHub({
-        port: 0,
-        dataDir: dir.path,
-        core: { maxQueuedPerDestination: 2, maxQueuedPerAgent: 4, maxDestinationsBeforeHello: 2 },
-      });
-      const token = await mintToken(await loadOrCreateKeys(dir.path));
-      return {
-        url: hub.url,
-        wsUrl: hub.wsUrl,
-        token,
-        stop: async () => {
-          await hub.close();
-          dir.remove();
-        },
-      };
-    },
-  ],
-  [
-    'aws (emulated)',
-    async () => {
-      const aws: EmulatedAws = await startEmulatedAws({
-        env: { EDGEPUSH_MAX_QUEUED_PER_DESTINATION: '2', EDGEPUSH_MAX_QUEUED_PER_AGENT: '4', EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO: '2' },
-      });
-      return { url: aws.httpUrl, wsUrl: aws.wsUrl, stop: () => aws.stop() };
-    },
-  ],
-];
-
-describe.each(clouds)('queue limits on the %s', (_name, start) => {
+describe.each(CLOUD_KINDS)('queue limits on the %s', (kind) => {
   let cloud: Cloud;
   let relay: ScriptedRelay | undefined;
-  const api = async (method: string, path: string, body?: object) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (cloud.token) headers.authorization = `Bearer ${cloud.token}`;
-    const res = await fetch(`${cloud.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const api = (method: string, path: string, body?: object) => cloud.api(method, path, body);
   const push = (agentId: string, destination: string, id: string) =>
     api('POST', `/agents/${agentId}/push`, { destination, body: MSG(id), waitForResponse: false });
 
   beforeAll(async () => {
-    cloud = await start();
+    cloud = await startCloud(kind, { maxQueuedPerDestination: 2, maxQueuedPerAgent: 4, maxDestinationsBeforeHello: 2 });
   });
   afterAll(async () => {
     relay?.close();
