@@ -57,18 +57,28 @@ export class QueueCounters {
   /** The push turned terminal (or was never written): it no longer counts. */
   async release(agentId: string, destination: string): Promise<void> {
     const here = await this.add(queueCountKey(agentId, destination), -1);
-    await this.add(queueCountKey(agentId), -1, undefined, here <= 0 ? { by: -1 } : undefined);
+    await this.add(queueCountKey(agentId), -1);
+    // Separately: each decrement is floored at zero by its own condition, so one counter that
+    // drifted to zero cannot keep the other from coming down.
+    if (here <= 0) await this.add(queueCountKey(agentId), 0, undefined, { by: -1 });
   }
 
   /**
-   * ADD `by` to `queued` (and to `groups` when given), under `queued < max` (and `groups < max`)
-   * when adding. Returns the new `queued`. A decrement is floored at zero by its condition.
+   * ADD `by` to `queued` (0: leave it) and `groups.by` to `groups`, under `queued < max` (and
+   * `groups < max`) when adding. Returns the new `queued`. A decrement is floored at zero by its
+   * condition.
    */
-  private async add(key: string, by: 1 | -1, max?: number, groups?: { by: 1 | -1; max?: number }): Promise<number> {
-    const names: Record<string, string> = { '#q': 'queued' };
-    const values: Record<string, unknown> = { ':by': by };
-    const adds = ['#q :by'];
+  private async add(key: string, by: 1 | 0 | -1, max?: number, groups?: { by: 1 | -1; max?: number }): Promise<number> {
+    // DynamoDB rejects unused names and values: only what the expression uses goes in.
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
     const conditions: string[] = [];
+    if (by !== 0) {
+      names['#q'] = 'queued';
+      values[':by'] = by;
+      adds.push('#q :by');
+    }
     if (by > 0 && max !== undefined) {
       conditions.push('(attribute_not_exists(#q) OR #q < :max)');
       values[':max'] = max;
@@ -100,7 +110,7 @@ export class QueueCounters {
       return Number(out.Attributes?.queued ?? 0);
     } catch (err) {
       // Already at zero: nothing to take back (a push counted before the counters existed).
-      if (by < 0 && isConditionFailure(err)) return 0;
+      if ((by < 0 || groups?.by === -1) && isConditionFailure(err)) return 0;
       throw err;
     }
   }
