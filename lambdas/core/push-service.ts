@@ -92,7 +92,13 @@ const MAX_PUSH_ID = 128;
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
   const push = pushId.length <= MAX_PUSH_ID ? await ports.pushes.get(pushId) : undefined;
   if (!push) throw notFound('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
-  return expireIfOverdue(ports, push);
+  try {
+    return await expireIfOverdue(ports, push);
+  } catch (err) {
+    // The store cannot write right now (a full disk, throttling): the read itself still works.
+    ports.log?.warn('could not expire an overdue push on read', { pushId, error: (err as Error).message });
+    return push;
+  }
 }
 
 /** The hub's expiry timer: a push waiting behind its group's head has reached its expiresAt. */
