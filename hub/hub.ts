@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import { EventWatcher } from './adapters/event-watcher';
 import { LmdbStore, type SyncMode } from './adapters/lmdb-store';
 import { MemoryQueue } from './adapters/memory-queue';
+import { StoreUnavailableError } from './adapters/store-health';
 import { systemClock } from './adapters/system-clock';
 import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
@@ -42,7 +43,12 @@ export interface HubOptions {
   tls?: { certFile: string; keyFile: string };
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
+  /** Free disk bytes below which new pushes get 507 STORE_FULL (see store-health.ts). Default 64 MiB. */
+  storeReserveBytes?: number;
 }
+
+/** The first retention run, after start-up work (queue rebuild, relays reconnecting) has settled. */
+const FIRST_PURGE_DELAY_MS = 5_000;
 
 export interface Hub {
   url: string;
@@ -60,10 +66,22 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const keys = await loadOrCreateKeys(dataDir);
   const agentSecretKey = loadOrCreateAgentSecretKey(dataDir);
   const lock = lockDataDir(dataDir);
-  const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
-  const stale = await store.clearAllConnections();
+  const log = pinoLog(logger);
+  const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync, reserveBytes: options.storeReserveBytes, log });
+  // On a full disk this write fails: start anyway (reads and the API still work), or systemd
+  // would restart the hub into the same failure forever.
+  const stale = await store.clearAllConnections().catch((err: unknown) => {
+    logger.error({ err: (err as Error).message }, 'could not clear relay connections from the last run');
+    return 0;
+  });
 
-  const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
+  const queue = new MemoryQueue({
+    onError: (err, item) => {
+      // The store reports its own failure once; one line per retry would flood the log.
+      if (!(err instanceof StoreUnavailableError)) logger.error({ err, pushId: item.pushId }, 'dispatch failed');
+    },
+    onExpire: (item) => core.expireQueued(item.pushId),
+  });
   const watcher = new EventWatcher(store);
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
   // eslint-disable-next-line prefer-const
@@ -77,7 +95,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     watcher,
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(agentSecretKey) },
-    log: pinoLog(logger),
+    log,
   };
   core = createCore(ports, options.core);
 
@@ -105,20 +123,27 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const open = store.listOpen();
   queue.start(
     (item) => core.dispatch(item),
-    open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination })),
+    open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, expiresAt: p.expiresAt })),
   );
   logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
 
   const retentionDays = options.retentionDays ?? 30;
-  const purge =
-    retentionDays > 0
-      ? setInterval(() => {
-          store.purgeFinished(Date.now() - retentionDays * 86_400_000).then(
-            (n) => n && logger.info({ purged: n }, 'retention: deleted finished pushes'),
-            (err: unknown) => logger.error({ err }, 'retention purge failed'),
-          );
-        }, 3_600_000)
-      : undefined;
+  let purging: Promise<void> | undefined;
+  const stopPurge = new AbortController();
+  const runPurge = (): void => {
+    if (purging) return; // the last run is still deleting
+    purging = store
+      .purgeFinished(Date.now() - retentionDays * 86_400_000, undefined, stopPurge.signal)
+      .then(
+        (n) => void (n && logger.info({ purged: n }, 'retention: deleted finished pushes')),
+        (err: unknown) => logger.error({ err }, 'retention purge failed'),
+      )
+      .finally(() => (purging = undefined));
+  };
+  // Soon after start, not an hour later: a hub restarted more often than hourly would never purge.
+  const firstPurge = retentionDays > 0 ? setTimeout(runPurge, FIRST_PURGE_DELAY_MS) : undefined;
+  const purge = retentionDays > 0 ? setInterval(runPurge, 3_600_000) : undefined;
+  firstPurge?.unref();
   purge?.unref();
 
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -131,10 +156,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     core,
     close() {
       closing ??= (async () => {
+        clearTimeout(firstPurge);
         clearInterval(purge);
+        stopPurge.abort(); // a long purge stops after its current batch; the next start goes on
+        await purging;
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         watcher.close(); // requests waiting for a result answer now, while the store is still open
+        // Let those answers (a chain of promise callbacks: read the push, build the response)
+        // be written before connections are cut below.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await gateway.closeAll();
         await queue.stop();
         server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { startHub } from '../../hub/hub';
 import { startupBanner } from '../../hub/banner';
+import { installProcessGuard } from '../../hub/process-guard';
 import { UsageError, runCommand } from './target';
 
 interface HubFlags {
@@ -12,6 +13,10 @@ interface HubFlags {
   logLevel: string;
   sync: string;
   retentionDays: string;
+  storeReserveMb: string;
+  maxQueuedPerDestination: string;
+  maxQueuedPerAgent: string;
+  maxDestinationsBeforeHello: string;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -26,6 +31,14 @@ export function registerHubCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
     .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
+    .option('--max-queued-per-destination <n>', 'open pushes per device before new ones get 429 TOO_MANY_QUEUED', '1000')
+    .option('--max-queued-per-agent <n>', 'open pushes per agent before new ones get 429 TOO_MANY_QUEUED', '10000')
+    .option(
+      '--max-destinations-before-hello <n>',
+      "destinations with open pushes per agent before its relay's hello names its devices",
+      '100',
+    )
+    .option('--store-reserve-mb <mb>', 'refuse new pushes (507 STORE_FULL) while the disk has less free space than this', '64')
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .action((flags: HubFlags) =>
@@ -37,9 +50,32 @@ export function registerHubCommand(program: Command): void {
         const tls = flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
         const retentionDays = Number(flags.retentionDays);
         if (!Number.isFinite(retentionDays) || retentionDays < 0) throw new UsageError('--retention-days must be 0 or more');
+        const positiveInt = (flag: string, raw: string): number => {
+          const n = Number(raw);
+          if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of 1 or more, got ${raw}`);
+          return n;
+        };
+        const core = {
+          maxQueuedPerDestination: positiveInt('--max-queued-per-destination', flags.maxQueuedPerDestination),
+          maxQueuedPerAgent: positiveInt('--max-queued-per-agent', flags.maxQueuedPerAgent),
+          maxDestinationsBeforeHello: positiveInt('--max-destinations-before-hello', flags.maxDestinationsBeforeHello),
+        };
+        const reserveMb = Number(flags.storeReserveMb);
+        if (!Number.isFinite(reserveMb) || reserveMb < 0) throw new UsageError('--store-reserve-mb must be 0 or more');
         // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
         const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
-        const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays, tls });
+        installProcessGuard(logger);
+        const hub = await startHub({
+          port,
+          host: flags.host,
+          dataDir: flags.data,
+          logger,
+          sync: flags.sync,
+          retentionDays,
+          tls,
+          storeReserveBytes: Math.round(reserveMb * 1024 * 1024),
+          core,
+        });
         process.stdout.write(startupBanner(hub));
         await new Promise<void>((resolve) => {
           const stop = (signal: NodeJS.Signals): void => {

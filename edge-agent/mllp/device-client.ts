@@ -20,6 +20,7 @@ import { dialWithBackoff, type ReconnectOptions } from './dial';
 import { encodeFrame } from './encoder';
 import { decodeText, resolveEncoding } from './encoding';
 import { IdleTimer } from './idle-timer';
+import { WarnLimiter } from './warn-limiter';
 
 export { DeviceError, type DeviceErrorCode } from './device-error';
 
@@ -102,6 +103,7 @@ export class MllpDeviceClient {
   private ackTimer?: NodeJS.Timeout;
   private ackTimerAt = 0;
   private drainWaiters: Array<() => void> = [];
+  private readonly unmatchedWarnings = new WarnLimiter();
 
   constructor(options: DeviceClientOptions) {
     if (!options.host) throw new TypeError('host is required');
@@ -274,8 +276,10 @@ export class MllpDeviceClient {
     const job = msa ? this.inflight.get(msa.controlId) : undefined;
     if (!msa || !job) {
       this.stats.unmatchedAcks++;
-      this.logger.warn(
-        { controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined },
+      // Rate-limited: a device answering garbage in a loop must not write a line per frame.
+      const { level, suppressed } = this.unmatchedWarnings.next();
+      this.logger[level](
+        { controlId: msa?.controlId, ackCode: msa?.code, hasMsa: msa !== undefined, suppressed },
         'frame from device matches no message in flight; ignored',
       );
       return;

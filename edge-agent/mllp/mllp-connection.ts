@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { MllpDecoder, MllpFrameError } from './decoder';
+import { WarnLimiter } from './warn-limiter';
 
 export interface MllpConnectionOptions {
   /** Receives each frame's payload; a view valid during the call only (see decoder.ts). */
@@ -45,10 +46,14 @@ export class MllpConnection extends EventEmitter {
     this.decoder = new MllpDecoder({ maxFrameBytes: options.maxFrameBytes, onFrame: options.onFrame });
     socket.setNoDelay(true); // one small frame per round trip: Nagle would add latency to every ACK
 
+    const garbage = new WarnLimiter();
     this.decoder.on('discard', (bytes: number) => {
-      // First time at warn so an operator sees it; further garbage at debug so it cannot flood logs.
-      const level = this.decoder.discardedBytes === bytes ? 'warn' : 'debug';
-      this.logger?.[level]({ remote: this.remote, bytes, total: this.decoder.discardedBytes }, 'discarded bytes outside an MLLP frame');
+      // At warn so an operator sees it, but rate-limited so a noisy peer cannot flood the logs.
+      const { level, suppressed } = garbage.next();
+      this.logger?.[level](
+        { remote: this.remote, bytes, total: this.decoder.discardedBytes, suppressed },
+        'discarded bytes outside an MLLP frame',
+      );
     });
     this.decoder.on('error', (err: MllpFrameError) => {
       this.protocolError = err;

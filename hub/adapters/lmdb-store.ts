@@ -21,8 +21,9 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, PushStore } from '../../lambdas/core/ports';
+import type { AgentStore, CreatePushResult, Log, PushStore, QueueFull, QueueLimits } from '../../lambdas/core/ports';
 import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
+import { StoreHealth } from './store-health';
 
 export type SyncMode = 'flush' | 'commit';
 
@@ -31,7 +32,13 @@ export interface LmdbStoreOptions {
   path: string;
   /** 'flush' (default): await fsync on every write. 'commit': await the commit only. */
   sync?: SyncMode;
+  /** Free disk bytes below which new pushes are refused (507), keeping room to finish accepted ones. Default 64 MiB. */
+  reserveBytes?: number;
+  /** Where a full disk or a failing store is reported (once per episode). */
+  log?: Log;
 }
+
+export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** A push as stored: `seq` orders acceptance, so a rebuilt queue keeps per-destination order. */
 interface StoredPush {
@@ -40,6 +47,11 @@ interface StoredPush {
 }
 
 const SEQ_KEY = 'seq';
+/** Pushes deleted per retention transaction: a few milliseconds of holding lmdb's single writer. */
+const PURGE_BATCH = 500;
+/** Set once the open-push counters exist (stores from before them are counted at first open). */
+const COUNTED_KEY = 'counted';
+type CountKey = ['d', string, string] | ['a', string] | ['g', string];
 
 export class LmdbStore implements PushStore {
   private readonly root: RootDatabase;
@@ -52,41 +64,56 @@ export class LmdbStore implements PushStore {
   private readonly finished: Database<true, [number, string]>;
   private readonly agents: Database<AgentRecord, string>;
   private readonly meta: Database<number, string>;
+  /** Open pushes per ['d', agent, destination] and ['a', agent]; destinations with any per ['g', agent]. */
+  private readonly counts: Database<number, CountKey>;
   private readonly sync: SyncMode;
+  readonly health: StoreHealth;
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
     this.root = open({ path: options.path, maxDbs: 8 });
+    this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
     this.open = this.root.openDB({ name: 'open' });
     this.finished = this.root.openDB({ name: 'finished' });
     this.agents = this.root.openDB({ name: 'agents' });
     this.meta = this.root.openDB({ name: 'meta' });
+    this.counts = this.root.openDB({ name: 'counts' });
+    this.countExisting(options.log);
   }
 
   // ---- PushStore ----
   // Inside a transaction callback, put/remove apply at once to that transaction; the promise they
   // return is the transaction's own, awaited by the caller, so they are marked `void`.
 
-  async create(push: PushRecord): Promise<CreatePushResult> {
-    const result = await this.root.transaction((): CreatePushResult => {
-      if (push.idempotencyKey !== undefined) {
-        const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
-        const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
-        if (earlier) return { push: earlier.push, created: false };
-        void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
-      }
-      const existing = this.pushes.get(push.pushId);
-      if (existing) return { push: existing.push, created: false };
-      const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
-      void this.meta.put(SEQ_KEY, seq);
-      void this.pushes.put(push.pushId, { seq, push });
-      if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
-      else void this.open.put(seq, push.pushId);
-      return { push, created: true };
-    });
-    await this.durable();
+  async create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult> {
+    await this.health.assertRoom();
+    const result = await this.commit(
+      (): CreatePushResult => {
+        if (push.idempotencyKey !== undefined) {
+          const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
+          const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
+          if (earlier) return { push: earlier.push, created: false };
+        }
+        const existing = this.pushes.get(push.pushId);
+        if (existing) return { push: existing.push, created: false };
+        if (!isTerminal(push.status)) {
+          const full = limits && this.fullFor(push.agentId, push.destination, limits);
+          if (full) return { push, created: false, full };
+          this.count(push.agentId, push.destination, 1);
+        }
+        if (push.idempotencyKey !== undefined) void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
+        const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
+        void this.meta.put(SEQ_KEY, seq);
+        void this.pushes.put(push.pushId, { seq, push });
+        if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
+        else void this.open.put(seq, push.pushId);
+        return { push, created: true };
+      },
+      () => true,
+    );
+    this.health.succeeded(); // new pushes go through again: the episode, if any, is over
     return result;
   }
 
@@ -100,21 +127,65 @@ export class LmdbStore implements PushStore {
     patch: Partial<PushRecord>,
     expectAttempts?: number,
   ): Promise<PushRecord | undefined> {
-    const updated = await this.root.transaction((): PushRecord | undefined => {
-      const stored = this.pushes.get(pushId);
-      if (!stored || !from.includes(stored.push.status)) return undefined;
-      if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
-      const next = applyPatch(stored.push, patch);
-      next.pushId = stored.push.pushId; // the key never changes
-      void this.pushes.put(pushId, { seq: stored.seq, push: next });
-      if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
-        void this.open.remove(stored.seq);
-        void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
-      }
-      return next;
-    });
-    if (updated && isTerminal(updated.status)) await this.durable();
-    return updated;
+    return this.commit(
+      (): PushRecord | undefined => {
+        const stored = this.pushes.get(pushId);
+        if (!stored || !from.includes(stored.push.status)) return undefined;
+        if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
+        const next = applyPatch(stored.push, patch);
+        next.pushId = stored.push.pushId; // the key never changes
+        void this.pushes.put(pushId, { seq: stored.seq, push: next });
+        if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
+          this.count(stored.push.agentId, stored.push.destination, -1);
+          void this.open.remove(stored.seq);
+          void this.finished.put([next.completedAt ?? Date.now(), pushId], true);
+        }
+        return next;
+      },
+      (updated) => updated !== undefined && isTerminal(updated.status),
+    );
+  }
+
+  /** Which limit a new open push to (agentId, destination) would break, if any. Inside a write transaction. */
+  private fullFor(agentId: string, destination: string, limits: QueueLimits): QueueFull | undefined {
+    const here = this.counts.get(['d', agentId, destination]) ?? 0;
+    if (here >= limits.perDestination) return 'destination';
+    if ((this.counts.get(['a', agentId]) ?? 0) >= limits.perAgent) return 'agent';
+    if (here === 0 && limits.destinations !== undefined && (this.counts.get(['g', agentId]) ?? 0) >= limits.destinations)
+      return 'destinations';
+    return undefined;
+  }
+
+  /** Moves the open-push counters by `delta` (+1 accepted, -1 terminal). Inside a write transaction. */
+  private count(agentId: string, destination: string, delta: 1 | -1): void {
+    const bump = (key: CountKey, by: number): void => {
+      const next = Math.max(0, (this.counts.get(key) ?? 0) + by);
+      if (next === 0) void this.counts.remove(key);
+      else void this.counts.put(key, next);
+    };
+    const before = this.counts.get(['d', agentId, destination]) ?? 0;
+    bump(['d', agentId, destination], delta);
+    bump(['a', agentId], delta);
+    const after = Math.max(0, before + delta);
+    if (before === 0 && after > 0) bump(['g', agentId], 1);
+    if (before > 0 && after === 0) bump(['g', agentId], -1);
+  }
+
+  /** A store written before the counters existed: count its open pushes once. */
+  private countExisting(log: Log | undefined): void {
+    if (this.meta.get(COUNTED_KEY) !== undefined) return;
+    try {
+      this.root.transactionSync(() => {
+        for (const { value: pushId } of this.open.getRange()) {
+          const stored = this.pushes.get(pushId);
+          if (stored && !isTerminal(stored.push.status)) this.count(stored.push.agentId, stored.push.destination, 1);
+        }
+        void this.meta.put(COUNTED_KEY, 1);
+      });
+    } catch (err) {
+      // A full disk at start: the hub still starts; counts start from zero, and this runs again next start.
+      log?.error('could not count open pushes for the queue limits', { error: (err as Error).message });
+    }
   }
 
   /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */
@@ -128,36 +199,50 @@ export class LmdbStore implements PushStore {
   }
 
   /** Retention: deletes terminal pushes completed before `before` (epoch ms). Returns how many. */
-  async purgeFinished(before: number): Promise<number> {
-    const removed = await this.root.transaction(() => {
-      let count = 0;
-      for (const { key } of this.finished.getRange({ start: [0, ''], end: [before, ''] })) {
-        const [, pushId] = key;
-        const stored = this.pushes.get(pushId);
-        if (stored?.push.idempotencyKey !== undefined) {
-          const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
-          if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
+  async purgeFinished(before: number, batchSize = PURGE_BATCH, signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.purgeBatch(before, batchSize);
+      total += removed;
+      if (removed < batchSize || signal?.aborted) return total;
+      // lmdb has one writer: between batches, let the writes queued meanwhile (new pushes,
+      // results) commit, rather than hold them behind one transaction over every old push.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async purgeBatch(before: number, limit: number): Promise<number> {
+    return this.commit(
+      () => {
+        let count = 0;
+        for (const { key } of this.finished.getRange({ start: [0, ''], end: [before, ''], limit })) {
+          const [, pushId] = key;
+          const stored = this.pushes.get(pushId);
+          if (stored?.push.idempotencyKey !== undefined) {
+            const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
+            if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
+          }
+          void this.pushes.remove(pushId);
+          void this.finished.remove(key);
+          count++;
         }
-        void this.pushes.remove(pushId);
-        void this.finished.remove(key);
-        count++;
-      }
-      return count;
-    });
-    if (removed) await this.durable();
-    return removed;
+        return count;
+      },
+      (removed) => removed > 0,
+    );
   }
 
   // ---- AgentStore ----
 
   async createAgent(agent: AgentRecord): Promise<boolean> {
-    const created = await this.root.transaction(() => {
-      if (this.agents.get(agent.agentId)) return false;
-      void this.agents.put(agent.agentId, agent);
-      return true;
-    });
-    if (created) await this.durable();
-    return created;
+    return this.commit(
+      () => {
+        if (this.agents.get(agent.agentId)) return false;
+        void this.agents.put(agent.agentId, agent);
+        return true;
+      },
+      (created) => created,
+    );
   }
 
   getAgent(agentId: string): Promise<AgentRecord | undefined> {
@@ -233,6 +318,22 @@ export class LmdbStore implements PushStore {
     });
     // Connection and liveness fields only: rebuilt at start and on the relay's next hello.
     return done;
+  }
+
+  /**
+   * Runs `txn` as one write transaction; awaits the fsync too (in 'flush' mode) when
+   * `mustSurvive(result)`. A failed commit (full disk, I/O error) becomes a StoreUnavailableError,
+   * reported once by `health`, instead of an lmdb error the callers cannot tell apart.
+   */
+  private async commit<T>(txn: () => T, mustSurvive: (result: T) => boolean): Promise<T> {
+    let result: T;
+    try {
+      result = await this.root.transaction(txn);
+      if (mustSurvive(result)) await this.durable();
+    } catch (err) {
+      throw await this.health.failed(err);
+    }
+    return result;
   }
 
   private async durable(): Promise<void> {

@@ -10,6 +10,18 @@ export interface CoreConfig {
   offlineRetryMs: number;
   /** Dispatches without a result before a push is failed. */
   maxAttempts: number;
+  /**
+   * Open (queued or sent) pushes per destination, and per agent; beyond them: 429
+   * TOO_MANY_QUEUED. SQS FIFO finds available groups only among the first 120,000 messages, so
+   * one stuck device with an unbounded backlog would stall every other destination.
+   */
+  maxQueuedPerDestination: number;
+  maxQueuedPerAgent: number;
+  /**
+   * Destinations with open pushes per agent while its relay has not said hello (and so has
+   * not named its devices): each name is a queue group. After hello, unknown names get 404.
+   */
+  maxDestinationsBeforeHello: number;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
@@ -19,6 +31,10 @@ export const DEFAULT_CONFIG: CoreConfig = {
   resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS,
   offlineRetryMs: 2_000,
   maxAttempts: 5,
+  maxQueuedPerDestination: 1_000,
+  // Ten agents at the cap stay under SQS FIFO's 120,000-message window.
+  maxQueuedPerAgent: 10_000,
+  maxDestinationsBeforeHello: 100,
 };
 
 // Guard against a future default that would not fit down the WebSocket.

@@ -9,6 +9,7 @@ import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
 import type { Ports } from './ports';
 import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
 import type { QueueItem } from './records';
+import { expireQueued } from './push-service';
 
 export type { CoreConfig } from './core-config';
 export type { DispatchOutcome } from './push-dispatcher';
@@ -27,6 +28,8 @@ export interface EdgePushCore {
   dispatch(item: QueueItem, receipt?: string): Promise<DispatchOutcome>;
   /** The queue gave up on this push (dead-letter queue): end it as failed or expired. */
   abandon(item: QueueItem): Promise<void>;
+  /** A push waiting behind its group's head reached expiresAt: expire it if it is still queued. */
+  expireQueued(pushId: string): Promise<void>;
 }
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
@@ -40,5 +43,6 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw),
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
     abandon: (item) => abandon(ports, item),
+    expireQueued: (pushId) => expireQueued(ports, pushId),
   };
 }

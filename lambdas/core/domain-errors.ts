@@ -25,8 +25,11 @@ export const DOMAIN_ERROR_CODES = [
   'DESTINATION_NOT_FOUND',
   'PUSH_NOT_FOUND',
   'IDEMPOTENCY_CONFLICT',
+  'TOO_MANY_QUEUED',
   // The platform
   'QUEUE_UNAVAILABLE',
+  'STORE_FULL',
+  'STORE_UNAVAILABLE',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -50,3 +50,19 @@ export async function finish(
   }
   return updated;
 }
+
+/**
+ * A push still `queued` at its expiresAt ends as expired now, wherever it stands in its
+ * destination's queue: behind a stuck head it would otherwise wait (and say "queued") until the
+ * head moves. Called by the dispatcher for the head, by the hub's expiry timer for the pushes
+ * behind it, and on every read (GET, the waiting caller), which is how AWS does it: SQS FIFO
+ * cannot look behind a group's head. A `sent` push is left alone: its result may be on its way.
+ * Returns the push as it stands afterwards.
+ */
+export async function expireIfOverdue(ports: Ports, push: PushRecord): Promise<PushRecord> {
+  if (push.status !== 'queued' || ports.clock.now() < push.expiresAt) return push;
+  const error = push.error ? `expired before delivery; last error: ${push.error}` : 'expired before the relay could deliver it';
+  const expired = await finish(ports, push, ['queued'], 'expired', { error });
+  // Lost the race to another writer (a result, the dispatcher): read what it wrote.
+  return expired ?? (await ports.pushes.get(push.pushId)) ?? push;
+}

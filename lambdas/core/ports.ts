@@ -11,15 +11,32 @@ export interface CreatePushResult {
   push: PushRecord;
   /** false when the idempotency key was already used: `push` is the earlier one. */
   created: boolean;
+  /** Set when `limits` refused the push: nothing was written (created is false, `push` is the candidate). */
+  full?: QueueFull;
 }
+
+/**
+ * Bounds on open (queued or sent) pushes, checked atomically with the create. A store counts
+ * open pushes per (agent, destination) and per agent whether or not limits are given, and
+ * stops counting a push when it turns terminal.
+ */
+export interface QueueLimits {
+  perDestination: number;
+  perAgent: number;
+  /** Destinations with open pushes, per agent; undefined: not limited (the relay named its devices). */
+  destinations?: number;
+}
+
+export type QueueFull = 'destination' | 'agent' | 'destinations';
 
 export interface PushStore {
   /**
    * Stores a new push. When `push.idempotencyKey` is set and that key was already used for
    * the same agent, nothing is written and the earlier push is returned with created=false
    * (the caller compares body hashes). Must be safe when two creates race on one key.
+   * A new open push beyond `limits` is refused: `full` says which bound.
    */
-  create(push: PushRecord): Promise<CreatePushResult>;
+  create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult>;
   get(pushId: string): Promise<PushRecord | undefined>;
   /**
    * Conditional update: applies `patch` only while the push's status is one of `from`

@@ -9,14 +9,19 @@
  */
 import { PROTOCOL_VERSION, type PushMessage } from '../../protocol/messages';
 import type { CoreConfig } from './core-config';
-import { finish } from './lifecycle';
+import { expireIfOverdue, finish } from './lifecycle';
 import type { Ports } from './ports';
 import { isTerminal, type PushRecord, type QueueItem } from './records';
 
-export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number };
+/**
+ * Not done: try again after retryAfterMs. `waitForRelay`: the agent has no relay connection, so
+ * nothing can change until one connects (queue.wake). A queue that can wait for that event (the
+ * hub's) parks the group instead of polling; SQS just uses retryAfterMs.
+ */
+export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number; waitForRelay?: boolean };
 
 const DONE: DispatchOutcome = { done: true };
-const retry = (ms: number): DispatchOutcome => ({ done: false, retryAfterMs: Math.max(1, Math.ceil(ms)) });
+const retry = (ms: number): DispatchOutcome & { done: false } => ({ done: false, retryAfterMs: Math.max(1, Math.ceil(ms)) });
 
 export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem, receipt?: string): Promise<DispatchOutcome> {
   const push = await ports.pushes.get(item.pushId);
@@ -36,6 +41,10 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
       return retry(config.resultTimeoutMs - waited);
     }
     if (untilExpiry <= 0) {
+      // The connection changed or dropped (a WebSocket blip, a hub restart) after the push
+      // went out: the relay re-sends the result it holds once it is back, so give this
+      // attempt its full resultTimeout before calling it expired, as the max-attempts branch does.
+      if (waited < config.resultTimeoutMs) return retry(config.resultTimeoutMs - waited);
       await finish(ports, push, ['sent'], 'expired', { error: 'no result from the relay before the push expired' });
       return DONE;
     }
@@ -48,9 +57,7 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
     }
     // The relay reconnected, or went silent: send again below.
   } else if (untilExpiry <= 0) {
-    await finish(ports, push, ['queued'], 'expired', {
-      error: push.error ? `expired before delivery; last error: ${push.error}` : 'expired before the relay could deliver it',
-    });
+    await expireIfOverdue(ports, push);
     return DONE;
   } else if (push.retryAt !== undefined && push.retryAt > now) {
     return retry(Math.min(push.retryAt - now, untilExpiry));
@@ -64,7 +71,7 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
     if (push.status === 'sent') {
       await ports.pushes.update(push.pushId, ['sent'], { status: 'queued', connectionId: undefined }, push.attempts);
     }
-    return retry(Math.min(config.offlineRetryMs, untilExpiry));
+    return { ...retry(Math.min(config.offlineRetryMs, untilExpiry)), waitForRelay: true };
   }
   return send(ports, config, push, agent.connectionId, agent.connectedAt, receipt, untilExpiry);
 }

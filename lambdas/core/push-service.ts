@@ -1,9 +1,10 @@
 /** Accepting pushes and reading them back. */
 import { randomUUID } from 'node:crypto';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
+import type { CoreConfig } from './core-config';
 import { DomainError } from './domain-errors';
-import { finish } from './lifecycle';
-import type { Ports } from './ports';
+import { expireIfOverdue, finish } from './lifecycle';
+import type { Ports, QueueFull } from './ports';
 import type { PushRequest } from './push-request';
 import type { PushRecord } from './records';
 
@@ -13,7 +14,7 @@ export interface Accepted {
   created: boolean;
 }
 
-export async function acceptPush(ports: Ports, agentId: string, req: PushRequest): Promise<Accepted> {
+export async function acceptPush(ports: Ports, agentId: string, req: PushRequest, config: CoreConfig): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   // A relay that has said hello told us its devices; before that we store and forward.
@@ -37,7 +38,12 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
   };
   if (req.idempotencyKey !== undefined) candidate.idempotencyKey = req.idempotencyKey;
 
-  const { push, created } = await ports.pushes.create(candidate);
+  const { push, created, full } = await ports.pushes.create(candidate, {
+    perDestination: config.maxQueuedPerDestination,
+    perAgent: config.maxQueuedPerAgent,
+    destinations: agent.devices.length === 0 ? config.maxDestinationsBeforeHello : undefined,
+  });
+  if (full) throw tooManyQueued(full, agentId, req.destination, config);
   if (!created) {
     if (push.bodyHash !== candidate.bodyHash || push.destination !== candidate.destination) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different message or destination');
@@ -60,7 +66,7 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
  */
 async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<void> {
   try {
-    await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination });
+    await ports.queue.enqueue({ pushId: push.pushId, agentId: push.agentId, destination: push.destination, expiresAt: push.expiresAt });
   } catch (err) {
     ports.log?.error('enqueue failed', { pushId: push.pushId, replay: !isNew, error: (err as Error).message });
     if (!isNew) throw new DomainError('QUEUE_UNAVAILABLE', 'the push could not be queued right now; send the request again');
@@ -70,9 +76,31 @@ async function enqueue(ports: Ports, push: PushRecord, isNew = true): Promise<vo
   }
 }
 
-/** No push id is longer than the protocol allows (DynamoDB keys stop at 2 KB). */
+function tooManyQueued(full: QueueFull, agentId: string, destination: string, config: CoreConfig): DomainError {
+  const why =
+    full === 'destination'
+      ? `${destination} already has ${config.maxQueuedPerDestination} pushes waiting`
+      : full === 'agent'
+        ? `agent ${agentId} already has ${config.maxQueuedPerAgent} pushes waiting`
+        : `agent ${agentId} has pushes waiting for ${config.maxDestinationsBeforeHello} destinations and its relay has not said which devices it has`;
+  return new DomainError('TOO_MANY_QUEUED', `${why}; try again once some have finished`);
+}
+
+/** Reads a push; one still queued past its expiresAt is expired first, so no reader ever sees it queued. */
 export async function getPush(ports: Ports, pushId: string): Promise<PushRecord> {
   const push = pushId.length <= MAX_PUSH_ID_LENGTH ? await ports.pushes.get(pushId) : undefined;
   if (!push) throw new DomainError('PUSH_NOT_FOUND', `push ${pushId} does not exist`);
-  return push;
+  try {
+    return await expireIfOverdue(ports, push);
+  } catch (err) {
+    // The store cannot write right now (a full disk, throttling): the read itself still works.
+    ports.log?.warn('could not expire an overdue push on read', { pushId, error: (err as Error).message });
+    return push;
+  }
+}
+
+/** The hub's expiry timer: a push waiting behind its group's head has reached its expiresAt. */
+export async function expireQueued(ports: Ports, pushId: string): Promise<void> {
+  const push = await ports.pushes.get(pushId);
+  if (push) await expireIfOverdue(ports, push);
 }

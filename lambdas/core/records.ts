@@ -34,6 +34,21 @@ export interface PushRecord {
   connectionId?: string;
   /** Set by the queue adapter when it needs one (the SQS receipt handle, for early release). */
   queueReceipt?: string;
+  /**
+   * The relay's result for a push that had already expired after it was dispatched (the
+   * device got it; the result came back too late). The status stays `expired`: it is terminal
+   * and the caller may already have been told; this records that the device did answer.
+   */
+  lateResult?: LateResult;
+}
+
+export interface LateResult {
+  status: 'acked' | 'nacked' | 'failed';
+  ackCode?: string;
+  response?: string;
+  error?: string;
+  /** Epoch ms when the cloud received it. */
+  receivedAt: number;
 }
 
 export interface AgentRecord {
@@ -59,6 +74,8 @@ export interface PushView {
   attempts: number;
   createdAt: string;
   completedAt?: string;
+  /** Set on an `expired` push whose result arrived after it expired: delivered after expiry. */
+  deliveredAfterExpiry?: { status: LateResult['status']; ackCode?: string; response?: string; error?: string; receivedAt: string };
 }
 
 export interface AgentView {
@@ -75,4 +92,9 @@ export interface QueueItem {
   pushId: string;
   agentId: string;
   destination: string;
+  /**
+   * Epoch ms, for a queue that expires the pushes waiting behind a group's head (the hub's).
+   * Not sent to SQS: there the read path expires them (lifecycle.ts, expireIfOverdue).
+   */
+  expiresAt?: number;
 }

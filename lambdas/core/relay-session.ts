@@ -9,7 +9,7 @@ import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import { finish } from './lifecycle';
 import type { Ports, WakeReason } from './ports';
-import { isTerminal } from './records';
+import { isTerminal, type LateResult, type PushRecord } from './records';
 
 export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
   await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
@@ -82,6 +82,7 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   if (!push || push.agentId !== agentId || push.attempts === 0) {
     throw new ProtocolError('UNKNOWN_PUSH', `push ${msg.pushId} was not dispatched to this agent`);
   }
+  if (push.status === 'expired') return recordLateResult(ports, agentId, push, msg);
   if (isTerminal(push.status)) return; // a repeat of a result already recorded
 
   if (msg.status === 'failed') {
@@ -106,6 +107,25 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   if (ackStatus(code) !== msg.status) throw new ProtocolError('INVALID_RESULT', `ackCode ${code} does not match status ${msg.status}`);
   const fields = { ackCode: code, response: msg.response, error: undefined };
   await finish(ports, push, ['sent', 'queued'], msg.status, fields);
+}
+
+/**
+ * The push expired after it was dispatched (attempts > 0 was checked), and the relay now
+ * reports what the device answered: it was delivered after all. Keep that on the push rather
+ * than discard it, so a caller deciding whether to resend can see the device has it.
+ */
+async function recordLateResult(ports: Ports, agentId: string, push: PushRecord, msg: ResultMessage): Promise<void> {
+  if (push.lateResult || (msg.status === 'failed' && msg.retryable)) return; // a repeat, or nothing reached the device
+  if (msg.status !== 'failed' && msg.ackCode !== undefined && ackStatus(msg.ackCode) !== msg.status) {
+    throw new ProtocolError('INVALID_RESULT', `ackCode ${msg.ackCode} does not match status ${msg.status}`);
+  }
+  const late: LateResult = { status: msg.status, receivedAt: ports.clock.now() };
+  if (msg.ackCode !== undefined) late.ackCode = msg.ackCode;
+  if (msg.response !== undefined) late.response = msg.response;
+  if (msg.error !== undefined) late.error = msg.error;
+  const updated = await ports.pushes.update(push.pushId, ['expired'], { lateResult: late });
+  if (updated)
+    ports.log?.warn('result arrived after the push expired', { pushId: push.pushId, agentId, status: msg.status, ackCode: msg.ackCode });
 }
 
 async function wake(ports: Ports, agentId: string, reason: WakeReason): Promise<void> {

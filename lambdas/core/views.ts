@@ -9,6 +9,7 @@ export function pushView(p: PushRecord): PushView {
   if (p.response !== undefined) view.response = p.response;
   if (p.error !== undefined) view.error = p.error;
   if (p.completedAt !== undefined) view.completedAt = iso(p.completedAt);
+  if (p.lateResult !== undefined) view.deliveredAfterExpiry = { ...p.lateResult, receivedAt: iso(p.lateResult.receivedAt)! };
   return view;
 }
 

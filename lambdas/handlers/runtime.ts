@@ -57,6 +57,9 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
     resultTimeoutMs: pick('EDGEPUSH_RESULT_TIMEOUT_MS'),
     offlineRetryMs: pick('EDGEPUSH_OFFLINE_RETRY_MS'),
     maxAttempts: pick('EDGEPUSH_MAX_ATTEMPTS'),
+    maxQueuedPerDestination: pick('EDGEPUSH_MAX_QUEUED_PER_DESTINATION'),
+    maxQueuedPerAgent: pick('EDGEPUSH_MAX_QUEUED_PER_AGENT'),
+    maxDestinationsBeforeHello: pick('EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO'),
   };
   return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 }

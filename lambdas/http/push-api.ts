@@ -4,7 +4,7 @@ import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
-import type { PushRecord, PushStatus } from '../core/records';
+import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
 import { json } from './responses';
 import type { HttpRequest, HttpResponse } from './http-types';
@@ -39,13 +39,23 @@ export async function submitPush(
   deadline?: number,
 ): Promise<{ push: PushRecord; waited: boolean }> {
   const request = parsePushRequest(body, config.maxBodyBytes);
-  const { push } = await acceptPush(ports, agentId, request);
+  const { push } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
-    const waitMs = deadline === undefined ? request.waitTimeoutMs : Math.max(0, Math.min(request.waitTimeoutMs, deadline - Date.now()));
-    const done = await ports.watcher.waitForTerminal(push.pushId, waitMs);
+    // A push that expires before waitTimeout is answered at its expiresAt: the read expires it
+    // even while it waits behind another push (where no dispatcher looks at it). The wait also
+    // ends by the Lambda's deadline, so a stored push is never answered with a 5xx.
+    const waitTimeoutMs =
+      deadline === undefined ? request.waitTimeoutMs : Math.max(0, Math.min(request.waitTimeoutMs, deadline - Date.now()));
+    const waitUntil = Date.now() + waitTimeoutMs;
+    const untilExpiry = push.expiresAt - ports.clock.now();
+    let done = await ports.watcher.waitForTerminal(push.pushId, Math.max(0, Math.min(waitTimeoutMs, untilExpiry)));
+    if (!done && untilExpiry < waitTimeoutMs) {
+      const current = await getPush(ports, push.pushId);
+      done = isTerminal(current.status) ? current : await ports.watcher.waitForTerminal(push.pushId, Math.max(0, waitUntil - Date.now()));
+    }
     return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
   } catch (err) {
     ports.log?.warn('waiting for the result failed; answering as in flight', { pushId: push.pushId, error: (err as Error).message });

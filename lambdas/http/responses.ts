@@ -19,9 +19,11 @@ const FHIR_ISSUE_CODE: Record<number, string> = {
   409: 'conflict',
   413: 'too-long',
   422: 'business-rule',
+  429: 'throttled',
   502: 'transient',
   503: 'transient',
   504: 'timeout',
+  507: 'exception',
 };
 
 /** The code's status from the catalogue; `issueCode`: the FHIR issue type, when the status alone does not say it. */

@@ -3,6 +3,7 @@
  * on. One suite, run against every adapter set in adapter-sets.ts.
  */
 import { randomUUID } from 'node:crypto';
+import type { PushRecord } from '../../lambdas/core/records';
 import { bodyHash, newAgent, newPush } from '../support/records';
 import { adapterSets, type AdapterSet } from './adapter-sets';
 
@@ -104,6 +105,14 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(stored).not.toHaveProperty('error');
     });
 
+    it('stores a nested field as written (a late result on an expired push)', async () => {
+      const push = newPush({ status: 'expired', attempts: 1, completedAt: 10 });
+      await set.pushes.create(push);
+      const lateResult = { status: 'acked' as const, ackCode: 'AA', response: 'MSA|AA|1', receivedAt: 20 };
+      expect(await set.pushes.update(push.pushId, ['expired'], { lateResult })).toMatchObject({ status: 'expired', lateResult });
+      expect((await set.pushes.get(push.pushId))?.lateResult).toEqual(lateResult);
+    });
+
     it('never rewrites the push id', async () => {
       const push = newPush();
       await set.pushes.create(push);
@@ -116,6 +125,67 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       const id = randomUUID();
       expect(await set.pushes.update(id, ['queued'], { status: 'sent' })).toBeUndefined();
       expect(await set.pushes.get(id)).toBeUndefined();
+    });
+  });
+
+  describe('PushStore queue limits', () => {
+    const limits = { perDestination: 2, perAgent: 3 };
+    const agentPush = (agentId: string, destination: string, overrides: Partial<PushRecord> = {}) =>
+      newPush({ agentId, destination, ...overrides });
+
+    it('refuses an open push past the per-destination limit, writes nothing, and frees the slot when one ends', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const [a, b, c] = [0, 1, 2].map(() => agentPush(agentId, 'lab'));
+      expect((await set.pushes.create(a, limits)).created).toBe(true);
+      expect((await set.pushes.create(b, limits)).created).toBe(true);
+      expect(await set.pushes.create(c, limits)).toEqual({ push: c, created: false, full: 'destination' });
+      expect(await set.pushes.get(c.pushId)).toBeUndefined();
+      // Only open pushes count: one ends, a slot frees.
+      await set.pushes.update(a.pushId, ['queued'], { status: 'acked', ackCode: 'AA', completedAt: 1 });
+      expect((await set.pushes.create(c, limits)).created).toBe(true);
+    });
+
+    it('limits open pushes per agent across its destinations', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      for (const d of ['d1', 'd1', 'd2']) expect((await set.pushes.create(agentPush(agentId, d), limits)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'd3'), limits)).full).toBe('agent');
+      // Another agent is not affected.
+      expect((await set.pushes.create(agentPush(`${agentId}-other`, 'd1'), limits)).created).toBe(true);
+    });
+
+    it('limits the destinations with open pushes when asked, and counts a destination again once it is empty', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const few = { perDestination: 5, perAgent: 50, destinations: 2 };
+      const first = agentPush(agentId, 'x1');
+      expect((await set.pushes.create(first, few)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'x2'), few)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'x2'), few)).created).toBe(true); // same group
+      expect((await set.pushes.create(agentPush(agentId, 'x3'), few)).full).toBe('destinations');
+      await set.pushes.update(first.pushId, ['queued'], { status: 'expired', completedAt: 1 });
+      expect((await set.pushes.create(agentPush(agentId, 'x3'), few)).created).toBe(true);
+    });
+
+    it('does not count an idempotent replay, and counts a push once however often it ends', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const one = { perDestination: 1, perAgent: 10 };
+      const first = agentPush(agentId, 'lab', { idempotencyKey: 'again' });
+      expect((await set.pushes.create(first, one)).created).toBe(true);
+      const replay = await set.pushes.create(agentPush(agentId, 'lab', { idempotencyKey: 'again' }), one);
+      expect(replay).toMatchObject({ created: false, push: { pushId: first.pushId } });
+      expect(replay.full).toBeUndefined();
+      await set.pushes.update(first.pushId, ['queued'], { status: 'failed', completedAt: 1 });
+      // A second terminal write fails its condition and must not uncount anything.
+      expect(await set.pushes.update(first.pushId, ['queued'], { status: 'expired', completedAt: 2 })).toBeUndefined();
+      expect((await set.pushes.create(agentPush(agentId, 'lab'), one)).created).toBe(true);
+      expect((await set.pushes.create(agentPush(agentId, 'lab'), one)).full).toBe('destination');
+    });
+
+    it('lets exactly the remaining slots go to racing creates', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const racers = Array.from({ length: 6 }, () => agentPush(agentId, 'race'));
+      const results = await Promise.all(racers.map((p) => set.pushes.create(p, { perDestination: 4, perAgent: 100 })));
+      expect(results.filter((r) => r.created)).toHaveLength(4);
+      expect(results.filter((r) => r.full === 'destination')).toHaveLength(2);
     });
   });
 

@@ -74,6 +74,26 @@ describe('LmdbStore', () => {
     expect((await store.create(newPush({ idempotencyKey: 'old' }))).created).toBe(true);
   });
 
+  it('purges in small transactions, so a write issued meanwhile does not wait for the whole purge', async () => {
+    await store.close();
+    store = new LmdbStore({ path: join(dir.path, 'store'), sync: 'commit' });
+    const finished = Array.from({ length: 3000 }, () => newPush({ status: 'acked', ackCode: 'AA', completedAt: 1_000 }));
+    await Promise.all(finished.map((p) => store.create(p)));
+    const order: string[] = [];
+    const purge = store.purgeFinished(2_000, 100).then((n) => {
+      order.push('purge');
+      return n;
+    });
+    // Let the purge's first batch begin, then write: one transaction over every old push would
+    // commit before this create; batches let it in between.
+    await new Promise((r) => setImmediate(r));
+    const write = store.create(newPush()).then(() => order.push('write'));
+    await Promise.all([purge, write]);
+    expect(order).toEqual(['write', 'purge']);
+    expect(await purge).toBe(3000);
+    expect(await store.get(finished[2999].pushId)).toBeUndefined();
+  });
+
   it('loses no resolved write when its process is killed with SIGKILL', async () => {
     await store.close();
     const path = join(dir.path, 'killed');

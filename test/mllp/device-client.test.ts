@@ -97,6 +97,21 @@ describe('MllpDeviceClient', () => {
     expect(JSON.stringify(lines)).not.toContain('Doe');
   });
 
+  it('rate-limits the warning for frames that answer nothing: 2,000 stray ACKs, one warn line', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(chunk.toString())), cb()) }));
+    const d = await device((payload, socket) => {
+      const text = payload.toString();
+      const stray = frame(ackFor(text, 'AA', 'NOT-YOURS'));
+      socket.write(Buffer.concat(Array.from({ length: 2000 }, () => stray)));
+      socket.write(frame(ackFor(text)));
+    });
+    const c = client(d.port, { logger });
+    await expect(c.send(message('FLOOD1'))).resolves.toMatchObject({ ackCode: 'AA', controlId: 'FLOOD1' });
+    expect(c.stats.unmatchedAcks).toBe(2000);
+    expect(lines.filter((l) => l.msg === 'frame from device matches no message in flight; ignored')).toHaveLength(1);
+  });
+
   it('fails with ACK_TIMEOUT when the device never answers, then carries on with the next message', async () => {
     let n = 0;
     const d = await device((payload, socket) => {

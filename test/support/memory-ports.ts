@@ -15,6 +15,8 @@ import type {
   PostResult,
   PushQueue,
   PushStore,
+  QueueFull,
+  QueueLimits,
 } from '../../lambdas/core/ports';
 import { isTerminal, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
 import { FakeClock } from './fake-clock';
@@ -36,18 +38,50 @@ export class MemoryPushStore implements PushStore {
   /** `${agentId}\n${idempotencyKey}` -> pushId */
   private readonly keys = new Map<string, string>();
 
+  /** Open pushes per `d\n<agent>\n<destination>`, `a\n<agent>`, and destinations with open pushes per `g\n<agent>`. */
+  private readonly counts = new Map<string, number>();
+
   // Each method does its read-check-write before its first await, so two calls never interleave.
-  create(push: PushRecord): Promise<CreatePushResult> {
-    if (push.idempotencyKey !== undefined) {
-      const key = `${push.agentId}\n${push.idempotencyKey}`;
+  create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult> {
+    const key = push.idempotencyKey === undefined ? undefined : `${push.agentId}\n${push.idempotencyKey}`;
+    if (key !== undefined) {
       const earlier = this.pushes.get(this.keys.get(key) ?? '');
       if (earlier) return Promise.resolve({ push: copy(earlier), created: false });
-      this.keys.set(key, push.pushId);
     }
     const existing = this.pushes.get(push.pushId);
     if (existing) return Promise.resolve({ push: copy(existing), created: false });
+    if (!isTerminal(push.status)) {
+      const full = limits && this.fullFor(push.agentId, push.destination, limits);
+      if (full) return Promise.resolve({ push: copy(push), created: false, full });
+      this.count(push.agentId, push.destination, 1);
+    }
+    if (key !== undefined) this.keys.set(key, push.pushId);
     this.pushes.set(push.pushId, copy(push));
     return Promise.resolve({ push: copy(push), created: true });
+  }
+
+  private fullFor(agentId: string, destination: string, limits: QueueLimits): QueueFull | undefined {
+    const here = this.counts.get(`d\n${agentId}\n${destination}`) ?? 0;
+    if (here >= limits.perDestination) return 'destination';
+    if ((this.counts.get(`a\n${agentId}`) ?? 0) >= limits.perAgent) return 'agent';
+    if (here === 0 && limits.destinations !== undefined && (this.counts.get(`g\n${agentId}`) ?? 0) >= limits.destinations) {
+      return 'destinations';
+    }
+    return undefined;
+  }
+
+  private count(agentId: string, destination: string, delta: 1 | -1): void {
+    const bump = (k: string, by: number): void => {
+      const next = Math.max(0, (this.counts.get(k) ?? 0) + by);
+      if (next === 0) this.counts.delete(k);
+      else this.counts.set(k, next);
+    };
+    const before = this.counts.get(`d\n${agentId}\n${destination}`) ?? 0;
+    bump(`d\n${agentId}\n${destination}`, delta);
+    bump(`a\n${agentId}`, delta);
+    const after = Math.max(0, before + delta);
+    if (before === 0 && after > 0) bump(`g\n${agentId}`, 1);
+    if (before > 0 && after === 0) bump(`g\n${agentId}`, -1);
   }
 
   get(pushId: string): Promise<PushRecord | undefined> {
@@ -66,6 +100,7 @@ export class MemoryPushStore implements PushStore {
     if (expectAttempts !== undefined && current.attempts !== expectAttempts) return Promise.resolve(undefined);
     const next = { ...applyPatch(current, copy(patch)), pushId };
     this.pushes.set(pushId, next);
+    if (!isTerminal(current.status) && isTerminal(next.status)) this.count(current.agentId, current.destination, -1);
     return Promise.resolve(copy(next));
   }
 

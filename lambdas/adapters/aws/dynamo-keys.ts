@@ -11,6 +11,9 @@ export const pushKey = (pushId: string): string => `push#${pushId}`;
 export const agentKey = (agentId: string): string => `agent#${agentId}`;
 /** The agent's parked queue messages (parked-messages.ts); never read with the agent item. */
 export const parkedKey = (agentId: string): string => `parked#${agentId}`;
+/** Open-push counters: per (agent, destination), and per agent (see queue-counters.ts). */
+export const queueCountKey = (agentId: string, destination?: string): string =>
+  `queue#${JSON.stringify(destination === undefined ? [agentId] : [agentId, destination])}`;
 /** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
 export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
 

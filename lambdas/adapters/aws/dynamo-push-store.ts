@@ -16,10 +16,11 @@
  * recorded pushId, so a retry recovers it. Production never takes that path silently.
  */
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CreatePushResult, PushStore } from '../../core/ports';
+import type { CreatePushResult, PushStore, QueueLimits } from '../../core/ports';
 import { isTerminal, type PushRecord, type PushStatus } from '../../core/records';
 import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken } from './dynamo-create-transaction';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
+import { QueueCounters } from './queue-counters';
 
 interface IdempotencyItem {
   pushId: string;
@@ -46,6 +47,7 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export class DynamoPushStore implements PushStore {
   private readonly transactions: boolean;
+  private readonly counters: QueueCounters;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -54,6 +56,7 @@ export class DynamoPushStore implements PushStore {
     options: DynamoPushStoreOptions = {},
   ) {
     this.transactions = (options.idempotentCreate ?? 'transaction') === 'transaction';
+    this.counters = new QueueCounters(db, table);
   }
 
   /** TTL of a push that has not finished: its expiry plus the retention. */
@@ -61,14 +64,36 @@ export class DynamoPushStore implements PushStore {
     return Math.ceil(push.expiresAt / 1000) + this.retentionDays * DAY_SECONDS;
   }
 
-  async create(push: PushRecord): Promise<CreatePushResult> {
+  async create(push: PushRecord, limits?: QueueLimits): Promise<CreatePushResult> {
     if (push.idempotencyKey === undefined) {
-      await this.putPush(push);
+      const full = await this.reserve(push, limits);
+      if (full) return full;
+      try {
+        await this.putPush(push);
+      } catch (err) {
+        await this.unreserve(push);
+        throw err;
+      }
       return { push, created: true };
     }
     for (let round = 0; round < MAX_CREATE_ROUNDS; round++) {
-      const claimed = this.transactions ? await this.createAtomically(push) : await this.claimKey(push);
+      // Count the push before anything is written; every path below that writes no new push
+      // takes the count back.
+      const full = await this.reserve(push, limits);
+      if (full) {
+        // A replay of an accepted push gets that push back even while its destination is full.
+        const earlier = await this.earlierFor(push.agentId, push.idempotencyKey);
+        return earlier ? { push: earlier, created: false } : full;
+      }
+      let claimed: boolean;
+      try {
+        claimed = this.transactions ? await this.createAtomically(push) : await this.claimKey(push);
+      } catch (err) {
+        await this.unreserve(push);
+        throw err;
+      }
       if (claimed) return this.transactions ? { push, created: true } : this.putOrFind(push);
+      await this.unreserve(push);
 
       const idem = await this.readKey(push.agentId, push.idempotencyKey);
       if (!idem) continue; // it expired or was deleted since the claim failed: claim again
@@ -86,7 +111,10 @@ export class DynamoPushStore implements PushStore {
       if (idem.bodyHash !== push.bodyHash) {
         return { push: { ...push, pushId: idem.pushId, bodyHash: idem.bodyHash }, created: false };
       }
-      return this.putOrFind({ ...push, pushId: idem.pushId });
+      const recovering = { ...push, pushId: idem.pushId };
+      const refused = await this.reserve(recovering, limits);
+      if (refused) return refused;
+      return this.putOrFind(recovering);
     }
     throw new Error('the idempotency key kept changing while the push was created; send the request again');
   }
@@ -99,6 +127,32 @@ export class DynamoPushStore implements PushStore {
     } catch (err) {
       if (keyWasTaken(err)) return false;
       throw err;
+    }
+  }
+
+  /** The push an idempotency key already names, if the key is live and its push exists. */
+  private async earlierFor(agentId: string, key: string): Promise<PushRecord | undefined> {
+    const idem = await this.readKey(agentId, key);
+    return idem ? this.get(idem.pushId) : undefined;
+  }
+
+  /** Counts a new open push (see queue-counters.ts); the refusal to return when a limit is reached. */
+  private async reserve(push: PushRecord, limits: QueueLimits | undefined): Promise<CreatePushResult | undefined> {
+    if (isTerminal(push.status)) return undefined;
+    const full = await this.counters.reserve(push.agentId, push.destination, limits);
+    return full ? { push, created: false, full } : undefined;
+  }
+
+  /** Takes back a reserve() for a push that was not written. */
+  private async unreserve(push: PushRecord): Promise<void> {
+    if (!isTerminal(push.status)) await this.uncount(push);
+  }
+
+  private async uncount(push: PushRecord): Promise<void> {
+    try {
+      await this.counters.release(push.agentId, push.destination);
+    } catch {
+      // Best effort: a counter left one too high only makes the limit bite a push early.
     }
   }
 
@@ -171,7 +225,11 @@ export class DynamoPushStore implements PushStore {
         }),
       );
       const updated = out.Attributes ? stripKeys<PushRecord>(out.Attributes) : undefined;
-      if (updated && ttl !== undefined) await this.expireKeyWithPush(updated, ttl);
+      if (updated && ttl !== undefined) {
+        await this.expireKeyWithPush(updated, ttl);
+        // The conditional write above moved it from an open status exactly once: uncount it once.
+        if (from.every((s) => !isTerminal(s))) await this.uncount(updated);
+      }
       return updated;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
@@ -253,12 +311,14 @@ export class DynamoPushStore implements PushStore {
     }
   }
 
-  /** Writes the push; if a racer recovering the same key wrote it first, returns theirs. */
+  /** Writes the push; if a racer recovering the same key wrote it first, returns theirs.
+   * Called with the push counted: a push it did not write itself is uncounted again. */
   private async putOrFind(push: PushRecord): Promise<CreatePushResult> {
     try {
       await this.putPush(push);
       return { push, created: true };
     } catch (err) {
+      await this.unreserve(push);
       if (!isConditionFailure(err)) throw err;
       const existing = await this.get(push.pushId);
       if (!existing) throw err;

@@ -42,6 +42,10 @@ describe('HTTP API error catalogue', () => {
     // optionalInt(obj, 'key', 'CODE', ...)
     ...codesUsed(['lambdas'], /optionalInt\(\s*\w+,\s*'\w+',\s*'([A-Z][A-Z0-9_]*)'/g),
     ...codesUsed(['lambdas/http', 'hub'], /(?:jsonError|operationOutcome|fail)\(\s*'([A-Z][A-Z0-9_]*)'/g),
+    // Subclasses of DomainError name their codes in their super(...) call.
+    ...[...codesUsed(['lambdas', 'hub'], /extends DomainError \{[\s\S]*?super\(([\s\S]*?)\);/g)].flatMap(([args, file]) =>
+      [...args.matchAll(/'([A-Z][A-Z0-9_]*)'/g)].map((m) => [m[1], file] as const),
+    ),
   ]);
   const documented = documentedStatuses('docs/ERRORS.md');
 

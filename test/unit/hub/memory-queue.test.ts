@@ -170,4 +170,40 @@ describe('MemoryQueue', () => {
     await sleep(50);
     expect(d.calls).toEqual(['p1']);
   });
+
+  it('parks a group whose agent has no relay until wake(), instead of polling it', async () => {
+    queue = new MemoryQueue();
+    let online = false;
+    const d = scriptedDispatch(() => (online ? { done: true } : { done: false, retryAfterMs: 5, waitForRelay: true }));
+    queue.start(d.fn);
+    for (let i = 0; i < 50; i++) await queue.enqueue(item(`g${i}`, `dest-${i}`));
+    await waitFor(() => d.calls.length === 50);
+    // With a 5 ms retry, polling would have made hundreds of calls by now.
+    await sleep(200);
+    expect(d.calls).toHaveLength(50);
+    online = true;
+    await queue.wake('agent-1');
+    await waitFor(() => queue.size() === 0);
+    expect(d.calls).toHaveLength(100);
+  });
+
+  it('hands an item waiting behind its head to onExpire at its expiresAt', async () => {
+    const expired: string[] = [];
+    queue = new MemoryQueue({
+      onExpire: (i) => {
+        expired.push(i.pushId);
+        return queue.release(newPush({ pushId: i.pushId, status: 'expired' }));
+      },
+    });
+    // The head never finishes; the item behind it is never dispatched.
+    const d = scriptedDispatch(() => ({ done: false, retryAfterMs: 60_000 }));
+    queue.start(d.fn);
+    await queue.enqueue({ ...item('head'), expiresAt: Date.now() + 60_000 });
+    await queue.enqueue({ ...item('behind'), expiresAt: Date.now() + 50 });
+    await queue.enqueue({ ...item('later'), expiresAt: Date.now() + 30_000 });
+    await waitFor(() => expired.length === 1);
+    expect(expired).toEqual(['behind']);
+    expect(queue.size()).toBe(2);
+    expect(d.calls).toEqual(['head']);
+  });
 });
