@@ -40,6 +40,11 @@ export interface HubOptions {
    * relays reach the hub over the network (a relay refuses plain ws:// to another host).
    */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * The hub's address as its callers reach it (e.g. behind a reverse proxy), used in Location
+   * headers. Default: the request's own Host header, which a caller controls (issue 9 #14).
+   */
+  publicUrl?: string;
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
 }
@@ -79,7 +84,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   core = createCore(ports, options.core);
 
-  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger });
+  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger, publicUrl: options.publicUrl });
   const server = options.tls
     ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)
     : createServer(handler);

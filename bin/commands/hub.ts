@@ -14,6 +14,7 @@ interface HubFlags {
   retentionDays: string;
   tlsCert?: string;
   tlsKey?: string;
+  publicUrl?: string;
 }
 
 export function registerHubCommand(program: Command): void {
@@ -28,6 +29,7 @@ export function registerHubCommand(program: Command): void {
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--public-url <url>', "the hub's address as callers reach it, for Location headers (default: the request's Host)")
     .action((flags: HubFlags) =>
       runCommand('hub', async () => {
         const port = Number(flags.port);
@@ -37,9 +39,19 @@ export function registerHubCommand(program: Command): void {
         const tls = flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
         const retentionDays = Number(flags.retentionDays);
         if (!Number.isFinite(retentionDays) || retentionDays < 0) throw new UsageError('--retention-days must be 0 or more');
+        const publicUrl = flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl);
         // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
         const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
-        const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays, tls });
+        const hub = await startHub({
+          port,
+          host: flags.host,
+          dataDir: flags.data,
+          logger,
+          sync: flags.sync,
+          retentionDays,
+          tls,
+          publicUrl,
+        });
         process.stdout.write(startupBanner(hub));
         await new Promise<void>((resolve) => {
           const stop = (signal: NodeJS.Signals): void => {
@@ -55,4 +67,18 @@ export function registerHubCommand(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** An http(s) base URL without a trailing slash, query or fragment. */
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--public-url must be an absolute http:// or https:// URL, got ${value}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`--public-url must be an http:// or https:// URL without query, fragment or credentials, got ${value}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

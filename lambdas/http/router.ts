@@ -7,6 +7,7 @@ import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
 import { matchRoute } from './routes';
+import { isJsonContentType } from './content-type';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequest): Promise<HttpResponse> {
@@ -18,6 +19,10 @@ export async function handleHttp(ports: Ports, config: CoreConfig, req: HttpRequ
   // Defence in depth: the hub and API Gateway check scopes first; the core checks again.
   if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
     return fail(403, 'FORBIDDEN', `this route needs the ${route.scope} scope`);
+  }
+  const takesJson = route.name === 'createAgent' || route.name === 'push' || route.name === 'medplumPush';
+  if (takesJson && !isJsonContentType(req.headers['content-type'])) {
+    return fail(415, 'UNSUPPORTED_MEDIA_TYPE', 'this route takes a JSON body: send Content-Type: application/json');
   }
   try {
     switch (route.name) {

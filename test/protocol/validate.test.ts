@@ -69,7 +69,7 @@ describe('cloud -> relay messages', () => {
 
 describe('an object where the action or type name belongs (issue 9 #10)', () => {
   // {"toString": 1} cannot be turned into a string: describing it must not throw a TypeError.
-  const hostile = [{ toString: 1 }, { a: 1 }, [1], null, 7];
+  const hostile: unknown[] = [{ toString: 1 }, { a: 1 }, [1], null, 7];
 
   it.each(hostile.map((v) => [JSON.stringify(v), v]))('the cloud answers UNKNOWN_ACTION for action %s', (_name, action) => {
     expect(codeOf(() => parseRelayMessage(JSON.stringify({ action, v: 1 })))).toBe('UNKNOWN_ACTION');
