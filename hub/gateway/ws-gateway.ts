@@ -23,6 +23,8 @@ import { FrameScanner, FrameTooLargeError } from './frame-scanner';
 
 export interface ConnectionContext {
   agentId: string;
+  /** RELAY_INSTANCE_HEADER, when the client sent one. */
+  relayInstance?: string;
   /** Epoch ms. */
   connectedAt: number;
   sourceIp: string;
@@ -31,9 +33,13 @@ export interface ConnectionContext {
 
 export interface GatewayBackend {
   /** The $connect authorizer: who is this? undefined refuses the upgrade with 401. */
-  authorize(headers: IncomingHttpHeaders, request: { sourceIp: string }): Promise<{ agentId: string } | undefined>;
-  /** $connect: the connection is open and post() reaches it. Throwing closes it (1011). */
-  connect(connectionId: string, ctx: ConnectionContext): Promise<void>;
+  authorize(headers: IncomingHttpHeaders, request: { sourceIp: string }): Promise<{ agentId: string; relayInstance?: string } | undefined>;
+  /**
+   * $connect: the connection is open and post() reaches it. Throwing closes it (1011); a
+   * `refuse` answer closes it with that code and reason (where API Gateway's $connect would
+   * refuse the upgrade), and no message from it reaches the backend.
+   */
+  connect(connectionId: string, ctx: ConnectionContext): Promise<void | { refuse: { code: number; reason: string } }>;
   /** One message from the client. `routeKey` is its `action` when that is a configured route, else '$default'. */
   message(connectionId: string, ctx: ConnectionContext, raw: string, routeKey: string): Promise<void>;
   /** $disconnect: the connection is gone (either side closed it). */
@@ -174,7 +180,7 @@ export class WsGateway {
     if (pathname !== this.path) return refuse(socket, 404, 'Not Found');
     const sourceIp = req.socket.remoteAddress ?? '';
     this.upgrading.add(socket);
-    let identity: { agentId: string } | undefined;
+    let identity: { agentId: string; relayInstance?: string } | undefined;
     try {
       identity = await this.backend.authorize(req.headers, { sourceIp });
     } catch (err) {
@@ -189,6 +195,7 @@ export class WsGateway {
       return refuse(socket, 401, 'Unauthorized');
     }
     const ctx: ConnectionContext = { agentId: identity.agentId, connectedAt: Date.now(), sourceIp };
+    if (identity.relayInstance !== undefined) ctx.relayInstance = identity.relayInstance;
     const userAgent = req.headers['user-agent'];
     if (userAgent) ctx.userAgent = userAgent;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, ctx));
@@ -224,8 +231,17 @@ export class WsGateway {
       }
     });
 
-    conn.ready = this.track(conn, () => this.backend.connect(id, ctx)).then(
-      () => true,
+    let refusal: { code: number; reason: string } | undefined;
+    conn.ready = this.track(conn, async () => {
+      const answer = await this.backend.connect(id, ctx);
+      if (answer) refusal = answer.refuse;
+    }).then(
+      () => {
+        if (!refusal) return true;
+        conn.refused = true;
+        this.closeConnection(conn, refusal.code, refusal.reason);
+        return false;
+      },
       (err: unknown) => {
         this.logger?.error({ err, connectionId: id }, 'backend connect failed, closing');
         this.closeConnection(conn, 1011, 'connect failed');

@@ -9,6 +9,13 @@ export interface CoreConfig {
   offlineRetryMs: number;
   /** Dispatches without a result before a push is failed. */
   maxAttempts: number;
+  /**
+   * A relay connection is live while a message came within this window (the relay heartbeats
+   * every 60 s and gives up 20 s after an unanswered one); a second connection is refused then.
+   */
+  liveWindowMs: number;
+  /** lastSeenAt is written at most this often per agent: a heartbeat flood costs no writes. */
+  lastSeenWriteMs: number;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
@@ -18,6 +25,8 @@ export const DEFAULT_CONFIG: CoreConfig = {
   resultTimeoutMs: 35_000,
   offlineRetryMs: 2_000,
   maxAttempts: 5,
+  liveWindowMs: 90_000,
+  lastSeenWriteMs: 15_000,
 };
 
 // Guard against a future default that would not fit down the WebSocket.

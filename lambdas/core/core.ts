@@ -8,11 +8,13 @@ import { authenticateAgent } from './agent-service';
 import { DEFAULT_CONFIG, type CoreConfig } from './core-config';
 import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
 import type { Ports } from './ports';
-import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
+import { LastSeenThrottle } from './last-seen';
+import { relayConnected, relayDisconnected, relayMessage, type ConnectDecision } from './relay-session';
 import type { QueueItem } from './records';
 
 export type { CoreConfig } from './core-config';
 export type { DispatchOutcome } from './push-dispatcher';
+export type { ConnectDecision } from './relay-session';
 export type { HttpRequest, HttpResponse } from '../http/http-types';
 
 export interface EdgePushCore {
@@ -21,7 +23,8 @@ export interface EdgePushCore {
   handleHttp(req: HttpRequest): Promise<HttpResponse>;
   /** Constant-time check of an agent's secret against its stored hash. */
   authenticateRelay(agentId: string, secret: string): Promise<boolean>;
-  relayConnected(agentId: string, connectionId: string): Promise<void>;
+  /** One relay per agent: a refused connection must be closed (or refused at the upgrade). */
+  relayConnected(agentId: string, connectionId: string, relayInstance?: string): Promise<ConnectDecision>;
   relayDisconnected(agentId: string, connectionId: string): Promise<void>;
   /** A raw message from a relay; replies go out through the gateway. Never throws. */
   relayMessage(agentId: string, connectionId: string, raw: string): Promise<void>;
@@ -33,13 +36,14 @@ export interface EdgePushCore {
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
   const config: CoreConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const lastSeen = new LastSeenThrottle(config.lastSeenWriteMs);
   return {
     config,
     handleHttp: (req) => handleHttp(ports, config, req),
     authenticateRelay: (agentId, secret) => authenticateAgent(ports, agentId, secret),
-    relayConnected: (agentId, connectionId) => relayConnected(ports, agentId, connectionId),
+    relayConnected: (agentId, connectionId, relayInstance) => relayConnected(ports, config, agentId, connectionId, relayInstance, lastSeen),
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
-    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw),
+    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw, lastSeen),
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
     abandon: (item) => abandon(ports, item),
   };

@@ -19,6 +19,9 @@ import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalit
 class ConnectWindowGateway implements ConnectionGateway {
   private readonly established = new Set<string>();
   readonly sent: { connectionId: string; message: CloudMessage }[] = [];
+  async close(connectionId: string): Promise<void> {
+    this.established.delete(connectionId);
+  }
   establish(connectionId: string): void {
     this.established.add(connectionId);
   }
