@@ -19,6 +19,8 @@ import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
 import type { Log, Ports } from '../lambdas/core/ports';
 import { WsGateway } from './gateway/ws-gateway';
+import type { UpgradeGuardOptions } from './gateway/upgrade-guard';
+import { AGENT_ID_HEADER } from '../protocol/messages';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
 import { createHttpHandler } from './http-server';
@@ -45,6 +47,8 @@ export interface HubOptions {
    * headers. Default: the request's own Host header, which a caller controls (issue 9 #14).
    */
   publicUrl?: string;
+  /** Limits on relay upgrades (concurrent secret checks, failures per source and agent); defaults in upgrade-guard.ts. */
+  upgradeGuard?: UpgradeGuardOptions;
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
 }
@@ -72,7 +76,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
   // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
-  const gateway = new WsGateway({ backend: relayBackend(() => core), logger, idleTimeoutMs: options.idleTimeoutMs });
+  const gateway = new WsGateway({
+    backend: relayBackend(() => core),
+    logger,
+    idleTimeoutMs: options.idleTimeoutMs,
+    upgradeGuard: options.upgradeGuard ?? {},
+    claimedAgentId: (headers) => {
+      const id = headers[AGENT_ID_HEADER];
+      return typeof id === 'string' ? id.slice(0, 64) : undefined;
+    },
+  });
   const ports: Ports = {
     pushes: store,
     agents: store.agentStore(),
