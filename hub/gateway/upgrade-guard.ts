@@ -3,19 +3,22 @@
  * - at most `maxConcurrent` authorisations run at once; past that the upgrade gets 503 at once;
  * - failures are counted per source address and per claimed agent id in fixed windows; past
  *   a limit the upgrade gets 429 before any secret is checked. A (source, agent) pair that
- *   authenticated recently is exempt, so a flood from the relay's own address, or naming the
- *   relay's agent id, does not lock the real relay out;
+ *   authenticated recently is exempt from those two and has its own small budget instead, so
+ *   a flood from the relay's own address, or naming the relay's agent id, does not lock the
+ *   real relay out, and wrong secrets from that pair still stop after a few;
  * - refusals are logged as one line per interval with counts, not one line each.
  */
 import type { Logger } from 'pino';
 
 export interface UpgradeGuardOptions {
-  /** Authorisations (secret checks) running at once. Default 8. */
+  /** Authorisations (secret checks) running at once. Default 2: a scrypt check costs 16 MB and a thread. */
   maxConcurrent?: number;
   /** Failed attempts per source address per window before 429. Default 20. */
   maxFailuresPerSource?: number;
   /** Failed attempts per claimed agent id per window before 429. Default 60. */
   maxFailuresPerAgent?: number;
+  /** Failed attempts per window from a (source, agent) pair that authenticated recently. Default 5. */
+  maxFailuresPerTrustedPair?: number;
   /** Default 60 s. */
   windowMs?: number;
   /** One summary line per interval while anything was refused. Default 60 s. */
@@ -37,6 +40,7 @@ export class UpgradeGuard {
   private running = 0;
   private readonly bySource = new Map<string, Window>();
   private readonly byAgent = new Map<string, Window>();
+  private readonly byPair = new Map<string, Window>();
   /** `${source} ${agentId}` -> last success (ms). */
   private readonly trusted = new Map<string, number>();
   private counts = { failed: 0, rateLimited: 0, busy: 0 };
@@ -45,10 +49,12 @@ export class UpgradeGuard {
   private readonly maxConcurrent: number;
   private readonly maxPerSource: number;
   private readonly maxPerAgent: number;
+  private readonly maxPerPair: number;
   private readonly windowMs: number;
 
   constructor(private readonly options: UpgradeGuardOptions = {}) {
-    this.maxConcurrent = options.maxConcurrent ?? 8;
+    this.maxConcurrent = options.maxConcurrent ?? 2;
+    this.maxPerPair = options.maxFailuresPerTrustedPair ?? 5;
     this.maxPerSource = options.maxFailuresPerSource ?? 20;
     this.maxPerAgent = options.maxFailuresPerAgent ?? 60;
     this.windowMs = options.windowMs ?? 60_000;
@@ -59,7 +65,10 @@ export class UpgradeGuard {
   admit(source: string, agentId: string | undefined, now = Date.now()): Admission {
     const pair = `${source} ${agentId ?? ''}`;
     const trusted = agentId !== undefined && now - (this.trusted.get(pair) ?? -Infinity) < this.windowMs * 10;
-    if (!trusted) {
+    if (trusted) {
+      if (this.current(this.byPair, pair, now) >= this.maxPerPair)
+        return this.refuse('rateLimited', source, 429, Math.ceil(this.windowMs / 1000));
+    } else {
       const overSource = this.current(this.bySource, source, now) >= this.maxPerSource;
       const overAgent = agentId !== undefined && this.current(this.byAgent, agentId, now) >= this.maxPerAgent;
       if (overSource || overAgent) return this.refuse('rateLimited', source, 429, Math.ceil(this.windowMs / 1000));
@@ -82,6 +91,10 @@ export class UpgradeGuard {
         }
         this.counts.failed++;
         this.note(source);
+        if (trusted) {
+          this.bump(this.byPair, pair, Date.now());
+          return;
+        }
         this.bump(this.bySource, source, Date.now());
         if (agentId !== undefined) this.bump(this.byAgent, agentId, Date.now());
       },

@@ -107,14 +107,19 @@ describe('gateway upgrade guard', () => {
   it('answers 429 without checking the secret once a source failed too often, but lets a relay that authenticated from there in', async () => {
     const b = backend();
     const log = memoryLogger();
-    const { wsUrl } = await start(b, { logger: log.logger, upgradeGuard: { maxFailuresPerSource: 3, logIntervalMs: 100 } });
+    const { wsUrl } = await start(b, {
+      logger: log.logger,
+      upgradeGuard: { maxFailuresPerSource: 3, maxFailuresPerTrustedPair: 2, logIntervalMs: 100 },
+    });
     expect((await attempt(wsUrl, 'real', 'secret-of-real')).status).toBe(101);
     for (let i = 0; i < 3; i++) expect((await attempt(wsUrl, `bogus-${i}`, 'nope')).status).toBe(401);
     const before = b.authorizations;
     for (let i = 0; i < 20; i++) expect(await attempt(wsUrl, `bogus-x${i}`, 'nope')).toEqual({ status: 429, retryAfter: '60' });
     expect(b.authorizations).toBe(before);
-    // The real relay, from the same address, still gets in.
+    // The real relay, from the same address, still gets in; wrong secrets for it stop after a few.
     expect((await attempt(wsUrl, 'real', 'secret-of-real')).status).toBe(101);
+    for (let i = 0; i < 2; i++) expect((await attempt(wsUrl, 'real', 'wrong')).status).toBe(401);
+    expect((await attempt(wsUrl, 'real', 'wrong')).status).toBe(429);
 
     // One summary line for the whole flood, none per attempt.
     await sleep(250);
@@ -124,7 +129,7 @@ describe('gateway upgrade guard', () => {
     expect(summaries.length).toBeGreaterThanOrEqual(1);
     expect(summaries.length).toBeLessThan(8);
     const total = (key: string) => summaries.reduce((n, l) => n + (l[key] as number), 0);
-    expect([total('failed'), total('rateLimited'), total('busy')]).toEqual([3, 20, 0]);
+    expect([total('failed'), total('rateLimited'), total('busy')]).toEqual([5, 21, 0]);
     expect(summaries.every((l) => l.level === 40)).toBe(true);
     expect(lines.filter((l) => /unauthori[sz]ed/i.test(l.msg as string))).toEqual([]);
   });
