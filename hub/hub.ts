@@ -23,6 +23,7 @@ import type { UpgradeGuardOptions } from './gateway/upgrade-guard';
 import { AGENT_ID_HEADER } from '../protocol/messages';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
+import { secureDataDir } from './data-dir';
 import { createHttpHandler } from './http-server';
 import { loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
@@ -66,10 +67,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolvePath(options.dataDir);
+  secureDataDir(dataDir);
   const keys = await loadOrCreateKeys(dataDir);
   const lock = lockDataDir(dataDir);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
   const stale = await store.clearAllConnections();
+  secureDataDir(dataDir); // the files lmdb just created follow the umask
 
   const queue = new MemoryQueue({ onError: (err, item) => logger.error({ err, pushId: item.pushId }, 'dispatch failed') });
   const watcher = new EventWatcher(store);
