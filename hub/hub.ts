@@ -69,7 +69,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const dataDir = resolvePath(options.dataDir);
   secureDataDir(dataDir);
   const keys = await loadOrCreateKeys(dataDir);
-  const lock = lockDataDir(dataDir);
+  const lock = await lockDataDir(dataDir);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync });
   const stale = await store.clearAllConnections();
   secureDataDir(dataDir); // the files lmdb just created follow the umask
