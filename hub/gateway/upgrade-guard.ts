@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 
 export interface UpgradeGuardOptions {
-  /** Authorisations (secret checks) running at once. Default 2: a scrypt check costs 16 MB and a thread. */
+  /** Authorisations (secret checks) running at once. Default 1: a scrypt check costs 16 MB and a thread. */
   maxConcurrent?: number;
   /** Failed attempts per source address per window before 429. Default 20. */
   maxFailuresPerSource?: number;
@@ -53,7 +53,7 @@ export class UpgradeGuard {
   private readonly windowMs: number;
 
   constructor(private readonly options: UpgradeGuardOptions = {}) {
-    this.maxConcurrent = options.maxConcurrent ?? 2;
+    this.maxConcurrent = options.maxConcurrent ?? 1;
     this.maxPerPair = options.maxFailuresPerTrustedPair ?? 5;
     this.maxPerSource = options.maxFailuresPerSource ?? 20;
     this.maxPerAgent = options.maxFailuresPerAgent ?? 60;
