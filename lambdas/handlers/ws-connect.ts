@@ -1,7 +1,9 @@
 /**
  * WebSocket $connect (after the authorizer allowed it): record the relay's connection, unless
  * the agent already has a live one. A non-2xx answer from the $connect integration makes API
- * Gateway refuse the upgrade, which is the only point where it can refuse a connection.
+ * Gateway refuse the upgrade, which is the only point where it can refuse a connection
+ * ("If the $connect request fails ... the connection will not be made":
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html).
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { getRuntime } from './runtime';
