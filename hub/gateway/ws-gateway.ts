@@ -299,7 +299,8 @@ export class WsGateway {
         return false;
       },
     );
-    this.logger?.info({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay connected');
+    // Debug only: the core logs the relay's connect or its refusal (one relay per agent).
+    this.logger?.debug({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'websocket opened');
     this.armTimers(conn);
 
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
@@ -323,7 +324,7 @@ export class WsGateway {
       conn.queue.length = 0; // not handled: the client learns nothing was (no reply came)
       clearTimeout(conn.idleTimer);
       clearTimeout(conn.ageTimer);
-      this.logger?.info({ connectionId: id, agentId: ctx.agentId, code }, 'relay disconnected');
+      this.logger?.debug({ connectionId: id, agentId: ctx.agentId, code }, 'websocket closed');
       void conn.ready
         .then(() => Promise.allSettled([...conn.inFlight]))
         .then(() => this.backend.disconnect(id, ctx))
