@@ -1,56 +1,96 @@
 /**
  * One hub per data dir. Two hubs on one store would each rebuild the queue from it and
- * dispatch every open push twice, so the second one refuses to start. The lock is a file
- * holding the owner's pid; a lock whose process is gone (a hub killed with -9) is taken over.
+ * dispatch every open push twice, so the second one refuses to start.
+ *
+ * The lock is flock(2) on <dataDir>/hub.lock (issue 9 #6): taking it is atomic, so two hubs
+ * starting at once can never both win, and the kernel drops it when its holder dies, however
+ * it dies, so a restart right after `kill -9` just works. The pid written in the file is only
+ * for the error message, never trusted (a pid can be reused after a reboot).
+ *
+ * Node has no flock. The npm packages that add it (fs-ext, os-lock) are native addons that
+ * compile at install, which needs a compiler and Node's headers that an offline site install
+ * cannot count on; lmdb has no exclusive-environment lock (its lock file is made for several
+ * processes sharing one store). So flock(1) from util-linux, present on every Linux, holds
+ * the lock for the hub: it takes it, says so, and runs `cat` on a pipe from the hub. When the
+ * hub releases it, exits or dies, that pipe closes, cat ends and the lock goes with it.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 
 export class DataDirLockedError extends Error {
   constructor(
     readonly lockFile: string,
-    readonly pid: number,
+    readonly pid: number | undefined,
   ) {
-    super(`another hub (pid ${pid}) is using this data dir; stop it, or remove ${lockFile} if that process is not a hub`);
+    super(`another hub (pid ${pid ?? 'unknown'}) is using this data dir (${lockFile} is locked); stop it first`);
     this.name = 'DataDirLockedError';
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export interface DataDirLock {
+  /** Lets the lock go (the helper exits on its own once its input closes). */
+  release(): void;
 }
 
-export function lockDataDir(dataDir: string): { release(): void } {
+const CONFLICT = 75;
+/** A hub that has just exited may take a moment to let go: retry this long before refusing. */
+const WAIT_MS = 2_000;
+
+export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = join(dataDir, 'hub.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+  closeSync(openSync(file, 'a', 0o600));
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const helper = await tryLock(file);
+    if (helper) {
+      writeFileSync(file, `${process.pid}\n`);
       let released = false;
       return {
         release() {
           if (released) return;
           released = true;
-          try {
-            unlinkSync(file);
-          } catch {
-            /* already gone */
-          }
+          helper.stdin.end();
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) throw new DataDirLockedError(file, pid);
-      unlinkSync(file); // stale: its hub is gone
     }
+    if (Date.now() >= deadline) throw new DataDirLockedError(file, ownerPid(file));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`could not lock ${file}`);
+}
+
+type Helper = ChildProcessByStdio<Writable, Readable, null>;
+
+/** The running helper once it holds the lock; undefined when another process holds it. */
+function tryLock(file: string): Promise<Helper | undefined> {
+  const helper = spawn(
+    'flock',
+    ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), file, '-c', 'echo locked && exec cat'],
+    {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    helper.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error('the hub needs flock(1) (util-linux) to lock its data dir; install util-linux') : err),
+    );
+    helper.stdout.once('data', () => {
+      helper.stdout.resume(); // cat echoes nothing, but never let a full pipe block it
+      resolve(helper);
+    });
+    helper.once('exit', (code) => {
+      if (code === CONFLICT) resolve(undefined);
+      else reject(new Error(`flock on ${file} failed (exit code ${code})`));
+    });
+  });
+}
+
+function ownerPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }

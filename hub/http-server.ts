@@ -28,6 +28,14 @@ export function createHttpHandler(options: HttpHandlerOptions): RequestListener 
     const started = process.hrtime.bigint();
     void handle(req, max, options)
       .catch((err: unknown) => {
+        // A caller that hangs up mid-request is not a server fault: no error line, no stack (issue 9 #12).
+        if (clientGone(req, err)) {
+          options.logger?.debug(
+            { method: req.method, path: pathOf(req), reason: (err as Error).message },
+            'client disconnected mid-request',
+          );
+          return jsonError('CLIENT_DISCONNECTED', 'the client went away');
+        }
         options.logger?.error({ err }, 'http handler failed');
         return jsonError('INTERNAL', 'internal error');
       })
@@ -88,6 +96,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
   });
 }
 
+/** The request failed because its client went away (reset, or aborted before the body ended). */
+function clientGone(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || (err as Error)?.message === 'aborted';
+}
+
 function tooLarge(req: IncomingMessage, max: number): HttpResponse {
   req.resume();
   const fail = pathOf(req).startsWith('/fhir/') ? operationOutcome : jsonError;
@@ -107,7 +121,7 @@ function flattenHeaders(headers: IncomingMessage['headers']): Record<string, str
 }
 
 function write(res: ServerResponse, response: HttpResponse): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   const headers = { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) };
   res.writeHead(response.status, headers).end(response.body);
 }

@@ -20,8 +20,11 @@ import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
 import type { Log, Ports } from '../lambdas/core/ports';
 import { WsGateway } from './gateway/ws-gateway';
+import type { UpgradeGuardOptions } from './gateway/upgrade-guard';
+import { AGENT_ID_HEADER } from '../protocol/messages';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
+import { secureDataDir } from './data-dir';
 import { createHttpHandler } from './http-server';
 import { loadOrCreateAgentSecretKey, loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
@@ -41,6 +44,13 @@ export interface HubOptions {
    * relays reach the hub over the network (a relay refuses plain ws:// to another host).
    */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * The hub's address as its callers reach it (e.g. behind a reverse proxy), used in Location
+   * headers. Default: the request's own Host header, which a caller controls (issue 9 #14).
+   */
+  publicUrl?: string;
+  /** Limits on relay upgrades (concurrent secret checks, failures per source and agent); defaults in upgrade-guard.ts. */
+  upgradeGuard?: UpgradeGuardOptions;
   /** WebSocket limits, for tests. */
   idleTimeoutMs?: number;
   /** Free disk bytes below which new pushes get 507 STORE_FULL (see store-health.ts). Default 64 MiB. */
@@ -63,9 +73,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolvePath(options.dataDir);
+  secureDataDir(dataDir);
   const keys = await loadOrCreateKeys(dataDir);
   const agentSecretKey = loadOrCreateAgentSecretKey(dataDir);
-  const lock = lockDataDir(dataDir);
+  const lock = await lockDataDir(dataDir);
   const log = pinoLog(logger);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync, reserveBytes: options.storeReserveBytes, log });
   // On a full disk this write fails: start anyway (reads and the API still work), or systemd
@@ -74,6 +85,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     logger.error({ err: (err as Error).message }, 'could not clear relay connections from the last run');
     return 0;
   });
+  secureDataDir(dataDir); // the files lmdb just created follow the umask
 
   const queue = new MemoryQueue({
     onError: (err, item) => {
@@ -86,7 +98,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
   // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
-  const gateway = new WsGateway({ backend: relayBackend(() => core), logger, idleTimeoutMs: options.idleTimeoutMs });
+  const gateway = new WsGateway({
+    backend: relayBackend(() => core),
+    logger,
+    idleTimeoutMs: options.idleTimeoutMs,
+    upgradeGuard: options.upgradeGuard ?? {},
+    claimedAgentId: (headers) => {
+      const id = headers[AGENT_ID_HEADER];
+      return typeof id === 'string' ? id.slice(0, 64) : undefined;
+    },
+  });
   const ports: Ports = {
     pushes: store,
     agents: store.agentStore(),
@@ -99,7 +120,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   core = createCore(ports, options.core);
 
-  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger });
+  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger, publicUrl: options.publicUrl });
   const server = options.tls
     ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)
     : createServer(handler);

@@ -18,6 +18,19 @@ export { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './limits';
 export const AGENT_ID_HEADER = 'x-edgepush-agent-id';
 export const AGENT_SECRET_HEADER = 'x-edgepush-agent-secret';
 export const PROTOCOL_HEADER = 'x-edgepush-protocol';
+/**
+ * Optional: a random id the relay picks once per process. A reconnect from the same relay
+ * process replaces its own earlier connection at once; any other second connection is refused
+ * while the agent's connection is live (see AGENT_CONNECTED_CLOSE).
+ */
+export const RELAY_INSTANCE_HEADER = 'x-edgepush-relay-instance';
+
+/**
+ * One relay per agent, and the live connection wins: a second connection with the same
+ * credentials is closed with this code and reason (the hub), or refused at the upgrade with
+ * HTTP 409 (API Gateway, where only $connect can refuse). The relay then backs off for minutes.
+ */
+export const AGENT_CONNECTED_CLOSE = { code: 4409, status: 409, reason: 'agent already connected' } as const;
 
 export type ReturnAck = 'first' | 'application';
 export type ResultStatus = 'acked' | 'nacked' | 'failed';

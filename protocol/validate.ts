@@ -53,6 +53,11 @@ function str(obj: Obj, key: string, max: number, optional = false): string | und
   return value;
 }
 
+/** A short, safe description of an unknown action/type: String() throws on e.g. {"toString": 1}. */
+function nameOf(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value).slice(0, 40) : `(${value === null ? 'null' : typeof value})`;
+}
+
 /** Validates a message a relay sent to the cloud. */
 export function parseRelayMessage(raw: string | Buffer): RelayMessage {
   const obj = parseObject(raw);
@@ -97,7 +102,7 @@ export function parseRelayMessage(raw: string | Buffer): RelayMessage {
     case HEARTBEAT_ACTION:
       return { action: HEARTBEAT_ACTION, v: PROTOCOL_VERSION };
     default:
-      throw new ProtocolError('UNKNOWN_ACTION', `unknown action ${JSON.stringify(String(obj.action)).slice(0, 40)}`);
+      throw new ProtocolError('UNKNOWN_ACTION', `unknown action ${nameOf(obj.action)}`);
   }
 }
 
@@ -143,6 +148,6 @@ export function parseCloudMessage(raw: string | Buffer): CloudMessage {
       return msg;
     }
     default:
-      throw new ProtocolError('UNKNOWN_TYPE', `unknown type ${JSON.stringify(String(obj.type)).slice(0, 40)}`);
+      throw new ProtocolError('UNKNOWN_TYPE', `unknown type ${nameOf(obj.type)}`);
   }
 }

@@ -19,6 +19,7 @@ interface HubFlags {
   maxDestinationsBeforeHello: string;
   tlsCert?: string;
   tlsKey?: string;
+  publicUrl?: string;
 }
 
 export function registerHubCommand(program: Command): void {
@@ -41,6 +42,7 @@ export function registerHubCommand(program: Command): void {
     .option('--store-reserve-mb <mb>', 'refuse new pushes (507 STORE_FULL) while the disk has less free space than this', '64')
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--public-url <url>', "the hub's address as callers reach it, for Location headers (default: the request's Host)")
     .action((flags: HubFlags) =>
       runCommand('hub', async () => {
         const port = Number(flags.port);
@@ -62,6 +64,7 @@ export function registerHubCommand(program: Command): void {
         };
         const reserveMb = Number(flags.storeReserveMb);
         if (!Number.isFinite(reserveMb) || reserveMb < 0) throw new UsageError('--store-reserve-mb must be 0 or more');
+        const publicUrl = flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl);
         // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
         const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
         installProcessGuard(logger);
@@ -75,6 +78,7 @@ export function registerHubCommand(program: Command): void {
           tls,
           storeReserveBytes: Math.round(reserveMb * 1024 * 1024),
           core,
+          publicUrl,
         });
         process.stdout.write(startupBanner(hub));
         await new Promise<void>((resolve) => {
@@ -91,4 +95,18 @@ export function registerHubCommand(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** An http(s) base URL without a trailing slash, query or fragment. */
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--public-url must be an absolute http:// or https:// URL, got ${value}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`--public-url must be an http:// or https:// URL without query, fragment or credentials, got ${value}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

@@ -9,10 +9,18 @@
  * connection before API Gateway's 2-hour cap. It knows nothing of pushes: it emits
  * 'open', 'message' (text) and 'close', and sends text through the 32 KB frame sender.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/messages';
+import {
+  AGENT_CONNECTED_CLOSE,
+  AGENT_ID_HEADER,
+  AGENT_SECRET_HEADER,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  RELAY_INSTANCE_HEADER,
+} from '../../protocol/messages';
 import { EqualJitterBackoff, type BackoffOptions } from '../backoff';
 import { sendText } from './frame-sender';
 import { Liveness } from './liveness';
@@ -29,8 +37,16 @@ export interface CloudConnectionOptions {
   heartbeat: string;
   logger: Logger;
   handshakeTimeoutMs?: number;
+  /**
+   * After the cloud refused this relay because another relay of the agent is live: wait this
+   * long (75-100 % of it, jittered) before trying again, well past the cloud's live window, so
+   * two relays never ping-pong. Default 3 minutes.
+   */
+  conflictRetryMs?: number;
   random?: () => number;
 }
+
+const DEFAULT_CONFLICT_RETRY_MS = 180_000;
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';
 
@@ -58,6 +74,10 @@ export class CloudConnection extends EventEmitter {
   private readonly random: () => number;
   /** Set while closing for rotation: the next connect happens at once, not after a backoff. */
   private rotating = false;
+  /** Set when the cloud refused this relay for another live relay of the agent: the next wait is long. */
+  private conflicted = false;
+  /** This relay process, sent on every upgrade: the cloud lets it replace its own earlier connection. */
+  private readonly instance = randomUUID();
   /** Connection attempts so far, for logs and tests. */
   attempts = 0;
 
@@ -117,6 +137,7 @@ export class CloudConnection extends EventEmitter {
         [AGENT_ID_HEADER]: this.opts.agentId,
         [AGENT_SECRET_HEADER]: this.opts.secret,
         [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+        [RELAY_INSTANCE_HEADER]: this.instance,
       },
       // API Gateway does not negotiate permessage-deflate, and compressed frames would hide sizes.
       perMessageDeflate: false,
@@ -167,6 +188,10 @@ export class CloudConnection extends EventEmitter {
 
     ws.on('error', (err) => {
       // 'close' always follows; this only says why.
+      if (new RegExp(`Unexpected server response: ${AGENT_CONNECTED_CLOSE.status}\\b`).test(err.message)) {
+        this.conflicted = true; // API Gateway refuses at the upgrade; the hub closes with 4409 (below)
+        return;
+      }
       const refused = /Unexpected server response: (401|403)\b/.exec(err.message);
       if (refused) {
         // Retrying cannot fix this by itself, but an operator may fix the credentials: keep retrying, say so loudly.
@@ -187,8 +212,18 @@ export class CloudConnection extends EventEmitter {
       if (this.state === 'stopped') return;
       const reason = reasonBuf.toString('utf8');
       if (wasOpen) this.emit('close', { code, reason });
-      const delay = this.rotating ? 0 : this.backoff.next();
+      if (code === AGENT_CONNECTED_CLOSE.code) this.conflicted = true;
+      let delay = this.rotating ? 0 : this.backoff.next();
       this.rotating = false;
+      if (this.conflicted) {
+        this.conflicted = false;
+        const base = this.opts.conflictRetryMs ?? DEFAULT_CONFLICT_RETRY_MS;
+        delay = Math.round(base * (0.75 + 0.25 * this.random()));
+        log.error(
+          { agentId: this.opts.agentId, retryInMs: delay },
+          'the cloud refused this relay: another relay with the same agent id is connected (one relay per agent). Stop the other relay, or give this one its own agent',
+        );
+      }
       log.info({ code, reason, wasOpen, retryInMs: delay }, 'cloud connection closed; reconnecting');
       this.state = 'waiting';
       this.retryTimer = setTimeout(() => this.connect(), delay);

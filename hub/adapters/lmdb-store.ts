@@ -21,7 +21,16 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, Log, PushStore, QueueFull, QueueLimits } from '../../lambdas/core/ports';
+import type {
+  AgentStore,
+  ClaimResult,
+  ConnectionClaim,
+  CreatePushResult,
+  Log,
+  PushStore,
+  QueueFull,
+  QueueLimits,
+} from '../../lambdas/core/ports';
 import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
 import { StoreHealth } from './store-health';
 
@@ -249,8 +258,24 @@ export class LmdbStore implements PushStore {
     return Promise.resolve(this.agents.get(agentId));
   }
 
-  async setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
-    await this.updateAgent(agentId, (a) => ({ ...a, connectionId, connectedAt: at, lastSeenAt: at }));
+  /** One relay per agent: the check and the write run in lmdb's single write transaction. */
+  claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult> {
+    return this.root.transaction((): ClaimResult => {
+      const current = this.agents.get(agentId);
+      if (!current) return { outcome: 'unknown-agent' };
+      const live = current.connectionId;
+      const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
+      const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
+      if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
+        void this.agents.put(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
+        return { outcome: 'refused', liveConnectionId: live };
+      }
+      const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
+      if (claim.relayInstance === undefined) delete next.relayInstance;
+      else next.relayInstance = claim.relayInstance;
+      void this.agents.put(agentId, next);
+      return live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live };
+    });
   }
 
   async clearConnection(agentId: string, connectionId: string): Promise<boolean> {
@@ -295,7 +320,7 @@ export class LmdbStore implements PushStore {
     return {
       create: (agent) => this.createAgent(agent),
       get: (agentId) => this.getAgent(agentId),
-      setConnection: (agentId, connectionId, at) => this.setConnection(agentId, connectionId, at),
+      claimConnection: (agentId, claim) => this.claimConnection(agentId, claim),
       clearConnection: (agentId, connectionId) => this.clearConnection(agentId, connectionId),
       replaceSecretHash: (agentId, expected, next) => this.replaceSecretHash(agentId, expected, next),
       touch: (agentId, patch) => this.touch(agentId, patch),

@@ -9,4 +9,9 @@ export class WsConnectionGateway implements ConnectionGateway {
   post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     return this.gateway.post(connectionId, JSON.stringify(message));
   }
+
+  close(connectionId: string): Promise<void> {
+    this.gateway.close(connectionId, 1000, 'replaced by a newer connection of this agent');
+    return Promise.resolve();
+  }
 }

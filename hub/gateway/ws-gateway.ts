@@ -20,9 +20,12 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
 import { FrameScanner, FrameTooLargeError } from './frame-scanner';
+import { UpgradeGuard, type UpgradeGuardOptions } from './upgrade-guard';
 
 export interface ConnectionContext {
   agentId: string;
+  /** RELAY_INSTANCE_HEADER, when the client sent one. */
+  relayInstance?: string;
   /** Epoch ms. */
   connectedAt: number;
   sourceIp: string;
@@ -31,9 +34,13 @@ export interface ConnectionContext {
 
 export interface GatewayBackend {
   /** The $connect authorizer: who is this? undefined refuses the upgrade with 401. */
-  authorize(headers: IncomingHttpHeaders, request: { sourceIp: string }): Promise<{ agentId: string } | undefined>;
-  /** $connect: the connection is open and post() reaches it. Throwing closes it (1011). */
-  connect(connectionId: string, ctx: ConnectionContext): Promise<void>;
+  authorize(headers: IncomingHttpHeaders, request: { sourceIp: string }): Promise<{ agentId: string; relayInstance?: string } | undefined>;
+  /**
+   * $connect: the connection is open and post() reaches it. Throwing closes it (1011); a
+   * `refuse` answer closes it with that code and reason (where API Gateway's $connect would
+   * refuse the upgrade), and no message from it reaches the backend.
+   */
+  connect(connectionId: string, ctx: ConnectionContext): Promise<void | { refuse: { code: number; reason: string } }>;
   /** One message from the client. `routeKey` is its `action` when that is a configured route, else '$default'. */
   message(connectionId: string, ctx: ConnectionContext, raw: string, routeKey: string): Promise<void>;
   /** $disconnect: the connection is gone (either side closed it). */
@@ -52,6 +59,19 @@ export interface WsGatewayOptions {
   idleTimeoutMs?: number;
   /** Default 2 hours, as on API Gateway. */
   maxConnectionMs?: number;
+  /**
+   * Limits on unauthenticated upgrades (see upgrade-guard.ts), and how to read the agent id a
+   * client claims (for per-agent failure limits). Without `upgradeGuard` nothing is limited.
+   */
+  upgradeGuard?: UpgradeGuardOptions;
+  claimedAgentId?: (headers: IncomingHttpHeaders) => string | undefined;
+  /**
+   * Backpressure: messages of one connection received but not yet handled by the backend.
+   * At this many the gateway stops reading that socket until half have finished. Default 16.
+   */
+  maxInFlight?: number;
+  /** A client that leaves more than this unread (ws bufferedAmount) is closed (1008). Default 4 MB. */
+  maxBufferedBytes?: number;
   logger?: Logger;
 }
 
@@ -83,6 +103,10 @@ interface Connection {
   ready: Promise<boolean>;
   /** Backend calls in flight, so close() can wait for them. */
   inFlight: Set<Promise<void>>;
+  /** Messages received and not handed to the backend yet (waiting for connect() included). */
+  queue: { raw: string; routeKey: string }[];
+  /** Backend message() calls running for this connection (at most maxInFlight). */
+  running: number;
   /** Set once a limit was broken: nothing more from this client reaches the backend. */
   refused: boolean;
   idleTimer?: NodeJS.Timeout;
@@ -103,6 +127,10 @@ export class WsGateway {
   private readonly logger: Logger | undefined;
   private readonly servers = new Set<Server>();
   private readonly upgrading = new Set<Duplex>();
+  private readonly guard: UpgradeGuard | undefined;
+  private readonly claimedAgentId: (headers: IncomingHttpHeaders) => string | undefined;
+  private readonly maxInFlight: number;
+  private readonly maxBufferedBytes: number;
 
   constructor(options: WsGatewayOptions) {
     this.backend = options.backend;
@@ -113,6 +141,10 @@ export class WsGateway {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
     this.maxConnectionMs = options.maxConnectionMs ?? 2 * 60 * 60_000;
     this.logger = options.logger;
+    this.guard = options.upgradeGuard ? new UpgradeGuard({ logger: options.logger, ...options.upgradeGuard }) : undefined;
+    this.claimedAgentId = options.claimedAgentId ?? (() => undefined);
+    this.maxInFlight = options.maxInFlight ?? 16;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     // ws enforces the per-message limit across fragments; the frame limit is ours (FrameScanner).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
   }
@@ -131,6 +163,15 @@ export class WsGateway {
     if (!conn || conn.ws.readyState !== WebSocket.OPEN) return 'gone';
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (bytes > this.maxMessageBytes) throw new PayloadTooLargeError(bytes, this.maxMessageBytes);
+    if (conn.ws.bufferedAmount > this.maxBufferedBytes) {
+      // The client is not reading what it is sent: don't queue more of it in this process.
+      this.logger?.warn(
+        { connectionId, agentId: conn.ctx.agentId, bufferedBytes: conn.ws.bufferedAmount },
+        'client is not reading; closing',
+      );
+      this.closeConnection(conn, 1008, 'not reading');
+      return 'gone';
+    }
     try {
       await this.sendFragmented(conn.ws, data, bytes);
       return 'ok';
@@ -159,6 +200,7 @@ export class WsGateway {
 
   /** Closes every connection (1001) and waits until the backend saw each disconnect. */
   async closeAll(): Promise<void> {
+    this.guard?.close();
     for (const socket of this.upgrading) socket.destroy();
     const closing = [...this.connections.values()].map((conn) => {
       this.closeConnection(conn, 1001, 'server shutting down');
@@ -173,22 +215,36 @@ export class WsGateway {
     const pathname = url.split('?', 1)[0];
     if (pathname !== this.path) return refuse(socket, 404, 'Not Found');
     const sourceIp = req.socket.remoteAddress ?? '';
+    // Refuse floods before the (costly) secret check runs.
+    const admission = this.guard?.admit(sourceIp, this.claimedAgentId(req.headers));
+    if (admission && !admission.ok) {
+      return refuse(
+        socket,
+        admission.status,
+        admission.status === 429 ? 'Too Many Requests' : 'Service Unavailable',
+        admission.retryAfterS,
+      );
+    }
     this.upgrading.add(socket);
-    let identity: { agentId: string } | undefined;
+    let identity: { agentId: string; relayInstance?: string } | undefined;
     try {
       identity = await this.backend.authorize(req.headers, { sourceIp });
     } catch (err) {
+      admission?.release('ok');
       this.logger?.error({ err }, 'gateway authorizer failed');
       this.upgrading.delete(socket);
       return refuse(socket, 500, 'Internal Server Error');
     }
+    admission?.release(identity ? 'ok' : 'failed');
     this.upgrading.delete(socket);
     if (socket.destroyed) return;
     if (!identity) {
-      this.logger?.info({ sourceIp }, 'gateway refused an unauthorised upgrade');
+      // Counted and logged in aggregate by the guard; without one, one line each.
+      if (!this.guard) this.logger?.info({ sourceIp }, 'gateway refused an unauthorised upgrade');
       return refuse(socket, 401, 'Unauthorized');
     }
     const ctx: ConnectionContext = { agentId: identity.agentId, connectedAt: Date.now(), sourceIp };
+    if (identity.relayInstance !== undefined) ctx.relayInstance = identity.relayInstance;
     const userAgent = req.headers['user-agent'];
     if (userAgent) ctx.userAgent = userAgent;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, ctx));
@@ -205,6 +261,8 @@ export class WsGateway {
       lastActiveAt: ctx.connectedAt,
       ready: Promise.resolve(false),
       inFlight: new Set(),
+      queue: [],
+      running: 0,
       refused: false,
       closed,
     };
@@ -224,15 +282,25 @@ export class WsGateway {
       }
     });
 
-    conn.ready = this.track(conn, () => this.backend.connect(id, ctx)).then(
-      () => true,
+    let refusal: { code: number; reason: string } | undefined;
+    conn.ready = this.track(conn, async () => {
+      const answer = await this.backend.connect(id, ctx);
+      if (answer) refusal = answer.refuse;
+    }).then(
+      () => {
+        if (!refusal) return true;
+        conn.refused = true;
+        this.closeConnection(conn, refusal.code, refusal.reason);
+        return false;
+      },
       (err: unknown) => {
         this.logger?.error({ err, connectionId: id }, 'backend connect failed, closing');
         this.closeConnection(conn, 1011, 'connect failed');
         return false;
       },
     );
-    this.logger?.info({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay connected');
+    // Debug only: the core logs the relay's connect or its refusal (one relay per agent).
+    this.logger?.debug({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'websocket opened');
     this.armTimers(conn);
 
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
@@ -241,12 +309,11 @@ export class WsGateway {
       this.armIdle(conn);
       const raw = toText(data);
       const routeKey = this.selectRoute(raw);
-      void conn.ready.then((ok) => {
-        if (ok)
-          void this.track(conn, () => this.backend.message(id, ctx, raw, routeKey)).catch((err: unknown) =>
-            this.logger?.error({ err, connectionId: id }, 'backend message failed'),
-          );
-      });
+      // Backpressure: at most maxInFlight backend calls per connection; once as many more wait,
+      // stop reading the socket (TCP then pushes back on the client) until the queue drains.
+      conn.queue.push({ raw, routeKey });
+      if (conn.queue.length >= this.maxInFlight && !ws.isPaused) ws.pause();
+      void conn.ready.then((ok) => (ok ? this.pump(conn) : (conn.queue.length = 0)));
     });
     ws.on('error', (err) => {
       // ws closes with 1009 itself when a message exceeds maxPayload.
@@ -254,15 +321,30 @@ export class WsGateway {
     });
     ws.on('close', (code) => {
       this.connections.delete(id);
+      conn.queue.length = 0; // not handled: the client learns nothing was (no reply came)
       clearTimeout(conn.idleTimer);
       clearTimeout(conn.ageTimer);
-      this.logger?.info({ connectionId: id, agentId: ctx.agentId, code }, 'relay disconnected');
+      this.logger?.debug({ connectionId: id, agentId: ctx.agentId, code }, 'websocket closed');
       void conn.ready
         .then(() => Promise.allSettled([...conn.inFlight]))
         .then(() => this.backend.disconnect(id, ctx))
         .catch((err: unknown) => this.logger?.error({ err, connectionId: id }, 'backend disconnect failed'))
         .finally(markClosed);
     });
+  }
+
+  private pump(conn: Connection): void {
+    while (conn.running < this.maxInFlight && conn.queue.length > 0) {
+      const { raw, routeKey } = conn.queue.shift()!;
+      conn.running++;
+      void this.track(conn, () => this.backend.message(conn.id, conn.ctx, raw, routeKey))
+        .catch((err: unknown) => this.logger?.error({ err, connectionId: conn.id }, 'backend message failed'))
+        .finally(() => {
+          conn.running--;
+          this.pump(conn);
+        });
+    }
+    if (conn.ws.isPaused && conn.queue.length <= this.maxInFlight / 2) conn.ws.resume();
   }
 
   private selectRoute(raw: string): string {
@@ -334,9 +416,10 @@ function newConnectionId(): string {
   return randomBytes(11).toString('base64');
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
+function refuse(socket: Duplex, status: number, text: string, retryAfterS?: number): void {
   const body = JSON.stringify({ message: text });
+  const retry = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
   );
 }

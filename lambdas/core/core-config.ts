@@ -22,6 +22,13 @@ export interface CoreConfig {
    * not named its devices): each name is a queue group. After hello, unknown names get 404.
    */
   maxDestinationsBeforeHello: number;
+  /**
+   * A relay connection is live while a message came within this window (the relay heartbeats
+   * every 60 s and gives up 20 s after an unanswered one); a second connection is refused then.
+   */
+  liveWindowMs: number;
+  /** lastSeenAt is written at most this often per agent: a heartbeat flood costs no writes. */
+  lastSeenWriteMs: number;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
@@ -35,6 +42,8 @@ export const DEFAULT_CONFIG: CoreConfig = {
   // Ten agents at the cap stay under SQS FIFO's 120,000-message window.
   maxQueuedPerAgent: 10_000,
   maxDestinationsBeforeHello: 100,
+  liveWindowMs: 90_000,
+  lastSeenWriteMs: 15_000,
 };
 
 // Guard against a future default that would not fit down the WebSocket.

@@ -7,12 +7,14 @@ import { authenticateAgent } from './agent-service';
 import { DEFAULT_CONFIG, type CoreConfig } from './core-config';
 import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
 import type { Ports } from './ports';
-import { relayConnected, relayDisconnected, relayMessage } from './relay-session';
+import { LastSeenThrottle } from './last-seen';
+import { relayConnected, relayDisconnected, relayMessage, type ConnectDecision } from './relay-session';
 import type { QueueItem } from './records';
 import { expireQueued } from './push-service';
 
 export type { CoreConfig } from './core-config';
 export type { DispatchOutcome } from './push-dispatcher';
+export type { ConnectDecision } from './relay-session';
 
 export interface EdgePushCore {
   readonly config: CoreConfig;
@@ -20,7 +22,8 @@ export interface EdgePushCore {
   readonly ports: Ports;
   /** Constant-time check of an agent's secret against its stored hash. */
   authenticateRelay(agentId: string, secret: string): Promise<boolean>;
-  relayConnected(agentId: string, connectionId: string): Promise<void>;
+  /** One relay per agent: a refused connection must be closed (or refused at the upgrade). */
+  relayConnected(agentId: string, connectionId: string, relayInstance?: string): Promise<ConnectDecision>;
   relayDisconnected(agentId: string, connectionId: string): Promise<void>;
   /** A raw message from a relay; replies go out through the gateway. Never throws. */
   relayMessage(agentId: string, connectionId: string, raw: string): Promise<void>;
@@ -34,13 +37,14 @@ export interface EdgePushCore {
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
   const config: CoreConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const lastSeen = new LastSeenThrottle(config.lastSeenWriteMs);
   return {
     config,
     ports,
     authenticateRelay: (agentId, secret) => authenticateAgent(ports, agentId, secret),
-    relayConnected: (agentId, connectionId) => relayConnected(ports, agentId, connectionId),
+    relayConnected: (agentId, connectionId, relayInstance) => relayConnected(ports, config, agentId, connectionId, relayInstance, lastSeen),
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
-    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw),
+    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw, lastSeen),
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
     abandon: (item) => abandon(ports, item),
     expireQueued: (pushId) => expireQueued(ports, pushId),

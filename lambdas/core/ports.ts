@@ -51,8 +51,14 @@ export interface AgentStore {
   /** false when the agent id is taken. */
   create(agent: AgentRecord): Promise<boolean>;
   get(agentId: string): Promise<AgentRecord | undefined>;
-  /** Records a new relay connection (the newest connection wins). */
-  setConnection(agentId: string, connectionId: string, at: number): Promise<void>;
+  /**
+   * One relay per agent, decided atomically (a conditional write): makes `connectionId` the
+   * agent's connection only when it has none, when the current one was last heard of before
+   * `staleBefore` (max of lastSeenAt and connectedAt), or when it comes from the same
+   * `relayInstance`. Sets connectedAt and lastSeenAt to `at`. Otherwise changes only
+   * conflictAt (= at) and conflictCount (+1), and says which connection is live.
+   */
+  claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult>;
   /** Clears the connection only if it is still `connectionId`; true when it did. */
   clearConnection(agentId: string, connectionId: string): Promise<boolean>;
   /** Replaces the stored secret hash only while it is still `expected`; true when it did. */
@@ -60,6 +66,17 @@ export interface AgentStore {
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
   touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
 }
+
+export interface ConnectionClaim {
+  connectionId: string;
+  at: number;
+  staleBefore: number;
+  relayInstance?: string;
+}
+
+export type ClaimResult =
+  /** `replaced`: the earlier connection it took over (silent, or the same relay's), to be closed. */
+  { outcome: 'claimed'; replaced?: string } | { outcome: 'refused'; liveConnectionId: string } | { outcome: 'unknown-agent' };
 
 export interface PushQueue {
   /** FIFO per (agentId, destination); deduplicated by pushId. */
@@ -84,6 +101,8 @@ export type PostResult = 'ok' | 'gone';
 export interface ConnectionGateway {
   /** Sends one message down a relay connection; 'gone' when that connection no longer exists. */
   post(connectionId: string, message: CloudMessage): Promise<PostResult>;
+  /** Closes a connection (DeleteConnection on AWS); a connection already gone is not an error. */
+  close(connectionId: string): Promise<void>;
 }
 
 export interface PushWatcher {

@@ -88,7 +88,8 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
     throw new DomainError('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
   }
   // A byte-order mark from a Windows editor is not part of the message.
-  const body = normaliseSegments(obj.body.replace(/^\uFEFF/, ''));
+  const sent = obj.body.replace(/^\uFEFF/, '');
+  const body = normaliseSegments(sent);
   // MLLP's start (0x0B) and end (0x1C) bytes inside a message would end its frame early: the
   // device would ACK a truncated copy under the same MSH-10. HL7 escapes them; refuse raw ones.
   // eslint-disable-next-line no-control-regex
@@ -99,7 +100,8 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
       `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`,
     );
   }
-  const size = Buffer.byteLength(body, 'utf8');
+  // The limit applies to what the caller sent: normalising may add a final CR (issue 9 #16).
+  const size = Buffer.byteLength(sent, 'utf8');
   if (size > maxBodyBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
   }

@@ -59,7 +59,12 @@ export interface AgentRecord {
   /** The current relay connection, if one is open. */
   connectionId?: string;
   connectedAt?: number;
+  /** The relay process behind the connection (RELAY_INSTANCE_HEADER), when it sent one. */
+  relayInstance?: string;
   lastSeenAt?: number;
+  /** The last time a second connection was refused because this one was live, and how often. */
+  conflictAt?: number;
+  conflictCount?: number;
   version?: string;
   devices: string[];
 }
@@ -85,6 +90,8 @@ export interface AgentView {
   lastSeenAt?: string;
   version?: string;
   devices: { name: string }[];
+  /** A second relay tried to connect with this agent's credentials while it was live. */
+  conflict?: { at: string; count: number };
 }
 
 /** What the queue carries: a pointer to the push, never the body. */

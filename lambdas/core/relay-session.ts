@@ -3,18 +3,62 @@
  * shared protocol validator; replies go back down the same connection through the gateway.
  */
 import { ackStatus } from '../../protocol/ack-codes';
-import { PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
+import { AGENT_CONNECTED_CLOSE, PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
 import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
+import type { LastSeenThrottle } from './last-seen';
 import { finish } from './lifecycle';
 import type { Ports, WakeReason } from './ports';
 import { isTerminal, type LateResult, type PushRecord } from './records';
 
-export async function relayConnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
-  await ports.agents.setConnection(agentId, connectionId, ports.clock.now());
-  ports.log?.info('relay connected', { agentId, connectionId });
+/** What the gateway does with a new connection: keep it, or close it (refuse it at the upgrade on AWS). */
+export type ConnectDecision = { accepted: true } | { accepted: false; closeCode: number; status: number; reason: string };
+
+/**
+ * One relay per agent, and the live connection wins (DESIGN.md, Agents): while the agent's
+ * connection is live, a second one with the same credentials is refused. A connection silent
+ * past the live window, or one from the same relay process (a reconnect, a rotation), is
+ * replaced, and the replaced one is closed so it can never take pushes again.
+ */
+export async function relayConnected(
+  ports: Ports,
+  config: CoreConfig,
+  agentId: string,
+  connectionId: string,
+  relayInstance?: string,
+  lastSeen?: LastSeenThrottle,
+): Promise<ConnectDecision> {
+  const at = ports.clock.now();
+  const claim = await ports.agents.claimConnection(agentId, { connectionId, at, staleBefore: at - config.liveWindowMs, relayInstance });
+  if (claim.outcome === 'unknown-agent') {
+    ports.log?.warn('relay connection refused: unknown agent', { agentId, connectionId });
+    return { accepted: false, closeCode: 1008, status: 403, reason: 'unknown agent' };
+  }
+  if (claim.outcome === 'refused') {
+    ports.log?.warn('second relay connection refused: the agent is connected and live (one relay per agent)', {
+      agentId,
+      connectionId,
+      liveConnectionId: claim.liveConnectionId,
+    });
+    const { code, status, reason } = AGENT_CONNECTED_CLOSE;
+    return { accepted: false, closeCode: code, status, reason };
+  }
+  lastSeen?.wrote(agentId, at);
+  ports.log?.info('relay connected', { agentId, connectionId, replaced: claim.replaced });
+  if (claim.replaced !== undefined && claim.replaced !== connectionId) {
+    try {
+      await ports.gateway.close(claim.replaced);
+    } catch (err) {
+      ports.log?.warn('closing the replaced relay connection failed', {
+        agentId,
+        connectionId: claim.replaced,
+        error: (err as Error).message,
+      });
+    }
+  }
   await wake(ports, agentId, 'connect');
+  return { accepted: true };
 }
 
 export async function relayDisconnected(ports: Ports, agentId: string, connectionId: string): Promise<void> {
@@ -22,8 +66,15 @@ export async function relayDisconnected(ports: Ports, agentId: string, connectio
   ports.log?.info('relay disconnected', { agentId, connectionId, wasCurrent: cleared });
 }
 
-export async function relayMessage(ports: Ports, config: CoreConfig, agentId: string, connectionId: string, raw: string): Promise<void> {
-  const reply = await handle(ports, config, agentId, raw).catch((err: unknown): CloudMessage => {
+export async function relayMessage(
+  ports: Ports,
+  config: CoreConfig,
+  agentId: string,
+  connectionId: string,
+  raw: string,
+  lastSeen?: LastSeenThrottle,
+): Promise<void> {
+  const reply = await handle(ports, config, agentId, raw, lastSeen).catch((err: unknown): CloudMessage => {
     // The pushId, when the message has one, tells the relay which result this answer is about.
     const pushId = pushIdOf(raw);
     const about = pushId === undefined ? {} : { pushId };
@@ -57,17 +108,18 @@ function pushIdOf(raw: string): string | undefined {
   }
 }
 
-async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: string): Promise<CloudMessage> {
+async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: string, lastSeen?: LastSeenThrottle): Promise<CloudMessage> {
   const msg = parseRelayMessage(raw);
   const now = ports.clock.now();
   switch (msg.action) {
     case HELLO_ACTION:
+      lastSeen?.wrote(agentId, now);
       await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
       await wake(ports, agentId, 'hello');
       return { type: 'helloAck', v: PROTOCOL_VERSION };
     case HEARTBEAT_ACTION:
-      await ports.agents.touch(agentId, { lastSeenAt: now });
+      if (!lastSeen || lastSeen.due(agentId, now)) await ports.agents.touch(agentId, { lastSeenAt: now });
       return { type: 'heartbeatAck', v: PROTOCOL_VERSION };
     case RESULT_ACTION:
       await recordResult(ports, config, agentId, msg);

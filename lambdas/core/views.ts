@@ -22,5 +22,6 @@ export function agentView(a: AgentRecord): AgentView {
   if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);
   if (a.lastSeenAt !== undefined) view.lastSeenAt = iso(a.lastSeenAt);
   if (a.version !== undefined) view.version = a.version;
+  if (a.conflictAt !== undefined) view.conflict = { at: iso(a.conflictAt)!, count: a.conflictCount ?? 1 };
   return view;
 }

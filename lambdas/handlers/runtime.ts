@@ -60,6 +60,8 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
     maxQueuedPerDestination: pick('EDGEPUSH_MAX_QUEUED_PER_DESTINATION'),
     maxQueuedPerAgent: pick('EDGEPUSH_MAX_QUEUED_PER_AGENT'),
     maxDestinationsBeforeHello: pick('EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO'),
+    liveWindowMs: pick('EDGEPUSH_LIVE_WINDOW_MS'),
+    lastSeenWriteMs: pick('EDGEPUSH_LAST_SEEN_WRITE_MS'),
   };
   return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 }

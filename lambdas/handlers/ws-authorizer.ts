@@ -5,7 +5,7 @@
  * id, which later routes read from requestContext.authorizer.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, RELAY_INSTANCE_HEADER } from '../../protocol/messages';
 import { getRuntime } from './runtime';
 
 function header(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
@@ -24,12 +24,15 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.warn('relay authentication failed', { agentId, hasSecret: secret !== undefined });
     throw new Error('Unauthorized');
   }
+  const instance = header(event, RELAY_INSTANCE_HEADER);
+  const relayInstance = instance !== undefined && instance.length <= 128 ? instance : undefined;
   return {
     principalId: agentId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
     },
-    context: { agentId },
+    // The relay process id lets the same relay replace its own connection (one relay per agent).
+    context: relayInstance ? { agentId, relayInstance } : { agentId },
   };
 }

@@ -10,6 +10,8 @@ import type { DomainErrorCode } from '../core/domain-errors';
 export const HTTP_ERROR_CODES = [
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'CLIENT_DISCONNECTED',
   'UNAUTHORIZED',
   'FORBIDDEN',
   'INTERNAL',
@@ -46,6 +48,9 @@ export const API_ERROR_STATUS: { readonly [code in ApiErrorCode]: number } = {
   STORE_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // Logged only: the caller hung up before the answer, so nobody reads it.
+  CLIENT_DISCONNECTED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   INTERNAL: 500,

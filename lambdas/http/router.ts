@@ -6,6 +6,7 @@ import { medplumPush } from './medplum-api';
 import { postAgent, postPush, readAgent, readPush } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
 import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
+import { isJsonContentType } from './content-type';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /** Every HTTP route of DESIGN.md, answered by the core's services. Never throws. */
@@ -19,6 +20,10 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
   // Defence in depth: the hub and API Gateway check scopes first; the core checks again.
   if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
     return fail('FORBIDDEN', `this route needs the ${route.scope} scope`);
+  }
+  const takesJson = route.name === 'createAgent' || route.name === 'push' || route.name === 'medplumPush';
+  if (takesJson && !isJsonContentType(req.headers['content-type'])) {
+    return fail('UNSUPPORTED_MEDIA_TYPE', 'this route takes a JSON body: send Content-Type: application/json');
   }
   try {
     switch (route.name) {

@@ -67,7 +67,7 @@ afterAll(async () => {
 });
 
 const post = async (path: string, body: object) => {
-  const res = await handleHttp(core, { method: 'POST', path, headers: {}, body: JSON.stringify(body) });
+  const res = await handleHttp(core, { method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 };
 
@@ -128,11 +128,16 @@ it('a store error while waiting for the ACK answers 504 with Location for the ac
   const own = createClients(config);
   const ownCore = createCore(createAwsPorts(config, own));
   try {
-    await handleHttp(ownCore, { method: 'POST', path: '/agents', headers: {}, body: JSON.stringify({ agentId: 'site-t' }) });
+    await handleHttp(ownCore, {
+      method: 'POST',
+      path: '/agents',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'site-t' }),
+    });
     const pending = handleHttp(ownCore, {
       method: 'POST',
       path: '/agents/site-t/push',
-      headers: {},
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ destination: 'lab', body: hl7('WAIT-1'), waitTimeout: 3000 }),
       baseUrl: 'https://api.example',
     });

@@ -83,7 +83,12 @@ afterAll(async () => {
 const core = () => handlers.runtime.getRuntime().core;
 
 async function request(method: string, path: string, body?: object) {
-  const res = await handleHttp(core(), { method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await handleHttp(core(), {
+    method,
+    path,
+    headers: { 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 }
 

@@ -96,7 +96,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
       connectionId,
       connectedAt: ctx.connectedAt,
-      authorizer: { agentId: ctx.agentId, principalId: ctx.agentId },
+      authorizer: { agentId: ctx.agentId, principalId: ctx.agentId, ...(ctx.relayInstance ? { relayInstance: ctx.relayInstance } : {}) },
       identity: { sourceIp: ctx.sourceIp },
       requestId: randomUUID(),
     },
@@ -119,14 +119,21 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
             requestContext: { identity: { sourceIp: request.sourceIp } },
           } as never);
           const allowed = result.policyDocument.Statement.some((s) => s.Effect === 'Allow');
-          return allowed ? { agentId: String(result.context?.agentId) } : undefined;
+          if (!allowed) return undefined;
+          const relayInstance = result.context?.relayInstance;
+          return typeof relayInstance === 'string'
+            ? { agentId: String(result.context?.agentId), relayInstance }
+            : { agentId: String(result.context?.agentId) };
         } catch {
           return undefined; // 'Unauthorized' -> 401, as API Gateway does
         }
       },
       async connect(connectionId, ctx) {
         invocations.connect++;
-        await h().connect.handler(wsEvent(connectionId, ctx, '$connect'));
+        const answer = await h().connect.handler(wsEvent(connectionId, ctx, '$connect'));
+        // API Gateway refuses the upgrade with the $connect status; this gateway has already
+        // completed the handshake, so it closes with 4000 + status (4409 for 409) instead.
+        if (answer.statusCode >= 300) return { refuse: { code: 4000 + answer.statusCode, reason: answer.body || 'refused by $connect' } };
       },
       async message(connectionId, ctx, raw, routeKey) {
         invocations.message++;

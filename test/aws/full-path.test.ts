@@ -247,3 +247,19 @@ describe('bad input on emulated AWS', () => {
     await waitFor(async () => (await api('GET', `/pushes/${victim.json.pushId}`)).json.status === 'acked', 15_000, 'acked');
   });
 });
+
+describe('one relay per agent on emulated AWS', () => {
+  it('refuses a second connection while the real relay is live ($connect 409 -> 4409 here); the relay keeps its pushes', async () => {
+    const second = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: agent.agentId, [AGENT_SECRET_HEADER]: agent.secret } });
+    sockets.push(second);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      second.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed).toEqual({ code: 4409, reason: 'agent already connected' });
+    const status = await api('GET', `/agents/${agent.agentId}`);
+    expect(status.json).toMatchObject({ status: 'connected', conflict: { count: expect.any(Number) } });
+    const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7('CTRL-ONE-1') });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'acked', attempts: 1 });
+  });
+});

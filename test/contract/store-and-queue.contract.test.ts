@@ -201,13 +201,24 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.get('nobody-' + randomUUID())).toBeUndefined();
     });
 
-    it('records the newest connection and clears it only when it is still current', async () => {
+    const claim = (connectionId: string, at: number, staleBefore: number, relayInstance?: string) => ({
+      connectionId,
+      at,
+      staleBefore,
+      relayInstance,
+    });
+
+    it('clears a connection only while it is still current', async () => {
       const agent = newAgent();
       await set.agents.create(agent);
-      await set.agents.setConnection(agent.agentId, 'conn-1', 100);
-      expect(await set.agents.get(agent.agentId)).toMatchObject({ connectionId: 'conn-1', connectedAt: 100 });
+      expect(await set.agents.claimConnection(agent.agentId, claim('conn-1', 100, 0))).toEqual({ outcome: 'claimed' });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ connectionId: 'conn-1', connectedAt: 100, lastSeenAt: 100 });
 
-      await set.agents.setConnection(agent.agentId, 'conn-2', 200);
+      // conn-1 went silent (last heard of at 100, before 150): conn-2 takes over.
+      expect(await set.agents.claimConnection(agent.agentId, claim('conn-2', 200, 150))).toEqual({
+        outcome: 'claimed',
+        replaced: 'conn-1',
+      });
       // The old connection's late disconnect must not clear the new one.
       expect(await set.agents.clearConnection(agent.agentId, 'conn-1')).toBe(false);
       expect(await set.agents.get(agent.agentId)).toMatchObject({ connectionId: 'conn-2', connectedAt: 200 });
@@ -230,10 +241,69 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.get(agent.agentId)).toEqual({ ...agent, secretHash: 'hmac-sha256$new' });
     });
 
+    it('refuses a second connection while the current one is live, and counts the conflict', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      await set.agents.claimConnection(agent.agentId, claim('live', 1000, 0, 'relay-a'));
+      await set.agents.touch(agent.agentId, { lastSeenAt: 5000 });
+      // Heard of at 5000, the window starts at 4000: live.
+      expect(await set.agents.claimConnection(agent.agentId, claim('intruder', 6000, 4000, 'relay-b'))).toEqual({
+        outcome: 'refused',
+        liveConnectionId: 'live',
+      });
+      expect(await set.agents.claimConnection(agent.agentId, claim('no-instance', 6500, 4000))).toEqual({
+        outcome: 'refused',
+        liveConnectionId: 'live',
+      });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({
+        connectionId: 'live',
+        lastSeenAt: 5000,
+        relayInstance: 'relay-a',
+        conflictAt: 6500,
+        conflictCount: 2,
+      });
+      // The refused connections closing changes nothing.
+      expect(await set.agents.clearConnection(agent.agentId, 'intruder')).toBe(false);
+      expect((await set.agents.get(agent.agentId))!.connectionId).toBe('live');
+    });
+
+    it('lets the same relay process replace its own live connection at once', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      await set.agents.claimConnection(agent.agentId, claim('first', 1000, 0, 'relay-a'));
+      expect(await set.agents.claimConnection(agent.agentId, claim('second', 1100, 500, 'relay-a'))).toEqual({
+        outcome: 'claimed',
+        replaced: 'first',
+      });
+      const now = await set.agents.get(agent.agentId);
+      expect(now).toMatchObject({ connectionId: 'second', connectedAt: 1100, relayInstance: 'relay-a' });
+      expect(now).not.toHaveProperty('conflictAt');
+    });
+
+    it('claims a free agent whatever its last-seen time, and refuses nothing for an unknown agent but says so', async () => {
+      const agent = newAgent({ lastSeenAt: 10_000 });
+      await set.agents.create(agent);
+      expect(await set.agents.claimConnection(agent.agentId, claim('c', 10_001, 9_000))).toEqual({ outcome: 'claimed' });
+      const ghost = 'ghost-' + randomUUID();
+      expect(await set.agents.claimConnection(ghost, claim('c', 1, 0))).toEqual({ outcome: 'unknown-agent' });
+      expect(await set.agents.get(ghost)).toBeUndefined();
+    });
+
+    it('lets exactly one of two racing claims win', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      const results = await Promise.all([
+        set.agents.claimConnection(agent.agentId, claim('race-1', 100, 0, 'a')),
+        set.agents.claimConnection(agent.agentId, claim('race-2', 100, 0, 'b')),
+      ]);
+      expect(results.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'refused')).toHaveLength(1);
+    });
+
     it('touch records lastSeenAt, version and devices, leaving other fields', async () => {
       const agent = newAgent();
       await set.agents.create(agent);
-      await set.agents.setConnection(agent.agentId, 'conn-t', 10);
+      await set.agents.claimConnection(agent.agentId, claim('conn-t', 10, 0));
       await set.agents.touch(agent.agentId, { lastSeenAt: 50, version: '1.2.3', devices: ['lab', 'ris'] });
       expect(await set.agents.get(agent.agentId)).toMatchObject({
         lastSeenAt: 50,
@@ -245,10 +315,10 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 60, version: '1.2.3', devices: ['lab', 'ris'] });
     });
 
-    it('touch and setConnection for an unknown agent create nothing', async () => {
+    it('touch and claimConnection for an unknown agent create nothing', async () => {
       const id = 'ghost-' + randomUUID();
       await set.agents.touch(id, { lastSeenAt: 1, version: 'x' });
-      await set.agents.setConnection(id, 'conn-x', 1);
+      await set.agents.claimConnection(id, claim('conn-x', 1, 0));
       expect(await set.agents.get(id)).toBeUndefined();
     });
   });

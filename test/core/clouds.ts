@@ -25,6 +25,8 @@ const ENV: Record<keyof CoreConfig, string> = {
   maxQueuedPerDestination: 'EDGEPUSH_MAX_QUEUED_PER_DESTINATION',
   maxQueuedPerAgent: 'EDGEPUSH_MAX_QUEUED_PER_AGENT',
   maxDestinationsBeforeHello: 'EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO',
+  liveWindowMs: 'EDGEPUSH_LIVE_WINDOW_MS',
+  lastSeenWriteMs: 'EDGEPUSH_LAST_SEEN_WRITE_MS',
 };
 
 function client(url: string, token?: string): Cloud['api'] {

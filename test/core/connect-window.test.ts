@@ -20,6 +20,9 @@ import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalit
 class ConnectWindowGateway implements ConnectionGateway {
   private readonly established = new Set<string>();
   readonly sent: { connectionId: string; message: CloudMessage }[] = [];
+  async close(connectionId: string): Promise<void> {
+    this.established.delete(connectionId);
+  }
   establish(connectionId: string): void {
     this.established.add(connectionId);
   }
@@ -71,7 +74,12 @@ afterAll(async () => {
 });
 
 const http = async (method: string, path: string, body?: object) => {
-  const res = await handleHttp(core, { method, path, headers: {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await handleHttp(core, {
+    method,
+    path,
+    headers: { 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, json: JSON.parse(res.body) as Record<string, any> };
 };
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http, run, runToEnd, stopAll, type Proc } from '../e2e/harness';
 import { ScriptedRelay } from '../core/scripted-relay';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -128,11 +129,17 @@ describe('hub on a full disk', () => {
     relay.close();
 
     expect(hub.child.exitCode).toBeNull();
-    const lines = hub
-      .stderr()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string; level: number });
+    const readLines = () =>
+      hub
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; level: number });
+    // stderr is another pipe than the HTTP answer: the recovery line may arrive a moment later.
+    const lines = await waitFor(() => {
+      const ls = readLines();
+      return ls.some((l) => l.msg.startsWith('store is writable again')) ? ls : undefined;
+    }, 10_000);
     expect(lines.filter((l) => l.msg.startsWith('store cannot take writes'))).toHaveLength(1);
     expect(lines.filter((l) => l.msg.startsWith('store is writable again'))).toHaveLength(1);
     expect(lines.filter((l) => l.msg.startsWith('unhandled promise rejection'))).toHaveLength(0);

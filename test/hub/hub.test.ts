@@ -44,7 +44,10 @@ async function mintToken(dataDir: string, scopes?: string[]): Promise<string> {
 async function call(url: string, init: { method?: string; token?: string; body?: string } = {}) {
   const res = await fetch(url, {
     method: init.method ?? (init.body ? 'POST' : 'GET'),
-    headers: init.token ? { authorization: `Bearer ${init.token}` } : {},
+    headers: {
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: init.body,
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };

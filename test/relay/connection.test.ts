@@ -1,3 +1,4 @@
+import { WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages';
 import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/cloud-connection';
 import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
@@ -145,3 +146,57 @@ describe('CloudConnection', () => {
     expect(conn.send(heartbeat)).toBe(false);
   });
 });
+
+describe('CloudConnection refused because another relay of the agent is live', () => {
+  let server: WebSocketServer | undefined;
+  let conn: CloudConnection | undefined;
+  afterEach(async () => {
+    await conn?.stop();
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    conn = server = undefined;
+  });
+
+  /** A cloud that refuses every connection: `close` closes with 4409 (the hub), `upgrade` answers 409 (API Gateway). */
+  async function refusingCloud(how: 'close' | 'upgrade') {
+    const upgrades: (string | undefined)[] = [];
+    server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (
+        info: { req: { headers: Record<string, string | string[] | undefined> } },
+        done: (ok: boolean, code?: number) => void,
+      ) => {
+        upgrades.push(info.req.headers['x-edgepush-relay-instance'] as string | undefined);
+        done(how === 'close', 409);
+      },
+    });
+    server.on('connection', (ws) => ws.close(4409, 'agent already connected'));
+    await new Promise((r) => server!.once('listening', r));
+    return { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}/ws`, upgrades };
+  }
+
+  it.each(['close', 'upgrade'] as const)('logs an error and backs off for the conflict delay, not the short backoff (%s)', async (how) => {
+    const cloud = await refusingCloud(how);
+    const log = memoryLogger();
+    conn = connection(cloud.url, { logger: log.logger, conflictRetryMs: 1_000, random: () => 0 });
+    conn.start();
+    await waitUntil(() => cloud.upgrades.length === 1);
+    // The normal backoff here is 20 ms: without the conflict rule it would have retried many times.
+    await sleep(500);
+    expect(cloud.upgrades).toHaveLength(1);
+    const errors = log.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
+    expect(errors).toEqual([expect.objectContaining({ agentId: 'agent-1', retryInMs: 750, msg: expect.stringMatching(/another relay/) })]);
+    await waitUntil(() => cloud.upgrades.length === 2, 2_000);
+    // One relay process, one instance id, on every attempt.
+    expect(cloud.upgrades[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(cloud.upgrades[1]).toBe(cloud.upgrades[0]);
+  });
+});
+
+async function waitUntil(check: () => boolean, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}

@@ -15,6 +15,8 @@ import type {
   PostResult,
   PushQueue,
   PushStore,
+  ClaimResult,
+  ConnectionClaim,
   QueueFull,
   QueueLimits,
 } from '../../lambdas/core/ports';
@@ -125,6 +127,25 @@ export class MemoryAgentStore implements AgentStore {
     return Promise.resolve(agent && copy(agent));
   }
 
+  /** The same rule as the lmdb and DynamoDB stores: the live connection wins (see the contract suite). */
+  claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult> {
+    const current = this.agents.get(agentId);
+    if (!current) return Promise.resolve({ outcome: 'unknown-agent' });
+    const live = current.connectionId;
+    const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
+    const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
+    if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
+      this.agents.set(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
+      return Promise.resolve({ outcome: 'refused', liveConnectionId: live });
+    }
+    const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
+    if (claim.relayInstance === undefined) delete next.relayInstance;
+    else next.relayInstance = claim.relayInstance;
+    this.agents.set(agentId, next);
+    return Promise.resolve(live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live });
+  }
+
+  /** For tests: make `connectionId` the agent's current connection, whatever was there. */
   setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
     this.change(agentId, (a) => ({ ...a, connectionId, connectedAt: at, lastSeenAt: at }));
     return Promise.resolve();
@@ -232,6 +253,13 @@ export class RecordingGateway implements ConnectionGateway {
     this.posts.push({ connectionId, message: copy(message) });
     const answer = this.answers.get(connectionId) ?? 'ok';
     return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+
+  readonly closed: string[] = [];
+
+  close(connectionId: string): Promise<void> {
+    this.closed.push(connectionId);
+    return Promise.resolve();
   }
 }
 

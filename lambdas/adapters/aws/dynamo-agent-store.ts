@@ -1,6 +1,6 @@
 /** AgentStore on DynamoDB. Connection changes are conditional so a stale $disconnect cannot clear a newer connection. */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AgentStore } from '../../core/ports';
+import type { AgentStore, ClaimResult, ConnectionClaim } from '../../core/ports';
 import type { AgentRecord } from '../../core/records';
 import { PK, agentKey, isConditionFailure, stripKeys } from './dynamo-keys';
 
@@ -31,11 +31,57 @@ export class DynamoAgentStore implements AgentStore {
     return out.Item ? stripKeys<AgentRecord>(out.Item) : undefined;
   }
 
-  async setConnection(agentId: string, connectionId: string, at: number): Promise<void> {
-    await this.conditionalUpdate(agentId, 'SET #conn = :c, #connectedAt = :at, #lastSeenAt = :at', `attribute_exists(${PK})`, {
-      ':c': connectionId,
-      ':at': at,
-    });
+  /**
+   * One relay per agent, as one conditional write: the connection is taken when there is none,
+   * when the current one was last heard of before staleBefore, or by the same relay process.
+   * A refusal is then counted with a second (unconditional on liveness) write.
+   */
+  async claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult> {
+    const values: Record<string, unknown> = { ':c': claim.connectionId, ':at': claim.at, ':stale': claim.staleBefore };
+    let set = 'SET #conn = :c, #connectedAt = :at, #lastSeenAt = :at';
+    if (claim.relayInstance !== undefined) {
+      set += ', #inst = :inst';
+      values[':inst'] = claim.relayInstance;
+    } else {
+      set += ' REMOVE #inst';
+    }
+    // lastSeenAt is set with connectedAt on every claim, so it alone tells when the agent was last heard of.
+    const free = 'attribute_not_exists(#conn) OR attribute_not_exists(#lastSeenAt) OR #lastSeenAt < :stale';
+    const condition = `attribute_exists(${PK}) AND (${free}${claim.relayInstance !== undefined ? ' OR #inst = :inst' : ''})`;
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [PK]: agentKey(agentId) },
+          UpdateExpression: set,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: pickNames(`${set} ${condition}`),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const replaced = (out.Attributes as { connectionId?: string } | undefined)?.connectionId;
+      return replaced === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [PK]: agentKey(agentId) },
+          UpdateExpression: 'SET #conflictAt = :at ADD #conflictCount :one',
+          ConditionExpression: `attribute_exists(${PK})`,
+          ExpressionAttributeNames: { '#conflictAt': 'conflictAt', '#conflictCount': 'conflictCount' },
+          ExpressionAttributeValues: { ':at': claim.at, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'refused', liveConnectionId: String((out.Attributes as { connectionId?: string } | undefined)?.connectionId) };
+    } catch (err) {
+      if (isConditionFailure(err)) return { outcome: 'unknown-agent' };
+      throw err;
+    }
   }
 
   async clearConnection(agentId: string, connectionId: string): Promise<boolean> {
@@ -95,6 +141,7 @@ const NAMES: Record<string, string> = {
   '#version': 'version',
   '#devices': 'devices',
   '#secretHash': 'secretHash',
+  '#inst': 'relayInstance',
 };
 
 /** Only the aliases an expression uses: DynamoDB rejects unused ones. */

@@ -66,3 +66,16 @@ describe('cloud -> relay messages', () => {
     expect(codeOf(() => parseCloudMessage(JSON.stringify(obj)))).toMatch(/INVALID_MESSAGE|UNKNOWN_TYPE/);
   });
 });
+
+describe('an object where the action or type name belongs (issue 9 #10)', () => {
+  // {"toString": 1} cannot be turned into a string: describing it must not throw a TypeError.
+  const hostile: unknown[] = [{ toString: 1 }, { a: 1 }, [1], null, 7];
+
+  it.each(hostile.map((v) => [JSON.stringify(v), v]))('the cloud answers UNKNOWN_ACTION for action %s', (_name, action) => {
+    expect(codeOf(() => parseRelayMessage(JSON.stringify({ action, v: 1 })))).toBe('UNKNOWN_ACTION');
+  });
+
+  it.each(hostile.map((v) => [JSON.stringify(v), v]))('the relay answers UNKNOWN_TYPE for type %s', (_name, type) => {
+    expect(codeOf(() => parseCloudMessage(JSON.stringify({ type, v: 1 })))).toBe('UNKNOWN_TYPE');
+  });
+});
