@@ -177,6 +177,13 @@ const PROJECT_ROOT = path.join(__dirname, '..');
 const WS_STAGE_NAME = 'relay';
 const HTTP_STAGE_NAME = '$default';
 
+/** Retention, removal and key shared by every log group the construct creates. */
+interface LogSettings {
+  retention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+  encryptionKey?: IKey;
+}
+
 export class EdgePush extends Construct {
   readonly table: ITable;
   readonly queue: Queue;
@@ -200,8 +207,6 @@ export class EdgePush extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.auth = props.auth ?? { type: 'iam' };
-    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
-    const logRemoval = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     const key = props.encryptionKey;
     const reserved = reservations(props);
     if (key && !props.table && Token.isUnresolved(stack.region)) {
@@ -209,10 +214,61 @@ export class EdgePush extends Construct {
       throw new ConfigError('a customer-managed key needs a Region-specific stack: deploy with an AWS profile or AWS_REGION set');
     }
     for (const [name, mb] of Object.entries(props.memorySize ?? {})) checkMemory(name, mb);
+    const logs = {
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: key,
+    };
 
     this.table = props.table ?? this.createTable(props, key);
+    [this.queue, this.deadLetterQueue] = this.createQueues(key);
+    this.webSocketApi = new WebSocketApi(this, 'RelayApi', {
+      description: 'EdgePush relays connect here',
+      routeSelectionExpression: '$request.body.action',
+    });
+    const agentKey = this.createAgentKey(key);
+    const env = this.functionEnvironment(
+      props,
+      agentKey,
+      `https://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`,
+    );
+    const { functions, logGroups } = this.createFunctions(props, env, reserved, logs);
+    this.functions = functions;
+    this.grantLeastPrivilege(key, reserved.dispatcher);
+    // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
+    const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
+    this.functions.http.addToRolePolicy(readAgentKey);
+    this.functions.wsAuthorizer.addToRolePolicy(readAgentKey);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    const relay = this.createRelayApi(props, logs);
+    this.relayDomain = relay.domain;
+    this.webSocketStage = relay.stage;
+    this.grantManageConnections();
+    const pushApi = this.createPushApi(props, logs);
+    this.httpApi = pushApi.api;
+    this.httpStage = pushApi.stage;
+    this.pushApiDomain = pushApi.domain;
+    this.logGroups = { ...logGroups, pushApiAccess: pushApi.accessLogs, relayApiAccess: relay.accessLogs };
+
+    this.pushApiUrl = this.pushApiDomain
+      ? `https://${props.pushApiDomain!.domainName}/`
+      : `https://${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/`;
+    this.webSocketUrl = this.relayDomain
+      ? `wss://${props.relayDomain!.domainName}`
+      : `wss://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`;
+
+    this.monitoring = new EdgePushMonitoring(this, 'Monitoring', {
+      edgePush: this,
+      topic: props.alarmTopic,
+      email: props.alarmEmail,
+      encryptionKey: key,
+      queueAgeAlarmSeconds: props.queueAgeAlarmSeconds ?? 3600,
+    });
+  }
+
+  /** The push queue (FIFO, a group per device) and its dead-letter queue. */
+  private createQueues(key: IKey | undefined): [Queue, Queue] {
+    const deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: true,
       ...queueEncryption(key),
       enforceSSL: true,
@@ -220,7 +276,7 @@ export class EdgePush extends Construct {
       // At least the dead-letter consumer's timeout (SQS event source rule).
       visibilityTimeout: Duration.seconds(60),
     });
-    this.queue = new Queue(this, 'PushQueue', {
+    const queue = new Queue(this, 'PushQueue', {
       fifo: true,
       contentBasedDeduplication: false,
       // High-throughput FIFO: dedup and throughput per message group (per device).
@@ -232,17 +288,14 @@ export class EdgePush extends Construct {
       visibilityTimeout: Duration.seconds(60),
       // Longer than the largest expiresIn (7 days): the core expires pushes, not SQS.
       retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    return [queue, deadLetterQueue];
+  }
 
-    this.webSocketApi = new WebSocketApi(this, 'RelayApi', {
-      description: 'EdgePush relays connect here',
-      routeSelectionExpression: '$request.body.action',
-    });
-    const managementEndpoint = `https://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`;
-
-    // The HMAC key agent secrets are hashed with (lambdas/core/secrets.ts). Retained: losing
-    // it would invalidate every agent's secret.
+  /** The HMAC key agent secrets are hashed with (lambdas/core/secrets.ts). */
+  private createAgentKey(key: IKey | undefined): Secret {
+    // Retained: losing it would invalidate every agent's secret.
     const agentKey = new Secret(this, 'AgentSecretKey', {
       description: 'EdgePush: HMAC-SHA-256 key for agent secrets',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -253,6 +306,11 @@ export class EdgePush extends Construct {
       id: 'AwsSolutions::AwsSolutions-SMG4',
       reason: 'Rotating the HMAC key would invalidate every stored agent secret hash; agents are re-keyed by creating new secrets.',
     });
+    return agentKey;
+  }
+
+  /** What every function reads from its environment: resources, retention and core tunables. */
+  private functionEnvironment(props: EdgePushProps, agentKey: Secret, managementEndpoint: string): Record<string, string> {
     const env: Record<string, string> = {
       EDGEPUSH_AGENT_KEY_SECRET: agentKey.secretArn,
       EDGEPUSH_TABLE: this.table.tableName,
@@ -268,11 +326,20 @@ export class EdgePush extends Construct {
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
       env[CORE_ENV[name]] = String(value);
     }
+    return env;
+  }
 
+  /** The seven Lambdas, each with its own role and log group. */
+  private createFunctions(
+    props: EdgePushProps,
+    env: Record<string, string>,
+    reserved: Partial<Record<LambdaName, number>>,
+    logs: LogSettings,
+  ): { functions: Record<LambdaName, NodejsFunction>; logGroups: Record<LambdaName, LogGroup> } {
     const logGroups = {} as Record<LambdaName, LogGroup>;
     const fn = (name: LambdaName, timeout: Duration) => {
       const id = `${name[0].toUpperCase()}${name.slice(1)}`;
-      const logGroup = new LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: logRemoval, encryptionKey: key });
+      const logGroup = new LogGroup(this, `${name}Logs`, logs);
       logGroups[name] = logGroup;
       // Own role instead of AWSLambdaBasicExecutionRole: logs only to this function's group.
       const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
@@ -302,7 +369,7 @@ export class EdgePush extends Construct {
         },
       });
     };
-    this.functions = {
+    const functions = {
       // Waits up to waitTimeout (25 s max) for the ACK, inside API Gateway's 30 s.
       http: fn('http', Duration.seconds(29)),
       wsAuthorizer: fn('wsAuthorizer', Duration.seconds(10)),
@@ -312,13 +379,11 @@ export class EdgePush extends Construct {
       dispatcher: fn('dispatcher', DISPATCHER_TIMEOUT),
       deadLetter: fn('deadLetter', Duration.seconds(30)),
     };
-    this.grantLeastPrivilege(key, reserved.dispatcher);
-    // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
-    const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
-    this.functions.http.addToRolePolicy(readAgentKey);
-    this.functions.wsAuthorizer.addToRolePolicy(readAgentKey);
+    return { functions, logGroups };
+  }
 
-    // ---- WebSocket API ----
+  /** The relays' WebSocket API: the $connect authorizer, the message routes, the stage and its logs. */
+  private createRelayApi(props: EdgePushProps, logs: LogSettings): { stage: WebSocketStage; domain?: DomainName; accessLogs?: LogGroup } {
     const wsAuthorizer = new WebSocketLambdaAuthorizer('AgentAuthorizer', this.functions.wsAuthorizer, {
       identitySource: [`route.request.header.${AGENT_ID_HEADER}`, `route.request.header.${AGENT_SECRET_HEADER}`],
     });
@@ -340,18 +405,18 @@ export class EdgePush extends Construct {
           'API Gateway WebSocket APIs authorise only $connect; this route runs on a connection the $connect REQUEST authorizer already authenticated (agent id + secret), and the handler takes the agent id from that authorizer context.',
       });
     }
-    if (props.relayDomain) {
-      this.relayDomain = new DomainName(this, 'RelayDomain', {
-        domainName: props.relayDomain.domainName,
-        certificate: props.relayDomain.certificate,
-      });
-    }
+    const domain = props.relayDomain
+      ? new DomainName(this, 'RelayDomain', {
+          domainName: props.relayDomain.domainName,
+          certificate: props.relayDomain.certificate,
+        })
+      : undefined;
     const wsLogsMode = props.webSocketAccessLogs ?? 'off';
     let relayApiAccess: LogGroup | undefined;
     if (wsLogsMode !== 'off') {
-      relayApiAccess = new LogGroup(this, 'RelayApiAccessLogs', { retention: logRetention, removalPolicy: logRemoval, encryptionKey: key });
+      relayApiAccess = new LogGroup(this, 'RelayApiAccessLogs', logs);
     }
-    this.webSocketStage = new WebSocketStage(this, 'RelayStage', {
+    const stage = new WebSocketStage(this, 'RelayStage', {
       webSocketApi: this.webSocketApi,
       stageName: WS_STAGE_NAME,
       autoDeploy: true,
@@ -359,9 +424,9 @@ export class EdgePush extends Construct {
       accessLogSettings: relayApiAccess
         ? { destination: new LogGroupLogDestination(relayApiAccess), format: AccessLogFormat.custom(WEBSOCKET_ACCESS_LOG_FORMAT) }
         : undefined,
-      domainMapping: this.relayDomain ? { domainName: this.relayDomain } : undefined,
+      domainMapping: domain ? { domainName: domain } : undefined,
     });
-    const wsCfnStage = this.webSocketStage.node.defaultChild as CfnStage;
+    const wsCfnStage = stage.node.defaultChild as CfnStage;
     if (wsLogsMode === 'create-account-role') {
       wsCfnStage.addResourceDependency(createApiGatewayCloudWatchRole(this).account);
     } else if (wsLogsMode === 'account-role-exists') {
@@ -371,24 +436,29 @@ export class EdgePush extends Construct {
         'The account has an API Gateway CloudWatch role in this Region (README, "Deploying to AWS").',
       );
     } else {
-      Validations.of(this.webSocketStage).acknowledge({
+      Validations.of(stage).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG1',
         reason:
           'WebSocket access logs need the account-wide API Gateway CloudWatch role, which a fresh account lacks; they are opt-in (webSocketAccessLogs). The Lambdas log every connect, disconnect and message with the agent and connection ids.',
       });
     }
-    this.grantManageConnections();
+    return { stage, domain, accessLogs: relayApiAccess };
+  }
 
-    // ---- HTTP push API ----
+  /** The push API: one route per entry of the route table, its authorizer, stage and access logs. */
+  private createPushApi(
+    props: EdgePushProps,
+    logs: LogSettings,
+  ): { api: HttpApi; stage: HttpStage; domain?: DomainName; accessLogs: LogGroup } {
     const protectedAuthorizer: IHttpRouteAuthorizer =
       this.auth.type === 'jwt'
         ? new HttpJwtAuthorizer('JwtAuthorizer', this.auth.issuer, { jwtAudience: this.auth.audience })
         : new HttpIamAuthorizer();
-    this.httpApi = new HttpApi(this, 'PushApi', { description: 'EdgePush push API', createDefaultStage: false });
+    const api = new HttpApi(this, 'PushApi', { description: 'EdgePush push API', createDefaultStage: false });
     const httpIntegration = new HttpLambdaIntegration('Http', this.functions.http);
     for (const { routeKey, scope } of API_GATEWAY_ROUTES) {
       const [method, routePath] = routeKey.split(' ');
-      const routes = this.httpApi.addRoutes({
+      const routes = api.addRoutes({
         path: routePath,
         methods: [method as HttpMethod],
         integration: httpIntegration,
@@ -404,41 +474,22 @@ export class EdgePush extends Construct {
         }
       }
     }
-    if (props.pushApiDomain) {
-      this.pushApiDomain = new DomainName(this, 'PushApiDomain', {
-        domainName: props.pushApiDomain.domainName,
-        certificate: props.pushApiDomain.certificate,
-      });
-    }
-    const pushApiAccess = new LogGroup(this, 'PushApiAccessLogs', {
-      retention: logRetention,
-      removalPolicy: logRemoval,
-      encryptionKey: key,
-    });
-    this.httpStage = new HttpStage(this, 'PushStage', {
-      httpApi: this.httpApi,
+    const domain = props.pushApiDomain
+      ? new DomainName(this, 'PushApiDomain', {
+          domainName: props.pushApiDomain.domainName,
+          certificate: props.pushApiDomain.certificate,
+        })
+      : undefined;
+    const accessLogs = new LogGroup(this, 'PushApiAccessLogs', logs);
+    const stage = new HttpStage(this, 'PushStage', {
+      httpApi: api,
       stageName: HTTP_STAGE_NAME,
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: { destination: new LogGroupLogDestination(pushApiAccess), format: AccessLogFormat.custom(HTTP_ACCESS_LOG_FORMAT) },
-      domainMapping: this.pushApiDomain ? { domainName: this.pushApiDomain } : undefined,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(HTTP_ACCESS_LOG_FORMAT) },
+      domainMapping: domain ? { domainName: domain } : undefined,
     });
-    this.logGroups = { ...logGroups, pushApiAccess, relayApiAccess };
-
-    this.pushApiUrl = this.pushApiDomain
-      ? `https://${props.pushApiDomain!.domainName}/`
-      : `https://${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/`;
-    this.webSocketUrl = this.relayDomain
-      ? `wss://${props.relayDomain!.domainName}`
-      : `wss://${this.webSocketApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${WS_STAGE_NAME}`;
-
-    this.monitoring = new EdgePushMonitoring(this, 'Monitoring', {
-      edgePush: this,
-      topic: props.alarmTopic,
-      email: props.alarmEmail,
-      encryptionKey: key,
-      queueAgeAlarmSeconds: props.queueAgeAlarmSeconds ?? 3600,
-    });
+    return { api, stage, domain, accessLogs };
   }
 
   /** IAM auth: lets `grantee` push and read pushes (the `edgepush/push` routes). */
