@@ -18,7 +18,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
+import { AGENT_ID_HEADER, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
 import { FrameScanner, FrameTooLargeError } from './frame-scanner';
 
 export interface ConnectionContext {
@@ -185,7 +185,11 @@ export class WsGateway {
     this.upgrading.delete(socket);
     if (socket.destroyed) return;
     if (!identity) {
-      this.logger?.info({ sourceIp }, 'gateway refused an unauthorised upgrade');
+      // warn: a relay that keeps retrying with a wrong secret is an operator's problem to see.
+      // The claimed id is capped so a client cannot fill the log with it.
+      const claimed = req.headers[AGENT_ID_HEADER];
+      const agentId = typeof claimed === 'string' ? claimed.slice(0, 128) : undefined;
+      this.logger?.warn({ sourceIp, agentId }, 'relay refused: unknown agent id or wrong secret');
       return refuse(socket, 401, 'Unauthorized');
     }
     const ctx: ConnectionContext = { agentId: identity.agentId, connectedAt: Date.now(), sourceIp };
@@ -232,7 +236,8 @@ export class WsGateway {
         return false;
       },
     );
-    this.logger?.info({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay connected');
+    // debug: the core logs "relay connected" at info (on AWS too); one line per connect is enough.
+    this.logger?.debug({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay websocket opened');
     this.armTimers(conn);
 
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {

@@ -11,6 +11,7 @@ export const HTTP_ERROR_CODES = [
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'UNAUTHORIZED',
+  'TOKEN_WRONG_KEY',
   'FORBIDDEN',
   'INTERNAL',
   'PUSH_FAILED',
@@ -44,6 +45,7 @@ export const API_ERROR_STATUS: { readonly [code in ApiErrorCode]: number } = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   UNAUTHORIZED: 401,
+  TOKEN_WRONG_KEY: 401,
   FORBIDDEN: 403,
   INTERNAL: 500,
   // The Medplum route answers every outcome after the push is stored with 400, never a 5xx:
