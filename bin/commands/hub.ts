@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { startHub } from '../../hub/hub';
 import { startupBanner } from '../../hub/banner';
+import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
 import { UsageError, runCommand } from './target';
 
 interface HubFlags {
@@ -10,6 +11,7 @@ interface HubFlags {
   host: string;
   data: string;
   logLevel: string;
+  logFormat?: string;
   sync: string;
   retentionDays: string;
   tlsCert?: string;
@@ -24,6 +26,7 @@ export function registerHubCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'data dir: the store and the token signing key', '.edgepush')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
+    .addOption(logFormatOption())
     .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
@@ -37,8 +40,8 @@ export function registerHubCommand(program: Command): void {
         const tls = flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
         const retentionDays = Number(flags.retentionDays);
         if (!Number.isFinite(retentionDays) || retentionDays < 0) throw new UsageError('--retention-days must be 0 or more');
-        // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
-        const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
+        // Logs go to stderr; stdout is for people (and scripts reading the address).
+        const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, logDestination(resolveLogFormat(flags.logFormat)));
         const hub = await startHub({ port, host: flags.host, dataDir: flags.data, logger, sync: flags.sync, retentionDays, tls });
         process.stdout.write(startupBanner(hub));
         await new Promise<void>((resolve) => {
