@@ -54,6 +54,7 @@ export async function callApi<T = Record<string, unknown>>(
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     let why = cause?.code ?? cause?.message ?? (err as Error).message;
     if (why === 'bad port') why = `bad port (Node's fetch refuses port ${url.port}; run the hub on another --port)`;
+    else if (why === 'ECONNREFUSED') why = `connection refused (is the hub running at ${url.origin}?)`;
     throw new ApiError(0, 'UNREACHABLE', `cannot reach ${url.origin}: ${why}`);
   }
   const answer = await res.text();

@@ -6,9 +6,10 @@
  * `--help`, `--version` or an unknown command register them all.
  */
 import type { Command as CommandType } from 'commander';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../protocol/version';
 import { UsageError } from './commands/target';
+import { EXIT_CODES_HELP, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from './exit-codes';
 
 type Register = (program: CommandType) => void;
 
@@ -28,13 +29,27 @@ const GROUPS: Record<string, () => Register> = {
 
 const program = new Command('edgepush')
   .description('Push HL7 v2 messages from the cloud to devices behind hospital firewalls.')
-  .version(VERSION);
+  .version(VERSION)
+  // Commander's own parse errors (unknown option, missing argument) throw instead of exiting 1,
+  // so they exit 2 like every other usage error. Set before the groups: subcommands inherit it.
+  .exitOverride();
 
 const named = process.argv[2];
 const groups = named !== undefined && named in GROUPS ? [named] : Object.keys(GROUPS);
 for (const name of groups) GROUPS[name]()(program);
+addExitCodesHelp(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Commander has printed its message already; --help and --version are successes.
+    const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+    process.exit(shown ? EXIT_OK : EXIT_USAGE);
+  }
   process.stderr.write(`edgepush: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? err.exitCode : 1);
+  process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_NEGATIVE);
 });
+
+function addExitCodesHelp(command: CommandType): void {
+  command.addHelpText('after', EXIT_CODES_HELP);
+  for (const sub of command.commands) addExitCodesHelp(sub);
+}

@@ -46,6 +46,12 @@ export class HubAuth {
         this.verified.set(token, { scopes, exp: payload.exp! });
       } catch (err) {
         this.verified.delete(token);
+        // A valid token from another hub (another --data dir) is the usual mistake: say so.
+        if (err instanceof errors.JWSSignatureVerificationFailed) {
+          const why =
+            "token signed by another key (its signature does not match this hub's key): mint it with `edgepush token --data <this hub's --data dir>`";
+          return { ok: false, response: withChallenge(fail('TOKEN_WRONG_KEY', why)) };
+        }
         const why = err instanceof errors.JWTExpired ? 'token expired' : 'invalid token';
         return { ok: false, response: withChallenge(fail('UNAUTHORIZED', why)) };
       }

@@ -20,9 +20,19 @@ export interface HubKeys {
   privateKeyPath: string;
 }
 
-export async function loadOrCreateKeys(dataDir: string): Promise<HubKeys> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+/** No signing key in the data dir, and the caller did not ask for one to be made. */
+export class SigningKeyMissingError extends Error {}
+
+/**
+ * `create: false` (for `edgepush token`): a key made there would sign tokens no running hub
+ * accepts when the data dir is mistyped, so only the hub (or `token --init`) creates one.
+ */
+export async function loadOrCreateKeys(dataDir: string, options: { create?: boolean } = {}): Promise<HubKeys> {
   const privateKeyPath = join(dataDir, PRIVATE_FILE);
+  if (options.create === false && readIfExists(privateKeyPath) === undefined) {
+    throw new SigningKeyMissingError(`no signing key at ${privateKeyPath}`);
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let privatePem = readIfExists(privateKeyPath);
   if (privatePem === undefined) {
     const pair = await generateKeyPair(JWT_ALG, { extractable: true });

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { startHub } from '../../hub/hub';
 import { startupBanner } from '../../hub/banner';
 import { installProcessGuard } from '../../hub/process-guard';
+import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
 import { UsageError, runCommand } from './target';
 
 interface HubFlags {
@@ -11,6 +12,7 @@ interface HubFlags {
   host: string;
   data: string;
   logLevel: string;
+  logFormat?: string;
   sync: string;
   retentionDays: string;
   storeReserveMb: string;
@@ -30,6 +32,7 @@ export function registerHubCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'data dir: the store and the token signing key', '.edgepush')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
+    .addOption(logFormatOption())
     .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
     .option('--max-queued-per-destination <n>', 'open pushes per device before new ones get 429 TOO_MANY_QUEUED', '1000')
@@ -65,8 +68,8 @@ export function registerHubCommand(program: Command): void {
         const reserveMb = Number(flags.storeReserveMb);
         if (!Number.isFinite(reserveMb) || reserveMb < 0) throw new UsageError('--store-reserve-mb must be 0 or more');
         const publicUrl = flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl);
-        // Logs are JSON on stderr; stdout is for people (and scripts reading the address).
-        const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, pino.destination(2));
+        // Logs go to stderr; stdout is for people (and scripts reading the address).
+        const logger = pino({ name: 'edgepush-hub', level: flags.logLevel }, logDestination(resolveLogFormat(flags.logFormat)));
         installProcessGuard(logger);
         const hub = await startHub({
           port,

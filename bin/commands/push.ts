@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { generateExampleAdt } from '../../hl7/example';
 import { callApi, toApiError } from '../api-client';
+import { parseDuration } from '../duration';
 import { REGION_HELP, SIGV4_HELP, UsageError, resolveTarget, runCommand, type TargetFlags } from './target';
 
 interface PushFlags extends TargetFlags {
@@ -43,10 +44,13 @@ export function registerPushCommand(program: Command): void {
     .option('--sigv4', SIGV4_HELP)
     .option('--region <region>', REGION_HELP)
     .option('--no-wait', 'do not wait for the ACK: print the pushId and exit 0 once accepted')
-    .option('--timeout <ms>', 'how long the API waits for the ACK (0-25000)', '10000')
+    .option('--timeout <duration>', 'how long the API waits for the ACK, up to 25s', '10s')
     .option('--return-ack <mode>', 'first (any ACK) or application (skip commit ACKs)', 'first')
     .option('--idempotency-key <key>', 'the same key and body never push twice')
-    .option('--expires-in <seconds>', 'how long the push may wait for an offline relay or device')
+    .option(
+      '--expires-in <duration>',
+      'how long the push may wait for an offline relay or device, e.g. 90s, 30m, 2h (bare number: seconds)',
+    )
     .option('--json', 'print the push as JSON instead of the ACK text')
     .action((agentId: string, destination: string, flags: PushFlags) =>
       runCommand('push', async () => {
@@ -54,10 +58,8 @@ export function registerPushCommand(program: Command): void {
         if (!!flags.file === !!flags.generateExample) throw new UsageError('give exactly one of --file <file> or --generate-example');
         const body = flags.file ? readMessageFile(flags.file) : generateExampleAdt();
         // Checked here so the error names the flag (the API would answer 400 about waitTimeout/returnAck).
-        const waitTimeout = Number(flags.timeout);
-        if (!Number.isInteger(waitTimeout) || waitTimeout < 0 || waitTimeout > 25_000) {
-          throw new UsageError(`--timeout must be a whole number of ms from 0 to 25000, got ${flags.timeout}`);
-        }
+        const waitTimeout = parseDuration('--timeout', flags.timeout);
+        if (waitTimeout > 25_000) throw new UsageError(`--timeout must be a duration from 0 to 25000 ms (25s), got ${flags.timeout}`);
         if (flags.returnAck !== 'first' && flags.returnAck !== 'application') {
           throw new UsageError(`--return-ack must be first or application, got ${flags.returnAck}`);
         }
@@ -69,7 +71,7 @@ export function registerPushCommand(program: Command): void {
           returnAck: flags.returnAck,
         };
         if (flags.idempotencyKey) request.idempotencyKey = flags.idempotencyKey;
-        if (flags.expiresIn !== undefined) request.expiresIn = Number(flags.expiresIn);
+        if (flags.expiresIn !== undefined) request.expiresIn = expiresInSeconds(flags.expiresIn);
 
         const res = await callApi<PushView & { error?: string; code?: string }>(
           target,
@@ -114,4 +116,12 @@ function readMessageFile(file: string): string {
   } catch (err) {
     throw new UsageError(`cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** The API takes whole seconds; `2s` used to be sent as null (NaN) and became the 3600 s default. */
+function expiresInSeconds(value: string): number {
+  const ms = parseDuration('--expires-in', value, 's');
+  if (ms < 1000 || ms % 1000 !== 0)
+    throw new UsageError(`--expires-in must be a whole number of seconds, at least 1s, got ${JSON.stringify(value)}`);
+  return ms / 1000;
 }

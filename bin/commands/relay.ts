@@ -3,10 +3,18 @@ import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { ConfigError, resolveConfig } from '../../edge-agent/relay/config-schema';
 import { configFromEnv, configFromFlags, mergeRaw, readConfigFile, type RelayFlags } from '../../edge-agent/relay/config-sources';
+import { createRelayLogger } from '../../edge-agent/relay/logger';
 import { Relay } from '../../edge-agent/relay/relay';
+import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
+import { parseDuration } from '../duration';
+import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from '../exit-codes';
+import { checkDevices } from './relay-check';
+import { UsageError } from './target';
 
 interface RelayCommandFlags extends RelayFlags {
   config?: string;
+  check?: boolean;
+  logFormat?: string;
 }
 
 export function registerRelayCommand(program: Command): void {
@@ -23,24 +31,35 @@ export function registerRelayCommand(program: Command): void {
       collect,
       [],
     )
-    .option('--heartbeat <ms>', 'heartbeat interval in ms (default 60000)')
+    .option('--heartbeat <duration>', 'heartbeat interval, e.g. 30s or 2m (default 60s)')
     .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
-    .action((flags: RelayCommandFlags) => {
+    .addOption(logFormatOption())
+    .option('--check', 'validate the config and try a TCP connect to each device, without contacting the cloud; then exit')
+    .action(async (flags: RelayCommandFlags) => {
       // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
       // Measured (BENCHMARKS.md): RSS after a 10,000-push burst falls from ~75 MB to under
       // 60 MB; the relay still moves thousands of pushes a second, far above what devices take.
       setFlagsFromString('--optimize-for-size');
       let config;
+      let logFormat;
       try {
+        logFormat = resolveLogFormat(flags.logFormat);
         const fromFile = flags.config ? readConfigFile(flags.config) : {};
-        config = resolveConfig(mergeRaw(fromFile, configFromEnv(process.env), configFromFlags(flags)));
+        const heartbeat = flags.heartbeat === undefined ? undefined : String(parseDuration('--heartbeat', flags.heartbeat));
+        config = resolveConfig(mergeRaw(fromFile, configFromEnv(process.env), configFromFlags({ ...flags, heartbeat })));
       } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
+        if (!(err instanceof ConfigError) && !(err instanceof UsageError)) throw err;
         process.stderr.write(`edgepush relay: ${err.message}\n`);
-        process.exit(2);
+        process.exit(EXIT_USAGE);
       }
-      const relay = new Relay(config);
+      if (flags.check) {
+        const results = await checkDevices(config.devices);
+        for (const r of results)
+          process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} ${r.host}:${r.port}${r.ok ? '' : ` ${r.why}`}\n`);
+        process.exit(results.every((r) => r.ok) ? EXIT_OK : EXIT_NEGATIVE);
+      }
+      const relay = new Relay(config, createRelayLogger(config.logLevel, logDestination(logFormat)));
       const onSignal = (signal: NodeJS.Signals): void => {
         relay.logger.info({ signal }, 'signal received');
         relay.stop().then(

@@ -1,5 +1,6 @@
 /** --api / --token (or --sigv4) with EDGEPUSH_API / EDGEPUSH_TOKEN fallbacks, shared by `agent` and `push`. */
-import type { ApiTarget } from '../api-client';
+import { ApiError, type ApiTarget } from '../api-client';
+import { EXIT_NEGATIVE, EXIT_USAGE } from '../exit-codes';
 import { regionOf } from '../sigv4';
 
 export interface TargetFlags {
@@ -19,6 +20,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   if (!api) missing.push('--api <url> (or EDGEPUSH_API)');
   if (!token && !flags.sigv4) missing.push('--token <jwt> (or EDGEPUSH_TOKEN; get one with `edgepush token`), or --sigv4');
   if (missing.length) throw new UsageError(`missing ${missing.join(' and ')}`);
+  checkApiUrl(api!);
   if (flags.sigv4) {
     let url: URL;
     try {
@@ -33,6 +35,21 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   return { api: api!, token: token! };
 }
 
+/** `localhost:8080` parses as a URL with scheme `localhost:`; fetch would fail far from the cause. */
+function checkApiUrl(api: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(api);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new UsageError(
+      `--api (or EDGEPUSH_API) must be an http:// or https:// URL, e.g. http://${api.replace(/^\w+:\/\//, '')}; got ${JSON.stringify(api)}`,
+    );
+  }
+}
+
 export class UsageError extends Error {
   readonly exitCode = 2;
 }
@@ -43,6 +60,11 @@ export async function runCommand(name: string, body: () => Promise<number>): Pro
     process.exitCode = await body();
   } catch (err) {
     process.stderr.write(`edgepush ${name}: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    process.exitCode = isUsageError(err) ? EXIT_USAGE : EXIT_NEGATIVE;
   }
+}
+
+/** A usage error, or the API refusing the token (401/403): configuration to fix, not an outcome. */
+function isUsageError(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof ApiError && (err.status === 401 || err.status === 403));
 }

@@ -1,21 +1,35 @@
 /** `edgepush token`: a JWT for the local hub, signed with the key in its data dir. */
 import type { Command } from 'commander';
-import { loadOrCreateKeys } from '../../hub/keys';
+import { SigningKeyMissingError, loadOrCreateKeys } from '../../hub/keys';
 import { ALL_SCOPES, mintToken } from '../../hub/tokens';
-import { runCommand } from './target';
+import { parseDuration } from '../duration';
+import { UsageError, runCommand } from './target';
 
 export function registerTokenCommand(program: Command): void {
   program
     .command('token')
-    .description('Print a JWT for the local hub (both scopes unless --scope narrows it).')
+    .description("Print a JWT for the local hub (both scopes unless --scope narrows it), signed with the key in the hub's --data dir.")
     .option('--data <dir>', 'the hub data dir holding its signing key', '.edgepush')
     .option('--scope <scope...>', `scopes to grant: ${ALL_SCOPES.join(', ')}`)
-    .option('--ttl <span>', 'lifetime, e.g. 30m, 12h, 30d', '24h')
-    .action((flags: { data: string; scope?: string[]; ttl: string }) =>
+    .option('--ttl <duration>', 'lifetime, e.g. 30m, 12h, 30d', '24h')
+    .option('--init', 'create the signing key if the data dir has none (the hub creates it at start otherwise)')
+    .action((flags: { data: string; scope?: string[]; ttl: string; init?: boolean }) =>
       runCommand('token', async () => {
-        const keys = await loadOrCreateKeys(flags.data);
+        const ttlS = Math.ceil(parseDuration('--ttl', flags.ttl) / 1000);
+        if (ttlS < 1) throw new UsageError(`--ttl must be at least 1s, got ${JSON.stringify(flags.ttl)}`);
+        let keys;
+        try {
+          keys = await loadOrCreateKeys(flags.data, { create: flags.init === true });
+        } catch (err) {
+          if (!(err instanceof SigningKeyMissingError)) throw err;
+          throw new UsageError(
+            `${err.message}: give the hub's --data dir (the hub creates its key when it starts), or pass --init to create a new key`,
+          );
+        }
         const scopes = flags.scope?.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
-        process.stdout.write(`${await mintToken(keys, { scopes, ttl: flags.ttl })}\n`);
+        const unknown = scopes?.find((s) => !(ALL_SCOPES as readonly string[]).includes(s));
+        if (unknown) throw new UsageError(`--scope: unknown scope ${unknown}; use ${ALL_SCOPES.join(' or ')}`);
+        process.stdout.write(`${await mintToken(keys, { scopes, ttl: `${ttlS}s` })}\n`);
         return 0;
       }),
     );

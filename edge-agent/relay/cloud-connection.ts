@@ -201,7 +201,11 @@ export class CloudConnection extends EventEmitter {
         );
         return;
       }
-      log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'cloud connection error');
+      const hint = connectionHint(this.opts.url, err);
+      log.warn(
+        { err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, ...(hint ? { hint } : {}) },
+        'cloud connection error',
+      );
     });
 
     ws.on('close', (code: number, reasonBuf: Buffer) => {
@@ -237,4 +241,20 @@ export class CloudConnection extends EventEmitter {
     clearTimeout(this.retryTimer);
     this.ageTimer = this.retryTimer = undefined;
   }
+}
+
+/** The usual set-up mistakes, named, so a retry loop does not hide them. */
+export function connectionHint(url: string, err: Error): string | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (/Unexpected server response: 404\b/.test(err.message)) {
+    const path = URL.canParse(url) ? new URL(url).pathname : '';
+    if (!path.endsWith('/ws')) return `no WebSocket at ${url}: the hub's relay URL ends in /ws (e.g. ${url.replace(/\/?$/, '/ws')})`;
+    return `no WebSocket at ${url}`;
+  }
+  // A TLS client talking to a plain HTTP server reads "HTTP/1.1 400" as a bad TLS record.
+  if (url.startsWith('wss://') && (code === 'EPROTO' || /wrong version number|packet length too long/i.test(err.message))) {
+    return `the server at ${url} does not speak TLS: a hub without --tls-cert serves plain ws:// (use ${url.replace(/^wss:/, 'ws:')})`;
+  }
+  if (code === 'ECONNREFUSED') return `connection refused: is the hub running at ${url}?`;
+  return undefined;
 }

@@ -18,7 +18,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
+import { AGENT_ID_HEADER, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/messages';
 import { FrameScanner, FrameTooLargeError } from './frame-scanner';
 import { UpgradeGuard, type UpgradeGuardOptions } from './upgrade-guard';
 
@@ -125,6 +125,8 @@ export class WsGateway {
   private readonly idleTimeoutMs: number;
   private readonly maxConnectionMs: number;
   private readonly logger: Logger | undefined;
+  /** Claimed agent id -> when a refusal was last logged at warn (bounded; see firstRefusalThisMinute). */
+  private readonly refusalWarnedAt = new Map<string, number>();
   private readonly servers = new Set<Server>();
   private readonly upgrading = new Set<Duplex>();
   private readonly guard: UpgradeGuard | undefined;
@@ -150,6 +152,16 @@ export class WsGateway {
   }
 
   /** Serves WebSocket upgrades on `server` at this gateway's path. */
+  /** True at most once a minute per claimed agent id, so a flood of bad credentials writes few lines. */
+  private firstRefusalThisMinute(agentId: string): boolean {
+    const now = Date.now();
+    const last = this.refusalWarnedAt.get(agentId);
+    if (last !== undefined && now - last < 60_000) return false;
+    if (this.refusalWarnedAt.size >= 1_000) this.refusalWarnedAt.clear();
+    this.refusalWarnedAt.set(agentId, now);
+    return true;
+  }
+
   attach(server: Server): void {
     this.servers.add(server);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -239,8 +251,13 @@ export class WsGateway {
     this.upgrading.delete(socket);
     if (socket.destroyed) return;
     if (!identity) {
-      // Counted and logged in aggregate by the guard; without one, one line each.
-      if (!this.guard) this.logger?.info({ sourceIp }, 'gateway refused an unauthorised upgrade');
+      // warn: a relay that keeps retrying with a wrong secret is an operator's problem to see. One
+      // line per claimed agent id a minute; the guard's summary counts the rest of a flood. The
+      // claimed id is capped so a client cannot fill the log with it.
+      const claimed = req.headers[AGENT_ID_HEADER];
+      const agentId = typeof claimed === 'string' ? claimed.slice(0, 128) : undefined;
+      if (this.firstRefusalThisMinute(agentId ?? ''))
+        this.logger?.warn({ sourceIp, agentId }, 'relay refused: unknown agent id or wrong secret');
       return refuse(socket, 401, 'Unauthorized');
     }
     const ctx: ConnectionContext = { agentId: identity.agentId, connectedAt: Date.now(), sourceIp };
@@ -299,8 +316,8 @@ export class WsGateway {
         return false;
       },
     );
-    // Debug only: the core logs the relay's connect or its refusal (one relay per agent).
-    this.logger?.debug({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'websocket opened');
+    // debug: the core logs "relay connected" at info (on AWS too); one line per connect is enough.
+    this.logger?.debug({ connectionId: id, agentId: ctx.agentId, sourceIp: ctx.sourceIp }, 'relay websocket opened');
     this.armTimers(conn);
 
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {

@@ -13,6 +13,7 @@ export const HTTP_ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'CLIENT_DISCONNECTED',
   'UNAUTHORIZED',
+  'TOKEN_WRONG_KEY',
   'FORBIDDEN',
   'INTERNAL',
   'PUSH_FAILED',
@@ -52,6 +53,7 @@ export const API_ERROR_STATUS: { readonly [code in ApiErrorCode]: number } = {
   // Logged only: the caller hung up before the answer, so nobody reads it.
   CLIENT_DISCONNECTED: 400,
   UNAUTHORIZED: 401,
+  TOKEN_WRONG_KEY: 401,
   FORBIDDEN: 403,
   INTERNAL: 500,
   // The Medplum route answers every outcome after the push is stored with 400, never a 5xx:

@@ -90,8 +90,11 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect(forged.status).toBe(401);
     const otherHub = tempDir();
     try {
-      const foreign = await token(otherHub.path); // signed with another hub's key
-      expect((await push({ destination: 'lab', body: msg() }, foreign)).status).toBe(401);
+      // Signed with another hub's key (`token` creates a key only when asked, with --init).
+      const foreign = (await runToEnd(['token', '--init', '--data', otherHub.path])).stdout.trim();
+      const wrongKey = await push({ destination: 'lab', body: msg() }, foreign);
+      expect(wrongKey.status).toBe(401);
+      expect(wrongKey.body.code).toBe('TOKEN_WRONG_KEY');
     } finally {
       otherHub.remove();
     }

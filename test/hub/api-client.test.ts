@@ -6,7 +6,11 @@ describe('callApi', () => {
   it('names the cause when nothing listens', async () => {
     const port = await freePort();
     await expect(callApi({ api: `http://127.0.0.1:${port}`, token: 't' }, 'GET', '/health')).rejects.toThrow(
-      new ApiError(0, 'UNREACHABLE', `cannot reach http://127.0.0.1:${port}: ECONNREFUSED`),
+      new ApiError(
+        0,
+        'UNREACHABLE',
+        `cannot reach http://127.0.0.1:${port}: connection refused (is the hub running at http://127.0.0.1:${port}?)`,
+      ),
     );
   });
 

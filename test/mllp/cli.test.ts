@@ -137,17 +137,17 @@ describe('edgepush hl7 listen / send', () => {
   });
 
   it.each([
-    [['hl7', 'send', '127.0.0.1', '2575'], /exactly one of --file <file> or --generate-example/],
+    [['hl7', 'send', '127.0.0.1', '2575'], /exactly one of --file <file>, --generate-example or the message inline/],
     [['hl7', 'send', '127.0.0.1', '2575', '--file', '/nonexistent/x.hl7'], /cannot read --file \/nonexistent\/x\.hl7: ENOENT/],
     [['hl7', 'send', '127.0.0.1', 'http', '--generate-example'], /port must be an integer from 1 to 65535/],
     [['hl7', 'send', '127.0.0.1', '2575', '--generate-example', '--encoding', 'utf-16'], /unsupported character encoding "utf-16"/],
-    [['hl7', 'send', '127.0.0.1', '2575', '--generate-example', '--timeout', 'soon'], /--timeout must be an integer/],
+    [['hl7', 'send', '127.0.0.1', '2575', '--generate-example', '--timeout', 'soon'], /--timeout must be a duration/],
     [['hl7', 'listen', '99999'], /port must be an integer from 0 to 65535/],
     [['hl7', 'listen', '0', '--ack', 'OK'], /--ack must be AA, AE or AR/],
-    [['hl7', 'listen', '0', '--delay', '-5'], /--delay must be an integer/],
-  ])('%j fails with a clear message', async (args, why) => {
+    [['hl7', 'listen', '0', '--delay', '-5'], /--delay must be a duration/],
+  ])('%j fails with a clear message and exit code 2 (usage)', async (args, why) => {
     const r = await run(args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(why);
   });
 

@@ -117,7 +117,7 @@ describe('edgepush relay (child process)', () => {
     expect(seen()).toBe(1);
     r.child.kill('SIGTERM');
     expect(await r.exited).toBe(0);
-    const logs = r.stdout.join('');
+    const logs = r.stderr.join('');
     expect(logs).toMatch(/"msg":"relay stopped"/);
     expect(logs).toMatch(/"pushId":"p1"/);
     expect(logs).not.toContain('PHIMARKER');
