@@ -19,7 +19,7 @@ import {
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -30,6 +30,7 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { API_GATEWAY_ROUTES } from '../lambdas/http/routes';
+import { LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from './lambda-bundling';
 
 /** The newest Node.js Lambda runtime (cdk-nag L1); LAMBDA_NODE_TARGET matches it. */
@@ -81,6 +82,14 @@ export class EdgePush extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      // GET /pushes (lambdas/adapters/aws/dynamo-list-index.ts).
+      globalSecondaryIndexes: LIST_INDEXES.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: index.nonKeyAttributes,
+      })),
     });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -295,7 +304,15 @@ export class EdgePush extends Construct {
     const f = this.functions;
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
     f.http.addToRolePolicy(table(['GetItem', 'PutItem', 'UpdateItem']));
-    f.http.addToRolePolicy(queue(['SendMessage']));
+    // DeleteMessage: cancelling a queued push releases its delivery so the next push goes.
+    f.http.addToRolePolicy(queue(['SendMessage', 'DeleteMessage']));
+    // GET /pushes reads the list indexes.
+    f.http.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: LIST_INDEXES.map((i) => `${this.table.tableArn}/index/${i.indexName}`),
+      }),
+    );
     // UpdateItem: a successful connect re-stores an old scrypt hash as HMAC, once.
     f.wsAuthorizer.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.wsConnect.addToRolePolicy(table(['UpdateItem']));

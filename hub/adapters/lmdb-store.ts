@@ -21,8 +21,9 @@
  * with another writer.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AgentStore, CreatePushResult, PushStore } from '../../lambdas/core/ports';
-import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
+import type { AgentStore, CreatePushResult, PushListPage, PushListQuery, PushStore } from '../../lambdas/core/ports';
+import { takePage } from '../../lambdas/core/push-list';
+import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type PushSummary } from '../../lambdas/core/records';
 
 export type SyncMode = 'flush' | 'commit';
 
@@ -50,17 +51,20 @@ export class LmdbStore implements PushStore {
   private readonly open: Database<string, number>;
   /** [completedAt, pushId] -> true, for retention. */
   private readonly finished: Database<true, [number, string]>;
+  /** [createdAt, pushId] -> true, for GET /pushes (read newest first). One small put per push. */
+  private readonly byCreated: Database<true, [number, string]>;
   private readonly agents: Database<AgentRecord, string>;
   private readonly meta: Database<number, string>;
   private readonly sync: SyncMode;
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
-    this.root = open({ path: options.path, maxDbs: 8 });
+    this.root = open({ path: options.path, maxDbs: 9 });
     this.pushes = this.root.openDB({ name: 'pushes' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
     this.open = this.root.openDB({ name: 'open' });
     this.finished = this.root.openDB({ name: 'finished' });
+    this.byCreated = this.root.openDB({ name: 'by-created' });
     this.agents = this.root.openDB({ name: 'agents' });
     this.meta = this.root.openDB({ name: 'meta' });
   }
@@ -82,6 +86,7 @@ export class LmdbStore implements PushStore {
       const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
       void this.meta.put(SEQ_KEY, seq);
       void this.pushes.put(push.pushId, { seq, push });
+      void this.byCreated.put([push.createdAt, push.pushId], true);
       if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
       else void this.open.put(seq, push.pushId);
       return { push, created: true };
@@ -117,6 +122,25 @@ export class LmdbStore implements PushStore {
     return updated;
   }
 
+  /**
+   * Newest first from the createdAt index; filters are applied while walking it (the hub's
+   * volumes make an index per filter not worth the extra write per push).
+   */
+  list(query: PushListQuery): Promise<PushListPage> {
+    const after = query.after;
+    const range = this.byCreated.getRange({ reverse: true, ...(after ? { start: [after.createdAt, after.pushId] } : {}) });
+    const candidates = function* (this: LmdbStore): Generator<PushSummary> {
+      for (const { key } of range) {
+        const [createdAt, pushId] = key;
+        // A reverse range starts at its start key inclusive: skip the cursor's own push.
+        if (after && createdAt === after.createdAt && pushId === after.pushId) continue;
+        const stored = this.pushes.get(pushId);
+        if (stored) yield toSummary(stored.push);
+      }
+    };
+    return Promise.resolve(takePage(candidates.call(this), query));
+  }
+
   /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */
   listOpen(): PushRecord[] {
     const out: PushRecord[] = [];
@@ -138,6 +162,7 @@ export class LmdbStore implements PushStore {
           const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
           if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
         }
+        if (stored) void this.byCreated.remove([stored.push.createdAt, pushId]);
         void this.pushes.remove(pushId);
         void this.finished.remove(key);
         count++;

@@ -5,7 +5,7 @@
  * test/contract runs one suite against both.
  */
 import type { CloudMessage } from '../../protocol/messages';
-import type { AgentRecord, PushRecord, PushStatus, QueueItem } from './records';
+import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
 export interface CreatePushResult {
   push: PushRecord;
@@ -28,6 +28,31 @@ export interface PushStore {
    * A patch value of `undefined` removes that attribute.
    */
   update(pushId: string, from: readonly PushStatus[], patch: Partial<PushRecord>, expectAttempts?: number): Promise<PushRecord | undefined>;
+  /**
+   * Pushes newest first (createdAt, then pushId, both descending), without bodies, matching
+   * every filter given, strictly after `after` in that order. `next` is set when more may
+   * follow (a page may come back short, even empty, with `next`: keep reading until it is absent).
+   */
+  list(query: PushListQuery): Promise<PushListPage>;
+}
+
+/** A position in the newest-first order: the last push of the previous page. */
+export interface PushListPosition {
+  createdAt: number;
+  pushId: string;
+}
+
+export interface PushListQuery {
+  agentId?: string;
+  destination?: string;
+  status?: PushStatus;
+  limit: number;
+  after?: PushListPosition;
+}
+
+export interface PushListPage {
+  pushes: PushSummary[];
+  next?: PushListPosition;
 }
 
 export interface AgentStore {

@@ -13,7 +13,7 @@ export interface Accepted {
   created: boolean;
 }
 
-export async function acceptPush(ports: Ports, agentId: string, req: PushRequest): Promise<Accepted> {
+export async function acceptPush(ports: Ports, agentId: string, req: PushRequest & { resendOf?: string }): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   // A relay that has said hello told us its devices; before that we store and forward.
@@ -36,6 +36,7 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
     expiresAt: now + req.expiresInS * 1000,
   };
   if (req.idempotencyKey !== undefined) candidate.idempotencyKey = req.idempotencyKey;
+  if (req.resendOf !== undefined) candidate.resendOf = req.resendOf;
 
   const { push, created } = await ports.pushes.create(candidate);
   if (!created) {

@@ -1,8 +1,9 @@
 /** Records the domain core keeps. Plain data: both adapter sets store them as they are. */
 import type { ReturnAck } from '../../protocol/messages';
 
-export type PushStatus = 'queued' | 'sent' | 'acked' | 'nacked' | 'failed' | 'expired';
-export const TERMINAL_STATUSES: readonly PushStatus[] = ['acked', 'nacked', 'failed', 'expired'];
+export type PushStatus = 'queued' | 'sent' | 'acked' | 'nacked' | 'failed' | 'expired' | 'cancelled';
+export const TERMINAL_STATUSES: readonly PushStatus[] = ['acked', 'nacked', 'failed', 'expired', 'cancelled'];
+export const PUSH_STATUSES: readonly PushStatus[] = ['queued', 'sent', ...TERMINAL_STATUSES];
 export const isTerminal = (s: PushStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 export interface PushRecord {
@@ -34,6 +35,8 @@ export interface PushRecord {
   connectionId?: string;
   /** Set by the queue adapter when it needs one (the SQS receipt handle, for early release). */
   queueReceipt?: string;
+  /** The push this one re-sends (POST /pushes/{id}/resend). */
+  resendOf?: string;
 }
 
 export interface AgentRecord {
@@ -52,13 +55,17 @@ export interface AgentRecord {
 /** The wire shape of a push (HTTP responses, GET /pushes/{id}). Dates as ISO strings. */
 export interface PushView {
   pushId: string;
+  agentId: string;
+  destination: string;
   status: PushStatus;
   ackCode?: string;
   response?: string;
   error?: string;
   attempts: number;
   createdAt: string;
+  expiresAt: string;
   completedAt?: string;
+  resendOf?: string;
 }
 
 export interface AgentView {
@@ -75,4 +82,42 @@ export interface QueueItem {
   pushId: string;
   agentId: string;
   destination: string;
+}
+
+/** A push as lists show it: no body and no ACK text (both may carry PHI). */
+export type PushSummary = Pick<
+  PushRecord,
+  | 'pushId'
+  | 'agentId'
+  | 'destination'
+  | 'contentType'
+  | 'status'
+  | 'ackCode'
+  | 'error'
+  | 'attempts'
+  | 'createdAt'
+  | 'completedAt'
+  | 'expiresAt'
+  | 'resendOf'
+>;
+
+export const PUSH_SUMMARY_FIELDS = [
+  'pushId',
+  'agentId',
+  'destination',
+  'contentType',
+  'status',
+  'ackCode',
+  'error',
+  'attempts',
+  'createdAt',
+  'completedAt',
+  'expiresAt',
+  'resendOf',
+] as const satisfies readonly (keyof PushSummary)[];
+
+export function toSummary(push: PushSummary): PushSummary {
+  const out: Record<string, unknown> = {};
+  for (const field of PUSH_SUMMARY_FIELDS) if (push[field] !== undefined) out[field] = push[field];
+  return out as PushSummary;
 }

@@ -3,7 +3,7 @@ import type { EdgePushCore } from '../core/core';
 import { DomainError } from '../core/domain-errors';
 import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
-import { postAgent, postPush, readAgent, readPush } from './push-api';
+import { postAgent, postCancel, postPush, postResend, readAgent, readPush, readPushes } from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
 import { matchRoute } from './routes';
 import type { HttpRequest, HttpResponse } from './http-types';
@@ -32,6 +32,12 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
         return await postPush(ports, config, req, route.params.agentId);
       case 'getPush':
         return await readPush(ports, route.params.pushId);
+      case 'listPushes':
+        return await readPushes(ports, req);
+      case 'cancelPush':
+        return await postCancel(ports, route.params.pushId);
+      case 'resendPush':
+        return await postResend(ports, req, route.params.pushId);
       case 'medplumPush':
         return await medplumPush(ports, config, req, route.params.agentId);
     }

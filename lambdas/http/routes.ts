@@ -2,7 +2,8 @@
 
 export type Scope = 'edgepush/push' | 'edgepush/admin';
 
-export type RouteName = 'health' | 'createAgent' | 'getAgent' | 'push' | 'getPush' | 'medplumPush';
+export type RouteName =
+  'health' | 'createAgent' | 'getAgent' | 'push' | 'getPush' | 'listPushes' | 'cancelPush' | 'resendPush' | 'medplumPush';
 
 export interface RouteMatch {
   name: RouteName;
@@ -26,6 +27,9 @@ const ROUTES: RouteDef[] = [
   { method: 'GET', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'getAgent', scope: 'edgepush/admin', keys: ['agentId'] },
   { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/push$`), name: 'push', scope: 'edgepush/push', keys: ['agentId'] },
   { method: 'GET', pattern: new RegExp(`^/pushes/${SEGMENT}$`), name: 'getPush', scope: 'edgepush/push', keys: ['pushId'] },
+  { method: 'GET', pattern: /^\/pushes$/, name: 'listPushes', scope: 'edgepush/push', keys: [] },
+  { method: 'POST', pattern: new RegExp(`^/pushes/${SEGMENT}/cancel$`), name: 'cancelPush', scope: 'edgepush/push', keys: ['pushId'] },
+  { method: 'POST', pattern: new RegExp(`^/pushes/${SEGMENT}/resend$`), name: 'resendPush', scope: 'edgepush/push', keys: ['pushId'] },
   {
     method: 'POST',
     pattern: new RegExp(`^/fhir/R4/Agent/${SEGMENT}/\\$push$`),
@@ -77,5 +81,8 @@ export const API_GATEWAY_ROUTES: { routeKey: string; scope: Scope | null }[] = [
   { routeKey: 'GET /agents/{agentId}', scope: 'edgepush/admin' },
   { routeKey: 'POST /agents/{agentId}/push', scope: 'edgepush/push' },
   { routeKey: 'GET /pushes/{pushId}', scope: 'edgepush/push' },
+  { routeKey: 'GET /pushes', scope: 'edgepush/push' },
+  { routeKey: 'POST /pushes/{pushId}/cancel', scope: 'edgepush/push' },
+  { routeKey: 'POST /pushes/{pushId}/resend', scope: 'edgepush/push' },
   { routeKey: 'POST /fhir/R4/Agent/{agentId}/$push', scope: 'edgepush/push' },
 ];

@@ -100,6 +100,18 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      // GET /pushes: newest first per agent and overall, projecting no body (dynamo-list-index.ts).
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'by-agent',
+          KeySchema: [
+            { AttributeName: 'agentId', KeyType: 'HASH' },
+            { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+          Projection: Match.objectLike({ ProjectionType: 'INCLUDE', NonKeyAttributes: Match.not(Match.arrayWith(['body'])) }),
+        }),
+        Match.objectLike({ IndexName: 'all' }),
+      ]),
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
     });
   });
@@ -163,10 +175,12 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query', // GET /pushes, on the list indexes
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:GetSecretValue',
+        'sqs:DeleteMessage', // cancelling a queued push releases its delivery
         'sqs:SendMessage',
       ].sort(),
     );

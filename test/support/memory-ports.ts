@@ -11,12 +11,15 @@ import type {
   ConnectionGateway,
   CreatePushResult,
   Log,
+  PushListPage,
+  PushListQuery,
   Ports,
   PostResult,
   PushQueue,
   PushStore,
 } from '../../lambdas/core/ports';
-import { isTerminal, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
+import { isAfter, newestFirst, takePage } from '../../lambdas/core/push-list';
+import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
 import { FakeClock } from './fake-clock';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -67,6 +70,11 @@ export class MemoryPushStore implements PushStore {
     const next = { ...applyPatch(current, copy(patch)), pushId };
     this.pushes.set(pushId, next);
     return Promise.resolve(copy(next));
+  }
+
+  list(query: PushListQuery): Promise<PushListPage> {
+    const ordered = [...this.pushes.values()].filter((p) => isAfter(p, query.after)).sort(newestFirst);
+    return Promise.resolve(takePage(ordered.map(toSummary), query));
   }
 
   /** For assertions: the stored record without going through the port. */
