@@ -11,7 +11,7 @@ import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
-import { waitFor } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60000);
 
@@ -118,6 +118,40 @@ describe('full push path on emulated AWS', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('MSA|AA|CTRL-MP-1');
+  });
+
+  it('lists, cancels and resends pushes; a cancelled push is skipped and its destination goes on', async () => {
+    const send = async (id: string) => {
+      const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(id), waitForResponse: false });
+      expect(res.status).toBe(202);
+      expect(res.json).toMatchObject({ agentId: agent.agentId, destination: 'slow', status: 'queued' });
+      expect(typeof res.json.expiresAt).toBe('string');
+      await sleep(5); // apart in time, so newest-first does not fall back to the pushId tie-break
+      return res.json.pushId as string;
+    };
+    // The slow device holds the first push 1.5 s: the second waits queued behind it.
+    const first = await send('CTRL-PM-1');
+    const second = await send('CTRL-PM-2');
+    const cancel = await api('POST', `/pushes/${second}/cancel`);
+    expect(cancel).toMatchObject({ status: 200, json: { pushId: second, status: 'cancelled' } });
+    expect(await api('POST', `/pushes/${second}/cancel`)).toMatchObject({ status: 409, json: { code: 'NOT_CANCELLABLE' } });
+    const third = await send('CTRL-PM-3');
+    await waitFor(async () => (await api('GET', `/pushes/${third}`)).json.status === 'acked', 20_000, 'the push after the cancelled one');
+    expect((await api('GET', `/pushes/${first}`)).json.status).toBe('acked');
+    expect((await api('GET', `/pushes/${second}`)).json).toMatchObject({ status: 'cancelled', attempts: 0 });
+
+    const resent = await api('POST', `/pushes/${second}/resend`);
+    expect(resent).toMatchObject({ status: 202, json: { resendOf: second, destination: 'slow', status: 'queued' } });
+    await waitFor(async () => (await api('GET', `/pushes/${resent.json.pushId}`)).json.status === 'acked', 20_000, 'the resent push');
+
+    // The list reads a GSI (eventually consistent on real DynamoDB): newest first, no bodies.
+    const list = await api('GET', `/pushes?agentId=${agent.agentId}&destination=slow&limit=500`);
+    expect(list.status).toBe(200);
+    const ids = list.json.pushes.map((p: { pushId: string }) => p.pushId);
+    expect(ids.slice(0, 4)).toEqual([resent.json.pushId, third, second, first]);
+    expect(JSON.stringify(list.json)).not.toContain('MSH');
+    const cancelled = await api('GET', `/pushes?status=cancelled&limit=1`);
+    expect(cancelled.json.pushes.map((p: { pushId: string }) => p.pushId)).toEqual([second]);
   });
 
   it('AE from the device -> 422 with the ACK', async () => {
