@@ -2,7 +2,7 @@
  * Managing pushes on the hub through its HTTP API (the `edgepush hub` child process): list,
  * cancel, resend, and the push JSON's agentId/destination/expiresAt/resendOf.
  */
-import { http, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
+import { http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
 import { sleep, waitFor } from '../support/wait';
 
 const MSG = (id: string) => `MSH|^~\\&|EP|HUB|LAB|DEV|20240101000000||ADT^A01|${id}|P|2.5\rPID|1||123\r`;
@@ -87,10 +87,69 @@ describe('push management on the hub', () => {
     expect(res.body.pushId).not.toBe(first);
   });
 
+  describe('the CLI (edgepush push status|list|cancel|resend)', () => {
+    const cli = (...args: string[]) => runToEnd(['push', ...args], { EDGEPUSH_API: hub.url, EDGEPUSH_TOKEN: tok });
+    const lines = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>);
+
+    it('keeps `push <agentId> <destination>` working next to the subcommands', async () => {
+      const res = await cli(agentId, 'lab', '--generate-example', '--no-wait');
+      expect(res.code).toBe(0);
+      expect(lines(res.stdout)[0]).toMatchObject({ status: 'queued' });
+    });
+
+    it('status: prints the push and exits 3 while in flight, 1 once cancelled', async () => {
+      const res = await cli('status', second);
+      expect(res).toMatchObject({ code: 3 });
+      expect(lines(res.stdout)[0]).toMatchObject({ pushId: second, status: 'queued', agentId, destination: 'lab' });
+      expect((await cli('status', first, '--api', hub.url)).code).toBe(1);
+    });
+
+    it('list: filters and pages; a bad --status is a usage error', async () => {
+      const res = await cli('list', '--agent', agentId, '--destination', 'ris');
+      expect(res.code).toBe(0);
+      expect(lines(res.stdout)[0].pushes.map((p: { pushId: string }) => p.pushId)).toEqual([other]);
+      const page = lines((await cli('list', '--agent', agentId, '--limit', '1')).stdout)[0];
+      expect(page.pushes).toHaveLength(1);
+      const rest = lines((await cli('list', '--agent', agentId, '--limit', '1', '--cursor', page.next)).stdout)[0];
+      expect(rest.pushes[0].pushId).not.toBe(page.pushes[0].pushId);
+      const bad = await cli('list', '--status', 'lost');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('status must be one of');
+    });
+
+    it('cancel and resend', async () => {
+      const queued = (await push('ris', 'M9')).body.pushId as string;
+      const cancelled = await cli('cancel', queued);
+      expect(cancelled.code).toBe(0);
+      expect(lines(cancelled.stdout)[0]).toMatchObject({ pushId: queued, status: 'cancelled' });
+      const again = await cli('cancel', queued);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('only a queued push can be cancelled');
+      const resent = await cli('resend', queued);
+      expect(resent.code).toBe(0);
+      expect(lines(resent.stdout)[0]).toMatchObject({ resendOf: queued, status: 'queued' });
+    });
+  });
+
   it('skips the cancelled push: the next push of its destination is delivered', async () => {
     const device = await startDevice();
     startRelay(hub.wsUrl, agentId, secret, { lab: device.port, ris: device.port });
     await waitFor(async () => (await http(`${hub.url}/pushes/${second}`, { token: tok })).body.status === 'acked', 20_000);
     expect((await http(`${hub.url}/pushes/${first}`, { token: tok })).body).toMatchObject({ status: 'cancelled', attempts: 0 });
+  }, 30_000);
+
+  it('push status --follow prints each change and exits 0 once acked', async () => {
+    const id = (await push('lab', 'M10')).body.pushId as string;
+    const res = await runToEnd(['push', 'status', id, '--follow'], { EDGEPUSH_API: hub.url, EDGEPUSH_TOKEN: tok });
+    expect(res.code).toBe(0);
+    const seen = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { status: string }).status);
+    expect(seen[seen.length - 1]).toBe('acked');
   }, 30_000);
 });
