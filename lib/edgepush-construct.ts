@@ -30,7 +30,7 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { API_GATEWAY_ROUTES } from '../lambdas/http/routes';
-import { LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
+import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from './lambda-bundling';
 
 /** The newest Node.js Lambda runtime (cdk-nag L1); LAMBDA_NODE_TARGET matches it. */
@@ -83,13 +83,22 @@ export class EdgePush extends Construct {
       timeToLiveAttribute: 'ttl',
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
       // GET /pushes (lambdas/adapters/aws/dynamo-list-index.ts).
-      globalSecondaryIndexes: LIST_INDEXES.map((index) => ({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: index.nonKeyAttributes,
-      })),
+      globalSecondaryIndexes: [
+        ...LIST_INDEXES.map((index) => ({
+          indexName: index.indexName,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: index.nonKeyAttributes,
+        })),
+        // GET /agents.
+        {
+          indexName: AGENTS_INDEX_DEFINITION.indexName,
+          partitionKey: { name: AGENTS_INDEX_DEFINITION.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: AGENTS_INDEX_DEFINITION.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        },
+      ],
     });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -257,6 +266,24 @@ export class EdgePush extends Construct {
       });
     }
 
+    // DeleteConnection (DELETE) for the HTTP function only: disabling, re-keying or deleting an
+    // agent closes its live relay connection.
+    const deleteConnection = new PolicyStatement({
+      actions: ['execute-api:ManageConnections'],
+      resources: [
+        stack.formatArn({
+          service: 'execute-api',
+          resource: this.webSocketApi.apiId,
+          resourceName: `${wsStageName}/DELETE/@connections/*`,
+        }),
+      ],
+    });
+    this.functions.http.addToRolePolicy(deleteConnection);
+    Validations.of(this.functions.http.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${wsStageName}/DELETE/@connections/*]`,
+      reason: "Connection ids are created at runtime; the grant is limited to DELETE (DeleteConnection) on this API's relay stage.",
+    });
+
     // ---- HTTP push API ----
     const auth = props.auth ?? { type: 'iam' };
     const protectedAuthorizer: IHttpRouteAuthorizer =
@@ -303,14 +330,15 @@ export class EdgePush extends Construct {
     const queue = (actions: string[]) => new PolicyStatement({ actions: actions.map((a) => `sqs:${a}`), resources: [this.queue.queueArn] });
     const f = this.functions;
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
-    f.http.addToRolePolicy(table(['GetItem', 'PutItem', 'UpdateItem']));
+    // DeleteItem: DELETE /agents/{id}.
+    f.http.addToRolePolicy(table(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']));
     // DeleteMessage: cancelling a queued push releases its delivery so the next push goes.
     f.http.addToRolePolicy(queue(['SendMessage', 'DeleteMessage']));
-    // GET /pushes reads the list indexes.
+    // GET /pushes and GET /agents read the list indexes.
     f.http.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:Query'],
-        resources: LIST_INDEXES.map((i) => `${this.table.tableArn}/index/${i.indexName}`),
+        resources: [...LIST_INDEXES, AGENTS_INDEX_DEFINITION].map((i) => `${this.table.tableArn}/index/${i.indexName}`),
       }),
     );
     // UpdateItem: a successful connect re-stores an old scrypt hash as HMAC, once.

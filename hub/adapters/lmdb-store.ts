@@ -210,6 +210,27 @@ export class LmdbStore implements PushStore {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 
+  listAgents(): Promise<AgentRecord[]> {
+    return Promise.resolve([...this.agents.getRange()].map(({ value }) => value));
+  }
+
+  async setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined> {
+    const done = await this.updateAgent(agentId, (a) => applyPatch(a, { disabled: disabled || undefined }));
+    // Durable: a disable must survive a power cut, or a revoked relay gets back in.
+    if (done) await this.durable();
+    return done ? this.agents.get(agentId) : undefined;
+  }
+
+  async deleteAgent(agentId: string): Promise<boolean> {
+    const deleted = await this.root.transaction(() => {
+      if (!this.agents.get(agentId)) return false;
+      void this.agents.remove(agentId);
+      return true;
+    });
+    if (deleted) await this.durable();
+    return deleted;
+  }
+
   /**
    * At hub start no relay connection from an earlier run can still be open: forget them, so
    * GET /agents/{id} tells the truth before a stale connection id is ever posted to.
@@ -239,6 +260,9 @@ export class LmdbStore implements PushStore {
       clearConnection: (agentId, connectionId) => this.clearConnection(agentId, connectionId),
       replaceSecretHash: (agentId, expected, next) => this.replaceSecretHash(agentId, expected, next),
       touch: (agentId, patch) => this.touch(agentId, patch),
+      list: () => this.listAgents(),
+      setDisabled: (agentId, disabled) => this.setDisabled(agentId, disabled),
+      delete: (agentId) => this.deleteAgent(agentId),
     };
   }
 

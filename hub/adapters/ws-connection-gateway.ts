@@ -9,4 +9,10 @@ export class WsConnectionGateway implements ConnectionGateway {
   post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     return this.gateway.post(connectionId, JSON.stringify(message));
   }
+
+  close(connectionId: string): Promise<void> {
+    // 1008 (policy violation): the relay's credentials no longer hold.
+    this.gateway.close(connectionId, 1008, 'agent disabled, re-keyed or deleted');
+    return Promise.resolve();
+  }
 }

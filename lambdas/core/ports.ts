@@ -67,6 +67,12 @@ export interface AgentStore {
   replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
   touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
+  /** Every agent, by id. */
+  list(): Promise<AgentRecord[]>;
+  /** Sets or clears `disabled`; the updated agent, or undefined when it does not exist. */
+  setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined>;
+  /** false when there was no such agent. */
+  delete(agentId: string): Promise<boolean>;
 }
 
 export interface PushQueue {
@@ -92,6 +98,8 @@ export type PostResult = 'ok' | 'gone';
 export interface ConnectionGateway {
   /** Sends one message down a relay connection; 'gone' when that connection no longer exists. */
   post(connectionId: string, message: CloudMessage): Promise<PostResult>;
+  /** Closes a relay connection now (agent disabled, secret rotated, agent deleted); no-op when gone. */
+  close(connectionId: string): Promise<void>;
 }
 
 export interface PushWatcher {

@@ -16,6 +16,7 @@ export interface Accepted {
 export async function acceptPush(ports: Ports, agentId: string, req: PushRequest & { resendOf?: string }): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  if (agent.disabled) throw new DomainError('AGENT_DISABLED', `agent ${agentId} is disabled`);
   // A relay that has said hello told us its devices; before that we store and forward.
   if (agent.devices.length > 0 && !agent.devices.includes(req.destination)) {
     throw new DomainError('DESTINATION_NOT_FOUND', `agent ${agentId} has no device named ${req.destination}`);

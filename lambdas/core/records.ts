@@ -50,6 +50,8 @@ export interface AgentRecord {
   lastSeenAt?: number;
   version?: string;
   devices: string[];
+  /** PATCH /agents/{id} {enabled:false}: its relay is refused and its pushes get 409. */
+  disabled?: boolean;
 }
 
 /** The wire shape of a push (HTTP responses, GET /pushes/{id}). Dates as ISO strings. */
@@ -70,7 +72,7 @@ export interface PushView {
 
 export interface AgentView {
   agentId: string;
-  status: 'connected' | 'disconnected';
+  status: 'connected' | 'disconnected' | 'disabled';
   connectedAt?: string;
   lastSeenAt?: string;
   version?: string;

@@ -25,7 +25,7 @@ export function pushView(p: PushSummary & Pick<PushRecord, 'response'>): PushVie
 export function agentView(a: AgentRecord): AgentView {
   const view: AgentView = {
     agentId: a.agentId,
-    status: a.connectionId ? 'connected' : 'disconnected',
+    status: a.disabled ? 'disabled' : a.connectionId ? 'connected' : 'disconnected',
     devices: (a.devices ?? []).map((name) => ({ name })),
   };
   if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);

@@ -1,6 +1,7 @@
 /** The native JSON API: thin handlers that parse, call the domain, and map to a response. */
 import type { CoreConfig } from '../core/core-config';
 import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
+import { deleteAgent, listAgents, parseAgentPatch, rotateSecret, setAgentEnabled } from '../core/agent-lifecycle';
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
@@ -90,4 +91,23 @@ export async function postCancel(ports: Ports, pushId: string): Promise<HttpResp
 /** Answered like a push sent with waitForResponse:false: 202 + Location. */
 export async function postResend(ports: Ports, req: HttpRequest, pushId: string): Promise<HttpResponse> {
   return pushResponse(req, await resendPush(ports, pushId), false);
+}
+
+export async function readAgents(ports: Ports): Promise<HttpResponse> {
+  return json(200, { agents: (await listAgents(ports)).map(agentView) });
+}
+
+/** PATCH /agents/{id} {enabled}: disabling also closes the live relay connection. */
+export async function patchAgent(ports: Ports, req: HttpRequest, agentId: string): Promise<HttpResponse> {
+  const { enabled } = parseAgentPatch(parseJsonBody(req.body));
+  return json(200, agentView(await setAgentEnabled(ports, validateAgentId(agentId), enabled)));
+}
+
+export async function postSecret(ports: Ports, agentId: string): Promise<HttpResponse> {
+  return json(200, await rotateSecret(ports, validateAgentId(agentId)));
+}
+
+export async function removeAgent(ports: Ports, agentId: string): Promise<HttpResponse> {
+  await deleteAgent(ports, validateAgentId(agentId));
+  return { status: 204, headers: {}, body: '' };
 }

@@ -3,7 +3,19 @@
 export type Scope = 'edgepush/push' | 'edgepush/admin';
 
 export type RouteName =
-  'health' | 'createAgent' | 'getAgent' | 'push' | 'getPush' | 'listPushes' | 'cancelPush' | 'resendPush' | 'medplumPush';
+  | 'health'
+  | 'createAgent'
+  | 'getAgent'
+  | 'push'
+  | 'getPush'
+  | 'listAgents'
+  | 'patchAgent'
+  | 'rotateSecret'
+  | 'deleteAgent'
+  | 'listPushes'
+  | 'cancelPush'
+  | 'resendPush'
+  | 'medplumPush';
 
 export interface RouteMatch {
   name: RouteName;
@@ -25,6 +37,10 @@ const ROUTES: RouteDef[] = [
   { method: 'GET', pattern: /^\/health$/, name: 'health', scope: null, keys: [] },
   { method: 'POST', pattern: /^\/agents$/, name: 'createAgent', scope: 'edgepush/admin', keys: [] },
   { method: 'GET', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'getAgent', scope: 'edgepush/admin', keys: ['agentId'] },
+  { method: 'GET', pattern: /^\/agents$/, name: 'listAgents', scope: 'edgepush/admin', keys: [] },
+  { method: 'PATCH', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'patchAgent', scope: 'edgepush/admin', keys: ['agentId'] },
+  { method: 'DELETE', pattern: new RegExp(`^/agents/${SEGMENT}$`), name: 'deleteAgent', scope: 'edgepush/admin', keys: ['agentId'] },
+  { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/secret$`), name: 'rotateSecret', scope: 'edgepush/admin', keys: ['agentId'] },
   { method: 'POST', pattern: new RegExp(`^/agents/${SEGMENT}/push$`), name: 'push', scope: 'edgepush/push', keys: ['agentId'] },
   { method: 'GET', pattern: new RegExp(`^/pushes/${SEGMENT}$`), name: 'getPush', scope: 'edgepush/push', keys: ['pushId'] },
   { method: 'GET', pattern: /^\/pushes$/, name: 'listPushes', scope: 'edgepush/push', keys: [] },
@@ -79,6 +95,10 @@ export const API_GATEWAY_ROUTES: { routeKey: string; scope: Scope | null }[] = [
   { routeKey: 'GET /health', scope: null },
   { routeKey: 'POST /agents', scope: 'edgepush/admin' },
   { routeKey: 'GET /agents/{agentId}', scope: 'edgepush/admin' },
+  { routeKey: 'GET /agents', scope: 'edgepush/admin' },
+  { routeKey: 'PATCH /agents/{agentId}', scope: 'edgepush/admin' },
+  { routeKey: 'DELETE /agents/{agentId}', scope: 'edgepush/admin' },
+  { routeKey: 'POST /agents/{agentId}/secret', scope: 'edgepush/admin' },
   { routeKey: 'POST /agents/{agentId}/push', scope: 'edgepush/push' },
   { routeKey: 'GET /pushes/{pushId}', scope: 'edgepush/push' },
   { routeKey: 'GET /pushes', scope: 'edgepush/push' },

@@ -173,10 +173,12 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(actions('WsConnect')).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions('Http')).toEqual(
       [
+        'dynamodb:DeleteItem', // DELETE /agents/{id}
         'dynamodb:GetItem',
         'dynamodb:PutItem',
-        'dynamodb:Query', // GET /pushes, on the list indexes
+        'dynamodb:Query', // GET /pushes and GET /agents, on the list indexes
         'dynamodb:UpdateItem',
+        'execute-api:ManageConnections', // DELETE only, below
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:GetSecretValue',
@@ -185,7 +187,10 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       ].sort(),
     );
     expect(actions('WsMessage')).toContain('execute-api:ManageConnections');
-    expect(actions('Http')).not.toContain('execute-api:ManageConnections');
+    // The HTTP function may only DELETE connections (closing a disabled or re-keyed agent's relay), never post.
+    const httpConnections = statementsOf('Http').filter((st) => JSON.stringify(st.Action).includes('execute-api:ManageConnections'));
+    expect(JSON.stringify(httpConnections)).toContain('/DELETE/@connections/*');
+    expect(JSON.stringify(httpConnections)).not.toContain('/POST/');
     expect(actions('DeadLetter')).toEqual(
       ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:DeleteMessage']
         .concat(
@@ -200,7 +205,8 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         expect(s.Resource).not.toBe('*');
         const text = JSON.stringify(s.Resource);
         if (JSON.stringify(s.Action).includes('dynamodb:')) expect(text).toMatch(/EdgePushTable/);
-        if (JSON.stringify(s.Action).includes('execute-api:')) expect(text).toMatch(/EdgePushRelayApi.*\/relay\/POST\/@connections\/\*/);
+        if (JSON.stringify(s.Action).includes('execute-api:'))
+          expect(text).toMatch(/EdgePushRelayApi.*\/relay\/(POST|DELETE)\/@connections\/\*/);
       }
     }
     t.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);

@@ -200,6 +200,22 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.get('nobody-' + randomUUID())).toBeUndefined();
     });
 
+    it('lists agents, disables and enables one, and deletes it', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      expect((await set.agents.list()).find((a) => a.agentId === agent.agentId)).toEqual(agent);
+
+      expect(await set.agents.setDisabled(agent.agentId, true)).toEqual({ ...agent, disabled: true });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ disabled: true });
+      expect(await set.agents.setDisabled(agent.agentId, false)).toEqual(agent);
+      expect(await set.agents.setDisabled('nobody-' + randomUUID(), true)).toBeUndefined();
+
+      expect(await set.agents.delete(agent.agentId)).toBe(true);
+      expect(await set.agents.get(agent.agentId)).toBeUndefined();
+      expect((await set.agents.list()).some((a) => a.agentId === agent.agentId)).toBe(false);
+      expect(await set.agents.delete(agent.agentId)).toBe(false);
+    });
+
     it('records the newest connection and clears it only when it is still current', async () => {
       const agent = newAgent();
       await set.agents.create(agent);

@@ -23,6 +23,10 @@ class ConnectWindowGateway implements ConnectionGateway {
   establish(connectionId: string): void {
     this.established.add(connectionId);
   }
+  close(connectionId: string): Promise<void> {
+    this.established.delete(connectionId);
+    return Promise.resolve();
+  }
   async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     if (!this.established.has(connectionId)) return 'gone';
     this.sent.push({ connectionId, message });

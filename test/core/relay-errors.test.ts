@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 function core() {
-  const gateway: ConnectionGateway = { post: (_c, m) => (posted.push(m), Promise.resolve('ok')) };
+  const gateway: ConnectionGateway = { post: (_c, m) => (posted.push(m), Promise.resolve('ok')), close: () => Promise.resolve() };
   // The store, except that reads can be made to fail like a throttled table.
   const pushes: PushStore = {
     create: (p) => store.create(p),

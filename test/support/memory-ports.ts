@@ -118,6 +118,19 @@ export class MemoryAgentStore implements AgentStore {
     return Promise.resolve(this.change(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined)));
   }
 
+  list(): Promise<AgentRecord[]> {
+    return Promise.resolve([...this.agents.values()].sort((a, b) => (a.agentId < b.agentId ? -1 : 1)).map(copy));
+  }
+
+  setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined> {
+    this.change(agentId, (a) => applyPatch(a, { disabled: disabled || undefined }));
+    return this.get(agentId);
+  }
+
+  delete(agentId: string): Promise<boolean> {
+    return Promise.resolve(this.agents.delete(agentId));
+  }
+
   private change(agentId: string, fn: (a: AgentRecord) => AgentRecord | undefined): boolean {
     const current = this.agents.get(agentId);
     const next = current && fn(current);
@@ -199,6 +212,13 @@ export class RecordingGateway implements ConnectionGateway {
   /** What posts to `connectionId` answer from now on: 'ok', 'gone', or an Error to throw. */
   answer(connectionId: string, answer: GatewayAnswer): void {
     this.answers.set(connectionId, answer);
+  }
+
+  readonly closed: string[] = [];
+
+  close(connectionId: string): Promise<void> {
+    this.closed.push(connectionId);
+    return Promise.resolve();
   }
 
   post(connectionId: string, message: CloudMessage): Promise<PostResult> {

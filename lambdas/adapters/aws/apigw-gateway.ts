@@ -1,5 +1,9 @@
-/** ConnectionGateway on the API Gateway Management API (postToConnection). */
-import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+/** ConnectionGateway on the API Gateway Management API (postToConnection, DeleteConnection). */
+import {
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+  type ApiGatewayManagementApiClient,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { CloudMessage } from '../../../protocol/messages';
 import type { ConnectionGateway, PostResult } from '../../core/ports';
 
@@ -14,6 +18,15 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
       // The relay went away; the core drops the stale connection and retries later.
       if ((err as { name?: string } | null)?.name === 'GoneException') return 'gone';
       throw err;
+    }
+  }
+
+  /** `DELETE @connections/{id}`: needs execute-api:ManageConnections on DELETE. */
+  async close(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (err) {
+      if ((err as { name?: string } | null)?.name !== 'GoneException') throw err;
     }
   }
 }

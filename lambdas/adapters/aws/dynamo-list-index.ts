@@ -38,6 +38,15 @@ export const LIST_INDEXES: ListIndexDefinition[] = [
   { indexName: ALL_INDEX, partitionKey: LIST_ALL, sortKey: LIST_KEY, nonKeyAttributes: [...PUSH_SUMMARY_FIELDS] },
 ];
 
+/**
+ * GET /agents: a sparse index of the agent items only (`agentList` is set on them alone), so
+ * listing agents never reads the pushes. Agents are few and small: projects everything.
+ */
+export const AGENTS_INDEX = 'agents';
+export const AGENT_LIST = 'agentList';
+export const AGENT_LIST_VALUE = 'agent';
+export const AGENTS_INDEX_DEFINITION = { indexName: AGENTS_INDEX, partitionKey: AGENT_LIST, sortKey: 'agentId' };
+
 /** Sorts as the newest-first order does: fixed-width createdAt, then the push id. */
 export function listKey(createdAt: number, pushId: string): string {
   return `${String(createdAt).padStart(15, '0')}#${pushId}`;
