@@ -4,7 +4,7 @@
  * 409), rotate the secret (the old one stops working), delete; and the `agent` CLI.
  */
 import { WebSocket } from 'ws';
-import { http, startHub, stopAll, tempDir, token, type HubProc } from './harness';
+import { http, runToEnd, startHub, stopAll, tempDir, token, type HubProc } from './harness';
 import { waitFor } from '../support/wait';
 
 const MSG = 'MSH|^~\\&|EP|HUB|LAB|DEV|20240101000000||ADT^A01|M1|P|2.5\rPID|1||123\r';
@@ -99,5 +99,24 @@ describe('agent lifecycle on the hub', () => {
     expect(list.body.agents.map((a: { agentId: string }) => a.agentId)).not.toContain('life-x');
     expect((await http(`${hub.url}/agents/life-x`, { token: tok, method: 'DELETE' })).status).toBe(404);
     expect((await connect('life-x', secret)).status).toBe(401);
+  });
+
+  it('the CLI: agent list, disable, enable, rotate-secret, delete', async () => {
+    const cli = (...args: string[]) => runToEnd(['agent', ...args], { EDGEPUSH_API: hub.url, EDGEPUSH_TOKEN: tok });
+    await create('life-cli');
+    const list = await cli('list');
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { agents: { agentId: string }[] }).agents.map((a) => a.agentId)).toContain('life-cli');
+    const off = await cli('disable', 'life-cli');
+    expect(off.code).toBe(0);
+    expect(JSON.parse(off.stdout)).toMatchObject({ agentId: 'life-cli', status: 'disabled' });
+    expect(JSON.parse((await cli('enable', 'life-cli')).stdout)).toMatchObject({ status: 'disconnected' });
+    const rotated = await cli('rotate-secret', 'life-cli');
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ agentId: 'life-cli', secret: expect.any(String) });
+    expect(await cli('delete', 'life-cli')).toMatchObject({ code: 0, stdout: '' });
+    const again = await cli('delete', 'life-cli');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('does not exist');
   });
 });
