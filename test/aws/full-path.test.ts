@@ -237,6 +237,47 @@ describe('bad input on emulated AWS', () => {
   });
   it('an unknown agent -> 404', async () => expectError(await push({ destination: 'lab', body: hl7() }, 'no-such-agent'), 404));
 
+  it('agent lifecycle: list, disable closes the connection (DeleteConnection) and refuses, rotate, delete', async () => {
+    const site = await createAgent();
+    const open = (secret: string) =>
+      new Promise<{ ws?: WebSocket; status: number; closed: Promise<void> }>((resolve) => {
+        const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: site.agentId, [AGENT_SECRET_HEADER]: secret } });
+        sockets.push(ws);
+        const closed = new Promise<void>((r) => ws.once('close', () => r()));
+        ws.once('open', () => resolve({ ws, status: 101, closed }));
+        ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, closed }));
+        ws.on('error', () => undefined);
+      });
+    const status = async () => (await api('GET', `/agents/${site.agentId}`)).json.status as string;
+
+    const listed = await api('GET', '/agents');
+    expect(listed.status).toBe(200);
+    expect(listed.json.agents.map((a: { agentId: string }) => a.agentId)).toEqual(expect.arrayContaining([agent.agentId, site.agentId]));
+
+    const first = await open(site.secret);
+    expect(first.status).toBe(101);
+    await waitFor(async () => (await status()) === 'connected', 15_000, 'connected');
+    const off = await api('PATCH', `/agents/${site.agentId}`, { enabled: false });
+    expect(off).toMatchObject({ status: 200, json: { status: 'disabled' } });
+    await first.closed; // closed by the HTTP function's DeleteConnection
+    expect((await open(site.secret)).status).toBe(401);
+    const push = await api('POST', `/agents/${site.agentId}/push`, { destination: 'lab', body: hl7() });
+    expect(push).toMatchObject({ status: 409, json: { code: 'AGENT_DISABLED' } });
+    expect((await api('PATCH', `/agents/${site.agentId}`, { enabled: true })).status).toBe(200);
+
+    const second = await open(site.secret);
+    expect(second.status).toBe(101);
+    await waitFor(async () => (await status()) === 'connected', 15_000, 'connected again');
+    const rotated = await api('POST', `/agents/${site.agentId}/secret`);
+    expect(rotated.status).toBe(200);
+    await second.closed;
+    expect((await open(site.secret)).status).toBe(401);
+    expect((await open(rotated.json.secret)).status).toBe(101);
+
+    expect((await api('DELETE', `/agents/${site.agentId}`)).status).toBe(204);
+    expect((await api('GET', `/agents/${site.agentId}`)).status).toBe(404);
+  });
+
   it('a wrong agent secret at connect -> 401 on the upgrade, and the agent stays as it was', async () => {
     const before = (await api('GET', `/agents/${agent.agentId}`)).json;
     const status = await new Promise<number>((resolve, reject) => {
