@@ -65,6 +65,7 @@ async function handle(req: IncomingMessage, max: number, options: HttpHandlerOpt
     method,
     path,
     headers: flattenHeaders(req.headers),
+    query: Object.fromEntries(new URL(req.url ?? '/', 'http://h').searchParams),
     body: body.length > 0 ? body.toString('utf8') : undefined,
     scopes: auth.scopes,
     baseUrl:

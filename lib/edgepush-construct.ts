@@ -22,7 +22,7 @@ import {
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
-import { AttributeType, Billing, TableEncryptionV2, TableV2, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +36,7 @@ import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
+import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
 import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
 import { createApiGatewayCloudWatchRole } from './api-gateway-account';
@@ -547,6 +548,24 @@ export class EdgePush extends Construct {
       timeToLiveAttribute: 'ttl',
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      // GET /pushes and GET /agents (lambdas/adapters/aws/dynamo-list-index.ts). A table you
+      // bring (props.table) needs the same indexes.
+      globalSecondaryIndexes: [
+        ...LIST_INDEXES.map((index) => ({
+          indexName: index.indexName,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: AttributeType.STRING },
+          // No body: a list never reads PHI it does not show.
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: index.nonKeyAttributes,
+        })),
+        {
+          indexName: AGENTS_INDEX_DEFINITION.indexName,
+          partitionKey: { name: AGENTS_INDEX_DEFINITION.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: AGENTS_INDEX_DEFINITION.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        },
+      ],
     });
   }
 
@@ -562,8 +581,17 @@ export class EdgePush extends Construct {
     const queue = (actions: string[]) => new PolicyStatement({ actions: actions.map((a) => `sqs:${a}`), resources: [this.queue.queueArn] });
     const f = this.functions;
     // Push create (idempotency item + push), agent create, status reads and ACK polling.
-    f.http.addToRolePolicy(table(['GetItem', 'PutItem', 'UpdateItem']));
-    f.http.addToRolePolicy(queue(['SendMessage']));
+    // DeleteItem: DELETE /agents/{id}.
+    f.http.addToRolePolicy(table(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']));
+    // DeleteMessage: cancelling a queued push releases its delivery so the next push goes.
+    f.http.addToRolePolicy(queue(['SendMessage', 'DeleteMessage']));
+    // GET /pushes and GET /agents read the list indexes.
+    f.http.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [...LIST_INDEXES, AGENTS_INDEX_DEFINITION].map((index) => `${this.table.tableArn}/index/${index.indexName}`),
+      }),
+    );
     // UpdateItem for the authorizer: a successful connect re-stores an old scrypt hash as HMAC, once.
     f.wsAuthorizer.addToRolePolicy(table(['GetItem', 'UpdateItem'], true));
     f.wsConnect.addToRolePolicy(table(['UpdateItem'], true));
@@ -610,7 +638,12 @@ export class EdgePush extends Construct {
           }),
         ],
       });
-      for (const f of [this.functions.wsMessage, this.functions.dispatcher]) {
+      // The HTTP function only closes (disabling, re-keying or deleting an agent closes its relay).
+      const functions =
+        method === 'DELETE'
+          ? [this.functions.wsMessage, this.functions.dispatcher, this.functions.http]
+          : [this.functions.wsMessage, this.functions.dispatcher];
+      for (const f of functions) {
         f.addToRolePolicy(statement);
         Validations.of(f.role!).acknowledge({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArnPrefix(stack, 'execute-api')}<${apiLogicalId}>/${WS_STAGE_NAME}/${method}/@connections/*]`,

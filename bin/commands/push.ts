@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { generateExampleAdt } from '../../hl7/example';
 import { callApi, toApiError } from '../api-client';
 import { parseDuration } from '../duration';
+import { registerPushSubcommands } from './push-manage';
 import { REGION_HELP, SIGV4_HELP, UsageError, resolveTarget, runCommand, type TargetFlags } from './target';
 
 interface PushFlags extends TargetFlags {
@@ -32,7 +33,7 @@ interface PushView {
 }
 
 export function registerPushCommand(program: Command): void {
-  program
+  const push = program
     .command('push')
     .description('Push an HL7 v2 message to a device behind an agent and print its ACK (exit 0 only when acked).')
     .argument('<agentId>', 'the agent (relay) the device sits behind')
@@ -107,6 +108,7 @@ export function registerPushCommand(program: Command): void {
         }
       }),
     );
+  registerPushSubcommands(push);
 }
 
 function readMessageFile(file: string): string {

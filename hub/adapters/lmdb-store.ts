@@ -27,11 +27,14 @@ import type {
   ConnectionClaim,
   CreatePushResult,
   Log,
+  PushListPage,
+  PushListQuery,
   PushStore,
   QueueFull,
   QueueLimits,
 } from '../../lambdas/core/ports';
-import { isTerminal, type AgentRecord, type PushRecord, type PushStatus } from '../../lambdas/core/records';
+import { takePage } from '../../lambdas/core/push-list';
+import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type PushSummary } from '../../lambdas/core/records';
 import { StoreHealth } from './store-health';
 
 export type SyncMode = 'flush' | 'commit';
@@ -71,6 +74,8 @@ export class LmdbStore implements PushStore {
   private readonly open: Database<string, number>;
   /** [completedAt, pushId] -> true, for retention. */
   private readonly finished: Database<true, [number, string]>;
+  /** [createdAt, pushId] -> true, for GET /pushes (read newest first). One small put per push. */
+  private readonly byCreated: Database<true, [number, string]>;
   private readonly agents: Database<AgentRecord, string>;
   private readonly meta: Database<number, string>;
   /** Open pushes per ['d', agent, destination] and ['a', agent]; destinations with any per ['g', agent]. */
@@ -80,12 +85,13 @@ export class LmdbStore implements PushStore {
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
-    this.root = open({ path: options.path, maxDbs: 8 });
+    this.root = open({ path: options.path, maxDbs: 9 });
     this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
     this.open = this.root.openDB({ name: 'open' });
     this.finished = this.root.openDB({ name: 'finished' });
+    this.byCreated = this.root.openDB({ name: 'by-created' });
     this.agents = this.root.openDB({ name: 'agents' });
     this.meta = this.root.openDB({ name: 'meta' });
     this.counts = this.root.openDB({ name: 'counts' });
@@ -116,6 +122,7 @@ export class LmdbStore implements PushStore {
         const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
         void this.meta.put(SEQ_KEY, seq);
         void this.pushes.put(push.pushId, { seq, push });
+        void this.byCreated.put([push.createdAt, push.pushId], true);
         if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
         else void this.open.put(seq, push.pushId);
         return { push, created: true };
@@ -197,6 +204,25 @@ export class LmdbStore implements PushStore {
     }
   }
 
+  /**
+   * Newest first from the createdAt index; filters are applied while walking it (the hub's
+   * volumes make an index per filter not worth the extra write per push).
+   */
+  list(query: PushListQuery): Promise<PushListPage> {
+    const after = query.after;
+    const range = this.byCreated.getRange({ reverse: true, ...(after ? { start: [after.createdAt, after.pushId] } : {}) });
+    const candidates = function* (this: LmdbStore): Generator<PushSummary> {
+      for (const { key } of range) {
+        const [createdAt, pushId] = key;
+        // A reverse range starts at its start key inclusive: skip the cursor's own push.
+        if (after && createdAt === after.createdAt && pushId === after.pushId) continue;
+        const stored = this.pushes.get(pushId);
+        if (stored) yield toSummary(stored.push);
+      }
+    };
+    return Promise.resolve(takePage(candidates.call(this), query));
+  }
+
   /** Every push that is not terminal yet, in the order it was accepted (for a queue rebuild). */
   listOpen(): PushRecord[] {
     const out: PushRecord[] = [];
@@ -231,6 +257,7 @@ export class LmdbStore implements PushStore {
             const idemKey: [string, string] = [stored.push.agentId, stored.push.idempotencyKey];
             if (this.idempotency.get(idemKey) === pushId) void this.idempotency.remove(idemKey);
           }
+          if (stored) void this.byCreated.remove([stored.push.createdAt, pushId]);
           void this.pushes.remove(pushId);
           void this.finished.remove(key);
           count++;
@@ -295,6 +322,27 @@ export class LmdbStore implements PushStore {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 
+  listAgents(): Promise<AgentRecord[]> {
+    return Promise.resolve([...this.agents.getRange()].map(({ value }) => value));
+  }
+
+  async setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined> {
+    const done = await this.updateAgent(agentId, (a) => applyPatch(a, { disabled: disabled || undefined }));
+    // Durable: a disable must survive a power cut, or a revoked relay gets back in.
+    if (done) await this.durable();
+    return done ? this.agents.get(agentId) : undefined;
+  }
+
+  async deleteAgent(agentId: string): Promise<boolean> {
+    const deleted = await this.root.transaction(() => {
+      if (!this.agents.get(agentId)) return false;
+      void this.agents.remove(agentId);
+      return true;
+    });
+    if (deleted) await this.durable();
+    return deleted;
+  }
+
   /**
    * At hub start no relay connection from an earlier run can still be open: forget them, so
    * GET /agents/{id} tells the truth before a stale connection id is ever posted to.
@@ -324,6 +372,9 @@ export class LmdbStore implements PushStore {
       clearConnection: (agentId, connectionId) => this.clearConnection(agentId, connectionId),
       replaceSecretHash: (agentId, expected, next) => this.replaceSecretHash(agentId, expected, next),
       touch: (agentId, patch) => this.touch(agentId, patch),
+      list: () => this.listAgents(),
+      setDisabled: (agentId, disabled) => this.setDisabled(agentId, disabled),
+      delete: (agentId) => this.deleteAgent(agentId),
     };
   }
 

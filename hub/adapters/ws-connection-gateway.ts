@@ -1,5 +1,5 @@
 import type { CloudMessage } from '../../protocol/messages';
-import type { ConnectionGateway, PostResult } from '../../lambdas/core/ports';
+import type { CloseReason, ConnectionGateway, PostResult } from '../../lambdas/core/ports';
 import type { WsGateway } from '../gateway/ws-gateway';
 
 /** The ConnectionGateway port on the in-process WsGateway: a direct WebSocket send. */
@@ -10,8 +10,13 @@ export class WsConnectionGateway implements ConnectionGateway {
     return this.gateway.post(connectionId, JSON.stringify(message));
   }
 
-  close(connectionId: string): Promise<void> {
-    this.gateway.close(connectionId, 1000, 'replaced by a newer connection of this agent');
+  close(connectionId: string, why: CloseReason = 'replaced'): Promise<void> {
+    if (why === 'revoked') {
+      // 1008 (policy violation): the relay's credentials no longer hold.
+      this.gateway.close(connectionId, 1008, 'agent disabled, re-keyed or deleted');
+    } else {
+      this.gateway.close(connectionId, 1000, 'replaced by a newer connection of this agent');
+    }
     return Promise.resolve();
   }
 }

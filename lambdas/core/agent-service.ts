@@ -38,6 +38,11 @@ export async function authenticateAgent(ports: Ports, agentId: string, secret: s
   // way and does not reveal which agent ids are real.
   const verdict = await verifySecret(secret, agent ? agent.secretHash : hashSecret('decoy', key), key);
   if (!verdict.ok || !agent) return false;
+  // A disabled agent's relay is refused at connect, with a right secret too.
+  if (agent.disabled) {
+    ports.log?.warn('relay refused: agent disabled', { agentId });
+    return false;
+  }
   if (verdict.rehash) {
     // An old scrypt hash: re-store it as HMAC, so this slow check happens once per agent.
     try {

@@ -7,6 +7,7 @@
  *     └──relay gone / ────┘  ──result failed──▶ failed
  *        device unreachable     no result after maxAttempts ──▶ failed
  *   queued|sent ──past expiresAt──▶ expired
+ *   queued ──POST /pushes/{id}/cancel──▶ cancelled
  *
  * Each transition is a conditional write on the current status, so two writers (a Lambda
  * retry, a late result, a sweeping dispatcher) can never both win.
@@ -14,7 +15,7 @@
 import type { Ports } from './ports';
 import type { PushRecord, PushStatus } from './records';
 
-export type TerminalStatus = 'acked' | 'nacked' | 'failed' | 'expired';
+export type TerminalStatus = 'acked' | 'nacked' | 'failed' | 'expired' | 'cancelled';
 
 /** Moves a push to a terminal state and tells the waiters and the queue. */
 export async function finish(

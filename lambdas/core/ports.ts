@@ -5,7 +5,7 @@
  * test/contract runs one suite against both.
  */
 import type { CloudMessage } from '../../protocol/messages';
-import type { AgentRecord, PushRecord, PushStatus, QueueItem } from './records';
+import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
 export interface CreatePushResult {
   push: PushRecord;
@@ -45,6 +45,31 @@ export interface PushStore {
    * A patch value of `undefined` removes that attribute.
    */
   update(pushId: string, from: readonly PushStatus[], patch: Partial<PushRecord>, expectAttempts?: number): Promise<PushRecord | undefined>;
+  /**
+   * Pushes newest first (createdAt, then pushId, both descending), without bodies, matching
+   * every filter given, strictly after `after` in that order. `next` is set when more may
+   * follow (a page may come back short, even empty, with `next`: keep reading until it is absent).
+   */
+  list(query: PushListQuery): Promise<PushListPage>;
+}
+
+/** A position in the newest-first order: the last push of the previous page. */
+export interface PushListPosition {
+  createdAt: number;
+  pushId: string;
+}
+
+export interface PushListQuery {
+  agentId?: string;
+  destination?: string;
+  status?: PushStatus;
+  limit: number;
+  after?: PushListPosition;
+}
+
+export interface PushListPage {
+  pushes: PushSummary[];
+  next?: PushListPosition;
 }
 
 export interface AgentStore {
@@ -65,6 +90,12 @@ export interface AgentStore {
   replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
   touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
+  /** Every agent, by id. */
+  list(): Promise<AgentRecord[]>;
+  /** Sets or clears `disabled`; the updated agent, or undefined when it does not exist. */
+  setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined>;
+  /** false when there was no such agent. */
+  delete(agentId: string): Promise<boolean>;
 }
 
 export interface ConnectionClaim {
@@ -96,13 +127,18 @@ export interface PushQueue {
 
 export type WakeReason = 'connect' | 'hello' | 'retry';
 
+export type CloseReason = 'replaced' | 'revoked';
+
 export type PostResult = 'ok' | 'gone';
 
 export interface ConnectionGateway {
   /** Sends one message down a relay connection; 'gone' when that connection no longer exists. */
   post(connectionId: string, message: CloudMessage): Promise<PostResult>;
-  /** Closes a connection (DeleteConnection on AWS); a connection already gone is not an error. */
-  close(connectionId: string): Promise<void>;
+  /**
+   * Closes a relay connection now; a connection already gone is not an error. `why`: replaced by
+   * the agent's newer connection, or revoked (agent disabled, secret rotated, agent deleted).
+   */
+  close(connectionId: string, why?: CloseReason): Promise<void>;
 }
 
 export interface PushWatcher {

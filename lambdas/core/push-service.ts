@@ -14,9 +14,15 @@ export interface Accepted {
   created: boolean;
 }
 
-export async function acceptPush(ports: Ports, agentId: string, req: PushRequest, config: CoreConfig): Promise<Accepted> {
+export async function acceptPush(
+  ports: Ports,
+  agentId: string,
+  req: PushRequest & { resendOf?: string },
+  config: CoreConfig,
+): Promise<Accepted> {
   const agent = await ports.agents.get(agentId);
   if (!agent) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
+  if (agent.disabled) throw new DomainError('AGENT_DISABLED', `agent ${agentId} is disabled`);
   // A relay that has said hello told us its devices; before that we store and forward.
   if (agent.devices.length > 0 && !agent.devices.includes(req.destination)) {
     throw new DomainError('DESTINATION_NOT_FOUND', `agent ${agentId} has no device named ${req.destination}`);
@@ -37,6 +43,7 @@ export async function acceptPush(ports: Ports, agentId: string, req: PushRequest
     expiresAt: now + req.expiresInS * 1000,
   };
   if (req.idempotencyKey !== undefined) candidate.idempotencyKey = req.idempotencyKey;
+  if (req.resendOf !== undefined) candidate.resendOf = req.resendOf;
 
   const { push, created, full } = await ports.pushes.create(candidate, {
     perDestination: config.maxQueuedPerDestination,

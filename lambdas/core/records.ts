@@ -1,8 +1,9 @@
 /** Records the domain core keeps. Plain data: both adapter sets store them as they are. */
 import type { ReturnAck } from '../../protocol/messages';
 
-export type PushStatus = 'queued' | 'sent' | 'acked' | 'nacked' | 'failed' | 'expired';
-export const TERMINAL_STATUSES: readonly PushStatus[] = ['acked', 'nacked', 'failed', 'expired'];
+export type PushStatus = 'queued' | 'sent' | 'acked' | 'nacked' | 'failed' | 'expired' | 'cancelled';
+export const TERMINAL_STATUSES: readonly PushStatus[] = ['acked', 'nacked', 'failed', 'expired', 'cancelled'];
+export const PUSH_STATUSES: readonly PushStatus[] = ['queued', 'sent', ...TERMINAL_STATUSES];
 export const isTerminal = (s: PushStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 export interface PushRecord {
@@ -40,6 +41,8 @@ export interface PushRecord {
    * and the caller may already have been told; this records that the device did answer.
    */
   lateResult?: LateResult;
+  /** The push this one re-sends (POST /pushes/{id}/resend). */
+  resendOf?: string;
 }
 
 export interface LateResult {
@@ -67,25 +70,31 @@ export interface AgentRecord {
   conflictCount?: number;
   version?: string;
   devices: string[];
+  /** PATCH /agents/{id} {enabled:false}: its relay is refused and its pushes get 409. */
+  disabled?: boolean;
 }
 
 /** The wire shape of a push (HTTP responses, GET /pushes/{id}). Dates as ISO strings. */
 export interface PushView {
   pushId: string;
+  agentId: string;
+  destination: string;
   status: PushStatus;
   ackCode?: string;
   response?: string;
   error?: string;
   attempts: number;
   createdAt: string;
+  expiresAt: string;
   completedAt?: string;
   /** Set on an `expired` push whose result arrived after it expired: delivered after expiry. */
   deliveredAfterExpiry?: { status: LateResult['status']; ackCode?: string; response?: string; error?: string; receivedAt: string };
+  resendOf?: string;
 }
 
 export interface AgentView {
   agentId: string;
-  status: 'connected' | 'disconnected';
+  status: 'connected' | 'disconnected' | 'disabled';
   connectedAt?: string;
   lastSeenAt?: string;
   version?: string;
@@ -104,4 +113,42 @@ export interface QueueItem {
    * Not sent to SQS: there the read path expires them (lifecycle.ts, expireIfOverdue).
    */
   expiresAt?: number;
+}
+
+/** A push as lists show it: no body and no ACK text (both may carry PHI). */
+export type PushSummary = Pick<
+  PushRecord,
+  | 'pushId'
+  | 'agentId'
+  | 'destination'
+  | 'contentType'
+  | 'status'
+  | 'ackCode'
+  | 'error'
+  | 'attempts'
+  | 'createdAt'
+  | 'completedAt'
+  | 'expiresAt'
+  | 'resendOf'
+>;
+
+export const PUSH_SUMMARY_FIELDS = [
+  'pushId',
+  'agentId',
+  'destination',
+  'contentType',
+  'status',
+  'ackCode',
+  'error',
+  'attempts',
+  'createdAt',
+  'completedAt',
+  'expiresAt',
+  'resendOf',
+] as const satisfies readonly (keyof PushSummary)[];
+
+export function toSummary(push: PushSummary): PushSummary {
+  const out: Record<string, unknown> = {};
+  for (const field of PUSH_SUMMARY_FIELDS) if (push[field] !== undefined) out[field] = push[field];
+  return out as PushSummary;
 }

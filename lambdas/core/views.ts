@@ -1,22 +1,32 @@
 /** Records → the JSON shapes the API returns. */
-import type { AgentRecord, AgentView, PushRecord, PushView } from './records';
+import type { AgentRecord, AgentView, PushRecord, PushSummary, PushView } from './records';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function pushView(p: PushRecord): PushView {
-  const view: PushView = { pushId: p.pushId, status: p.status, attempts: p.attempts, createdAt: iso(p.createdAt)! };
+/** `p` may be a list summary (no body, no response): the view never carries the body anyway. */
+export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 'lateResult'>>): PushView {
+  const view: PushView = {
+    pushId: p.pushId,
+    agentId: p.agentId,
+    destination: p.destination,
+    status: p.status,
+    attempts: p.attempts,
+    createdAt: iso(p.createdAt)!,
+    expiresAt: iso(p.expiresAt)!,
+  };
   if (p.ackCode !== undefined) view.ackCode = p.ackCode;
   if (p.response !== undefined) view.response = p.response;
   if (p.error !== undefined) view.error = p.error;
   if (p.completedAt !== undefined) view.completedAt = iso(p.completedAt);
   if (p.lateResult !== undefined) view.deliveredAfterExpiry = { ...p.lateResult, receivedAt: iso(p.lateResult.receivedAt)! };
+  if (p.resendOf !== undefined) view.resendOf = p.resendOf;
   return view;
 }
 
 export function agentView(a: AgentRecord): AgentView {
   const view: AgentView = {
     agentId: a.agentId,
-    status: a.connectionId ? 'connected' : 'disconnected',
+    status: a.disabled ? 'disabled' : a.connectionId ? 'connected' : 'disconnected',
     devices: (a.devices ?? []).map((name) => ({ name })),
   };
   if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);

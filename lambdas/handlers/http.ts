@@ -31,7 +31,9 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const prefix = stage && stage !== '$default' ? `/${stage}` : '';
   const path = prefix && http.path.startsWith(`${prefix}/`) ? http.path.slice(prefix.length) : http.path;
   const proto = headers['x-forwarded-proto'] ?? 'https';
-  return { method: http.method, path, headers, body, scopes: scopesOf(event), baseUrl: `${proto}://${domainName}${prefix}` };
+  // rawQueryString, not queryStringParameters: the latter joins repeated names with commas.
+  const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? ''));
+  return { method: http.method, path, headers, query, body, scopes: scopesOf(event), baseUrl: `${proto}://${domainName}${prefix}` };
 }
 
 /**

@@ -5,6 +5,8 @@ export interface HttpRequest {
   path: string;
   /** Lower-case names. */
   headers: Record<string, string | undefined>;
+  /** Query string parameters (the first value of each). */
+  query?: Record<string, string | undefined>;
   body?: string;
   /**
    * Scopes of the verified caller (hub JWT, or API Gateway's JWT claims). undefined when the

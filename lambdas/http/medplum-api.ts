@@ -42,7 +42,8 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
       // Medplum hands back whatever the device answered; the caller reads MSA-1.
       return { status: 200, headers: { 'content-type': HL7_V2_CONTENT_TYPE }, body: push.response ?? '' };
     case 'failed':
-      return operationOutcome('PUSH_FAILED', push.error ?? 'the push failed', 'exception');
+    case 'cancelled':
+      return operationOutcome('PUSH_FAILED', push.error ?? `the push ${push.status}`, 'exception');
     case 'expired':
       return operationOutcome('PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
     default: {

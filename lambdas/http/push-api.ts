@@ -1,9 +1,12 @@
 /** The native JSON API: thin handlers that parse, call the domain, and map to a response. */
 import type { CoreConfig } from '../core/core-config';
 import { createAgent, getAgent, validateAgentId } from '../core/agent-service';
+import { deleteAgent, listAgents, parseAgentPatch, rotateSecret, setAgentEnabled } from '../core/agent-lifecycle';
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
+import { cancelPush, resendPush } from '../core/push-management';
+import { encodeCursor, listPushes, parseListQuery } from '../core/push-list';
 import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
 import { json } from './responses';
@@ -15,6 +18,8 @@ const STATUS_CODE: Record<PushStatus, number> = {
   nacked: 422,
   failed: 502,
   expired: 504,
+  // A cancelled push is answered like the other negative outcomes that did not reach the device.
+  cancelled: 409,
   queued: 504,
   sent: 504,
 };
@@ -79,4 +84,40 @@ export async function postAgent(ports: Ports, req: HttpRequest): Promise<HttpRes
 
 export async function readAgent(ports: Ports, agentId: string): Promise<HttpResponse> {
   return json(200, agentView(await getAgent(ports, validateAgentId(agentId))));
+}
+
+/** GET /pushes: newest first, no bodies; `next` is the cursor of the following page. */
+export async function readPushes(ports: Ports, req: HttpRequest): Promise<HttpResponse> {
+  const page = await listPushes(ports, parseListQuery(req.query ?? {}));
+  const body: { pushes: ReturnType<typeof pushView>[]; next?: string } = { pushes: page.pushes.map(pushView) };
+  if (page.next) body.next = encodeCursor(page.next);
+  return json(200, body);
+}
+
+export async function postCancel(ports: Ports, pushId: string): Promise<HttpResponse> {
+  return json(200, pushView(await cancelPush(ports, pushId)));
+}
+
+/** Answered like a push sent with waitForResponse:false: 202 + Location. */
+export async function postResend(ports: Ports, config: CoreConfig, req: HttpRequest, pushId: string): Promise<HttpResponse> {
+  return pushResponse(req, await resendPush(ports, config, pushId), false);
+}
+
+export async function readAgents(ports: Ports): Promise<HttpResponse> {
+  return json(200, { agents: (await listAgents(ports)).map(agentView) });
+}
+
+/** PATCH /agents/{id} {enabled}: disabling also closes the live relay connection. */
+export async function patchAgent(ports: Ports, req: HttpRequest, agentId: string): Promise<HttpResponse> {
+  const { enabled } = parseAgentPatch(parseJsonBody(req.body));
+  return json(200, agentView(await setAgentEnabled(ports, validateAgentId(agentId), enabled)));
+}
+
+export async function postSecret(ports: Ports, agentId: string): Promise<HttpResponse> {
+  return json(200, await rotateSecret(ports, validateAgentId(agentId)));
+}
+
+export async function removeAgent(ports: Ports, agentId: string): Promise<HttpResponse> {
+  await deleteAgent(ports, validateAgentId(agentId));
+  return { status: 204, headers: {}, body: '' };
 }

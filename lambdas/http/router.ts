@@ -3,7 +3,19 @@ import type { EdgePushCore } from '../core/core';
 import { DomainError } from '../core/domain-errors';
 import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
-import { postAgent, postPush, readAgent, readPush } from './push-api';
+import {
+  patchAgent,
+  postAgent,
+  postCancel,
+  postPush,
+  postResend,
+  postSecret,
+  readAgent,
+  readAgents,
+  readPush,
+  readPushes,
+  removeAgent,
+} from './push-api';
 import { json, jsonError, operationOutcome } from './responses';
 import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
 import { isJsonContentType } from './content-type';
@@ -37,6 +49,20 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
         return await postPush(ports, config, req, route.params.agentId);
       case 'getPush':
         return await readPush(ports, route.params.pushId);
+      case 'listAgents':
+        return await readAgents(ports);
+      case 'patchAgent':
+        return await patchAgent(ports, req, route.params.agentId);
+      case 'rotateSecret':
+        return await postSecret(ports, route.params.agentId);
+      case 'deleteAgent':
+        return await removeAgent(ports, route.params.agentId);
+      case 'listPushes':
+        return await readPushes(ports, req);
+      case 'cancelPush':
+        return await postCancel(ports, route.params.pushId);
+      case 'resendPush':
+        return await postResend(ports, config, req, route.params.pushId);
       case 'medplumPush':
         if (route.params.operation !== MEDPLUM_PUSH_OPERATION) {
           return fail('NOT_FOUND', `no operation ${route.params.operation} on Agent`);

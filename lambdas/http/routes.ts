@@ -2,7 +2,20 @@
 
 export type Scope = 'edgepush/push' | 'edgepush/admin';
 
-export type RouteName = 'health' | 'createAgent' | 'getAgent' | 'push' | 'getPush' | 'medplumPush';
+export type RouteName =
+  | 'health'
+  | 'createAgent'
+  | 'getAgent'
+  | 'push'
+  | 'getPush'
+  | 'listAgents'
+  | 'patchAgent'
+  | 'rotateSecret'
+  | 'deleteAgent'
+  | 'listPushes'
+  | 'cancelPush'
+  | 'resendPush'
+  | 'medplumPush';
 
 export interface RouteMatch {
   name: RouteName;
@@ -41,9 +54,16 @@ function route(routeKey: string, name: RouteName, scope: Scope | null): RouteDef
 const ROUTES: RouteDef[] = [
   route('GET /health', 'health', null),
   route('POST /agents', 'createAgent', 'edgepush/admin'),
+  route('GET /agents', 'listAgents', 'edgepush/admin'),
   route('GET /agents/{agentId}', 'getAgent', 'edgepush/admin'),
+  route('PATCH /agents/{agentId}', 'patchAgent', 'edgepush/admin'),
+  route('DELETE /agents/{agentId}', 'deleteAgent', 'edgepush/admin'),
+  route('POST /agents/{agentId}/secret', 'rotateSecret', 'edgepush/admin'),
   route('POST /agents/{agentId}/push', 'push', 'edgepush/push'),
+  route('GET /pushes', 'listPushes', 'edgepush/push'),
   route('GET /pushes/{pushId}', 'getPush', 'edgepush/push'),
+  route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push'),
+  route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push'),
   route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
 ];
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../../lambdas/adapters/aws/dynamo-list-index';
 
 export const TEST_REGION = 'us-east-1';
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -33,8 +34,30 @@ export async function createTable(endpoint: string, tableName: string): Promise<
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        ...[...new Set([...LIST_INDEXES, AGENTS_INDEX_DEFINITION].flatMap((i) => [i.partitionKey, i.sortKey]))].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S' as const,
+        })),
+      ],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      // The GSIs of lib/edgepush-construct.ts, from the same definition.
+      GlobalSecondaryIndexes: LIST_INDEXES.map((i) => ({
+        IndexName: i.indexName,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: i.nonKeyAttributes },
+      })).concat({
+        IndexName: AGENTS_INDEX_DEFINITION.indexName,
+        KeySchema: [
+          { AttributeName: AGENTS_INDEX_DEFINITION.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: AGENTS_INDEX_DEFINITION.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' } as never,
+      }),
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

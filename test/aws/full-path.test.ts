@@ -11,7 +11,7 @@ import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
-import { waitFor } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60000);
 
@@ -120,6 +120,40 @@ describe('full push path on emulated AWS', () => {
     expect(await res.text()).toContain('MSA|AA|CTRL-MP-1');
   });
 
+  it('lists, cancels and resends pushes; a cancelled push is skipped and its destination goes on', async () => {
+    const send = async (id: string) => {
+      const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'slow', body: hl7(id), waitForResponse: false });
+      expect(res.status).toBe(202);
+      expect(res.json).toMatchObject({ agentId: agent.agentId, destination: 'slow', status: 'queued' });
+      expect(typeof res.json.expiresAt).toBe('string');
+      await sleep(5); // apart in time, so newest-first does not fall back to the pushId tie-break
+      return res.json.pushId as string;
+    };
+    // The slow device holds the first push 1.5 s: the second waits queued behind it.
+    const first = await send('CTRL-PM-1');
+    const second = await send('CTRL-PM-2');
+    const cancel = await api('POST', `/pushes/${second}/cancel`);
+    expect(cancel).toMatchObject({ status: 200, json: { pushId: second, status: 'cancelled' } });
+    expect(await api('POST', `/pushes/${second}/cancel`)).toMatchObject({ status: 409, json: { code: 'NOT_CANCELLABLE' } });
+    const third = await send('CTRL-PM-3');
+    await waitFor(async () => (await api('GET', `/pushes/${third}`)).json.status === 'acked', 20_000, 'the push after the cancelled one');
+    expect((await api('GET', `/pushes/${first}`)).json.status).toBe('acked');
+    expect((await api('GET', `/pushes/${second}`)).json).toMatchObject({ status: 'cancelled', attempts: 0 });
+
+    const resent = await api('POST', `/pushes/${second}/resend`);
+    expect(resent).toMatchObject({ status: 202, json: { resendOf: second, destination: 'slow', status: 'queued' } });
+    await waitFor(async () => (await api('GET', `/pushes/${resent.json.pushId}`)).json.status === 'acked', 20_000, 'the resent push');
+
+    // The list reads a GSI (eventually consistent on real DynamoDB): newest first, no bodies.
+    const list = await api('GET', `/pushes?agentId=${agent.agentId}&destination=slow&limit=500`);
+    expect(list.status).toBe(200);
+    const ids = list.json.pushes.map((p: { pushId: string }) => p.pushId);
+    expect(ids.slice(0, 4)).toEqual([resent.json.pushId, third, second, first]);
+    expect(JSON.stringify(list.json)).not.toContain('MSH');
+    const cancelled = await api('GET', `/pushes?status=cancelled&limit=1`);
+    expect(cancelled.json.pushes.map((p: { pushId: string }) => p.pushId)).toEqual([second]);
+  });
+
   it('AE from the device -> 422 with the ACK', async () => {
     const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'picky', body: hl7('CTRL-AE-1') });
     expect(res.status).toBe(422);
@@ -202,6 +236,47 @@ describe('bad input on emulated AWS', () => {
     expectError(await push({ destination: 'lab', body: big }), 413);
   });
   it('an unknown agent -> 404', async () => expectError(await push({ destination: 'lab', body: hl7() }, 'no-such-agent'), 404));
+
+  it('agent lifecycle: list, disable closes the connection (DeleteConnection) and refuses, rotate, delete', async () => {
+    const site = await createAgent();
+    const open = (secret: string) =>
+      new Promise<{ ws?: WebSocket; status: number; closed: Promise<void> }>((resolve) => {
+        const ws = new WebSocket(aws.wsUrl, { headers: { [AGENT_ID_HEADER]: site.agentId, [AGENT_SECRET_HEADER]: secret } });
+        sockets.push(ws);
+        const closed = new Promise<void>((r) => ws.once('close', () => r()));
+        ws.once('open', () => resolve({ ws, status: 101, closed }));
+        ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, closed }));
+        ws.on('error', () => undefined);
+      });
+    const status = async () => (await api('GET', `/agents/${site.agentId}`)).json.status as string;
+
+    const listed = await api('GET', '/agents');
+    expect(listed.status).toBe(200);
+    expect(listed.json.agents.map((a: { agentId: string }) => a.agentId)).toEqual(expect.arrayContaining([agent.agentId, site.agentId]));
+
+    const first = await open(site.secret);
+    expect(first.status).toBe(101);
+    await waitFor(async () => (await status()) === 'connected', 15_000, 'connected');
+    const off = await api('PATCH', `/agents/${site.agentId}`, { enabled: false });
+    expect(off).toMatchObject({ status: 200, json: { status: 'disabled' } });
+    await first.closed; // closed by the HTTP function's DeleteConnection
+    expect((await open(site.secret)).status).toBe(401);
+    const push = await api('POST', `/agents/${site.agentId}/push`, { destination: 'lab', body: hl7() });
+    expect(push).toMatchObject({ status: 409, json: { code: 'AGENT_DISABLED' } });
+    expect((await api('PATCH', `/agents/${site.agentId}`, { enabled: true })).status).toBe(200);
+
+    const second = await open(site.secret);
+    expect(second.status).toBe(101);
+    await waitFor(async () => (await status()) === 'connected', 15_000, 'connected again');
+    const rotated = await api('POST', `/agents/${site.agentId}/secret`);
+    expect(rotated.status).toBe(200);
+    await second.closed;
+    expect((await open(site.secret)).status).toBe(401);
+    expect((await open(rotated.json.secret)).status).toBe(101);
+
+    expect((await api('DELETE', `/agents/${site.agentId}`)).status).toBe(204);
+    expect((await api('GET', `/agents/${site.agentId}`)).status).toBe(404);
+  });
 
   it('a wrong agent secret at connect -> 401 on the upgrade, and the agent stays as it was', async () => {
     const before = (await api('GET', `/agents/${agent.agentId}`)).json;

@@ -105,6 +105,23 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
     });
+    // GET /pushes and GET /agents: newest first per agent and overall; the push lists project no body.
+    const indexes = table.Properties!.GlobalSecondaryIndexes as {
+      IndexName: string;
+      KeySchema: unknown;
+      Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
+    }[];
+    expect(indexes.map((i) => i.IndexName).sort()).toEqual(['agents', 'all', 'by-agent']);
+    const byAgent = indexes.find((i) => i.IndexName === 'by-agent')!;
+    expect(byAgent.KeySchema).toEqual([
+      { AttributeName: 'agentId', KeyType: 'HASH' },
+      { AttributeName: 'listKey', KeyType: 'RANGE' },
+    ]);
+    for (const index of indexes.filter((i) => i.IndexName !== 'agents')) {
+      expect(index.Projection.ProjectionType).toBe('INCLUDE');
+      expect(index.Projection.NonKeyAttributes).not.toContain('body');
+      expect(index.Projection.NonKeyAttributes).not.toContain('response');
+    }
     expect(table.Properties!.Replicas[0]).toMatchObject({
       DeletionProtectionEnabled: true,
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -178,14 +195,24 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     ]);
     expect(allActions(s.template, 'WsConnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
     expect(allActions(s.template, 'WsDisconnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
-    expect(allActions(s.template, 'Http')).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      ...logs,
-      'secretsmanager:GetSecretValue',
-      'sqs:SendMessage',
-    ]);
+    expect(allActions(s.template, 'Http')).toEqual(
+      [
+        'dynamodb:DeleteItem', // DELETE /agents/{id}
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query', // GET /pushes and GET /agents, on the list indexes
+        'dynamodb:UpdateItem',
+        'execute-api:ManageConnections', // DELETE only, below
+        ...logs,
+        'secretsmanager:GetSecretValue',
+        'sqs:DeleteMessage', // cancelling a queued push releases its delivery
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    // The HTTP function may only DELETE connections (closing a disabled or re-keyed agent's relay), never post.
+    const httpConnections = statementsOf(s.template, 'Http').filter((st) => actionsOf(st).includes('execute-api:ManageConnections'));
+    expect(JSON.stringify(httpConnections)).toContain('/DELETE/@connections/*');
+    expect(JSON.stringify(httpConnections)).not.toContain('/POST/');
     expect(allActions(s.template, 'WsMessage')).toEqual(
       [
         'dynamodb:GetItem',
@@ -206,7 +233,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         }
       }
     }
-    // Sending and closing relay connections: wsMessage and the dispatcher only.
+    // Sending and closing relay connections: wsMessage and the dispatcher (the HTTP function only closes).
     for (const role of ['WsMessage', 'Dispatcher']) {
       const text = JSON.stringify(statementsOf(s.template, role));
       expect(text).toContain('/relay/POST/@connections/*');
@@ -228,8 +255,22 @@ describe('EdgePush stack (IAM auth, the default)', () => {
             .replace(/"\]\]\}$/, ''),
         )
         .sort();
-    expect(invokeArns('Pusher')).toEqual(['/$default/GET/pushes/*', '/$default/POST/agents/*/push', '/$default/POST/fhir/R4/Agent/*/*']);
-    expect(invokeArns('Admin')).toEqual(['/$default/GET/agents/*', '/$default/POST/agents']);
+    expect(invokeArns('Pusher')).toEqual([
+      '/$default/GET/pushes',
+      '/$default/GET/pushes/*',
+      '/$default/POST/agents/*/push',
+      '/$default/POST/fhir/R4/Agent/*/*',
+      '/$default/POST/pushes/*/cancel',
+      '/$default/POST/pushes/*/resend',
+    ]);
+    expect(invokeArns('Admin')).toEqual([
+      '/$default/DELETE/agents/*',
+      '/$default/GET/agents',
+      '/$default/GET/agents/*',
+      '/$default/PATCH/agents/*',
+      '/$default/POST/agents',
+      '/$default/POST/agents/*/secret',
+    ]);
   });
 
   it('alarms on every failure mode, each with an action, on one topic; and a dashboard', () => {

@@ -126,6 +126,75 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.pushes.update(id, ['queued'], { status: 'sent' })).toBeUndefined();
       expect(await set.pushes.get(id)).toBeUndefined();
     });
+
+    describe('list', () => {
+      // Pushes of one fresh agent, created at distinct times; two share a createdAt.
+      const agentId = otherAgent();
+      const base = 1_700_000_000_000;
+      const made = [
+        newPush({ agentId, destination: 'lab', createdAt: base + 1 }),
+        newPush({ agentId, destination: 'ris', createdAt: base + 2 }),
+        newPush({ agentId, destination: 'lab', createdAt: base + 3, idempotencyKey: 'list-k' }),
+        newPush({ agentId, destination: 'lab', createdAt: base + 3 }),
+        newPush({ agentId, destination: 'lab', createdAt: base + 4, resendOf: 'p-0' }),
+      ];
+      const newest = () => [...made].sort((a, b) => b.createdAt - a.createdAt || (a.pushId < b.pushId ? 1 : -1)).map((p) => p.pushId);
+      beforeAll(async () => {
+        for (const p of made) await set.pushes.create(p);
+        await set.pushes.update(made[0].pushId, ['queued'], { status: 'acked', ackCode: 'AA', response: 'MSA|AA', completedAt: base + 9 });
+        await set.pushes.create(newPush({ agentId: otherAgent(), createdAt: base + 5 }));
+      });
+
+      it("lists an agent's pushes newest first, without bodies or ACK text", async () => {
+        const page = await set.pushes.list({ agentId, limit: 50 });
+        expect(page.pushes.map((p) => p.pushId)).toEqual(newest());
+        expect(page.next).toBeUndefined();
+        const acked = page.pushes.find((p) => p.pushId === made[0].pushId)!;
+        expect(acked).toEqual({
+          pushId: made[0].pushId,
+          agentId,
+          destination: 'lab',
+          contentType: made[0].contentType,
+          status: 'acked',
+          ackCode: 'AA',
+          attempts: 0,
+          createdAt: base + 1,
+          completedAt: base + 9,
+          expiresAt: made[0].expiresAt,
+        });
+        expect(page.pushes.find((p) => p.pushId === made[4].pushId)?.resendOf).toBe('p-0');
+      });
+
+      it('pages with a cursor, and says when there is no more', async () => {
+        const seen: string[] = [];
+        let after: { createdAt: number; pushId: string } | undefined;
+        for (let i = 0; i < 10; i++) {
+          const page = await set.pushes.list({ agentId, limit: 2, after });
+          expect(page.pushes.length).toBeLessThanOrEqual(2);
+          seen.push(...page.pushes.map((p) => p.pushId));
+          if (!page.next) break;
+          after = page.next;
+        }
+        expect(seen).toEqual(newest());
+      });
+
+      it('filters by destination and status', async () => {
+        const labs = await set.pushes.list({ agentId, destination: 'lab', limit: 50 });
+        expect(labs.pushes.map((p) => p.pushId)).toEqual(newest().filter((id) => id !== made[1].pushId));
+        const acked = await set.pushes.list({ agentId, status: 'acked', limit: 50 });
+        expect(acked.pushes.map((p) => p.pushId)).toEqual([made[0].pushId]);
+        const none = await set.pushes.list({ agentId, destination: 'ris', status: 'acked', limit: 50 });
+        expect(none.pushes).toEqual([]);
+      });
+
+      it('lists every agent when no agent is given', async () => {
+        const page = await set.pushes.list({ limit: 500 });
+        const ids = page.pushes.map((p) => p.pushId);
+        for (const id of made.map((p) => p.pushId)) expect(ids).toContain(id);
+        const positions = page.pushes.map((p) => p.createdAt);
+        expect(positions).toEqual([...positions].sort((a, b) => b - a));
+      });
+    });
   });
 
   describe('PushStore queue limits', () => {
@@ -199,6 +268,22 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
 
     it('returns undefined for an unknown agent', async () => {
       expect(await set.agents.get('nobody-' + randomUUID())).toBeUndefined();
+    });
+
+    it('lists agents, disables and enables one, and deletes it', async () => {
+      const agent = newAgent();
+      await set.agents.create(agent);
+      expect((await set.agents.list()).find((a) => a.agentId === agent.agentId)).toEqual(agent);
+
+      expect(await set.agents.setDisabled(agent.agentId, true)).toEqual({ ...agent, disabled: true });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ disabled: true });
+      expect(await set.agents.setDisabled(agent.agentId, false)).toEqual(agent);
+      expect(await set.agents.setDisabled('nobody-' + randomUUID(), true)).toBeUndefined();
+
+      expect(await set.agents.delete(agent.agentId)).toBe(true);
+      expect(await set.agents.get(agent.agentId)).toBeUndefined();
+      expect((await set.agents.list()).some((a) => a.agentId === agent.agentId)).toBe(false);
+      expect(await set.agents.delete(agent.agentId)).toBe(false);
     });
 
     const claim = (connectionId: string, at: number, staleBefore: number, relayInstance?: string) => ({

@@ -20,11 +20,12 @@ import { TEST_CREDENTIALS, TEST_REGION, createTable, startDynalite, type Dynalit
 class ConnectWindowGateway implements ConnectionGateway {
   private readonly established = new Set<string>();
   readonly sent: { connectionId: string; message: CloudMessage }[] = [];
-  async close(connectionId: string): Promise<void> {
-    this.established.delete(connectionId);
-  }
   establish(connectionId: string): void {
     this.established.add(connectionId);
+  }
+  close(connectionId: string): Promise<void> {
+    this.established.delete(connectionId);
+    return Promise.resolve();
   }
   async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     if (!this.established.has(connectionId)) return 'gone';

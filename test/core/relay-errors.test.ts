@@ -34,6 +34,7 @@ function core() {
   const pushes: PushStore = {
     create: (p) => store.create(p),
     update: (...args) => store.update(...args),
+    list: (q) => store.list(q),
     get: (id) => (failReads ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : store.get(id)),
   };
   return createCore({ agents: store.agentStore(), pushes, gateway, clock: { now: () => Date.now() } } as unknown as Ports);

@@ -11,6 +11,8 @@ import type {
   ConnectionGateway,
   CreatePushResult,
   Log,
+  PushListPage,
+  PushListQuery,
   Ports,
   PostResult,
   PushQueue,
@@ -20,7 +22,8 @@ import type {
   QueueFull,
   QueueLimits,
 } from '../../lambdas/core/ports';
-import { isTerminal, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
+import { isAfter, newestFirst, takePage } from '../../lambdas/core/push-list';
+import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
 import { FakeClock } from './fake-clock';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -106,6 +109,11 @@ export class MemoryPushStore implements PushStore {
     return Promise.resolve(copy(next));
   }
 
+  list(query: PushListQuery): Promise<PushListPage> {
+    const ordered = [...this.pushes.values()].filter((p) => isAfter(p, query.after)).sort(newestFirst);
+    return Promise.resolve(takePage(ordered.map(toSummary), query));
+  }
+
   /** For assertions: the stored record without going through the port. */
   peek(pushId: string): PushRecord | undefined {
     const push = this.pushes.get(pushId);
@@ -164,6 +172,19 @@ export class MemoryAgentStore implements AgentStore {
 
   replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean> {
     return Promise.resolve(this.change(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined)));
+  }
+
+  list(): Promise<AgentRecord[]> {
+    return Promise.resolve([...this.agents.values()].sort((a, b) => (a.agentId < b.agentId ? -1 : 1)).map(copy));
+  }
+
+  setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined> {
+    this.change(agentId, (a) => applyPatch(a, { disabled: disabled || undefined }));
+    return this.get(agentId);
+  }
+
+  delete(agentId: string): Promise<boolean> {
+    return Promise.resolve(this.agents.delete(agentId));
   }
 
   private change(agentId: string, fn: (a: AgentRecord) => AgentRecord | undefined): boolean {
@@ -249,17 +270,17 @@ export class RecordingGateway implements ConnectionGateway {
     this.answers.set(connectionId, answer);
   }
 
-  post(connectionId: string, message: CloudMessage): Promise<PostResult> {
-    this.posts.push({ connectionId, message: copy(message) });
-    const answer = this.answers.get(connectionId) ?? 'ok';
-    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
-  }
-
   readonly closed: string[] = [];
 
   close(connectionId: string): Promise<void> {
     this.closed.push(connectionId);
     return Promise.resolve();
+  }
+
+  post(connectionId: string, message: CloudMessage): Promise<PostResult> {
+    this.posts.push({ connectionId, message: copy(message) });
+    const answer = this.answers.get(connectionId) ?? 'ok';
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
   }
 }
 

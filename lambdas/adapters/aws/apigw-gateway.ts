@@ -1,4 +1,4 @@
-/** ConnectionGateway on the API Gateway Management API (postToConnection, deleteConnection). */
+/** ConnectionGateway on the API Gateway Management API (postToConnection, DeleteConnection). */
 import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
@@ -21,6 +21,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     }
   }
 
+  /** `DELETE @connections/{id}`: needs execute-api:ManageConnections on DELETE. */
   async close(connectionId: string): Promise<void> {
     try {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));

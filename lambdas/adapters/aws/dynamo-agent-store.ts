@@ -1,8 +1,9 @@
 /** AgentStore on DynamoDB. Connection changes are conditional so a stale $disconnect cannot clear a newer connection. */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AgentStore, ClaimResult, ConnectionClaim } from '../../core/ports';
 import type { AgentRecord } from '../../core/records';
 import { PK, agentKey, isConditionFailure, stripKeys } from './dynamo-keys';
+import { AGENTS_INDEX, AGENT_LIST, AGENT_LIST_VALUE } from './dynamo-list-index';
 
 export class DynamoAgentStore implements AgentStore {
   constructor(
@@ -15,7 +16,7 @@ export class DynamoAgentStore implements AgentStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...agent, [PK]: agentKey(agent.agentId) },
+          Item: { ...agent, [PK]: agentKey(agent.agentId), [AGENT_LIST]: AGENT_LIST_VALUE },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
@@ -28,7 +29,47 @@ export class DynamoAgentStore implements AgentStore {
 
   async get(agentId: string): Promise<AgentRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: agentKey(agentId) }, ConsistentRead: true }));
-    return out.Item ? stripKeys<AgentRecord>(out.Item) : undefined;
+    return out.Item ? agentFrom(out.Item) : undefined;
+  }
+
+  /** From the sparse `agents` index (eventually consistent, like every GSI read). */
+  async list(): Promise<AgentRecord[]> {
+    const agents: AgentRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: AGENTS_INDEX,
+          KeyConditionExpression: '#list = :agent',
+          ExpressionAttributeNames: { '#list': AGENT_LIST },
+          ExpressionAttributeValues: { ':agent': AGENT_LIST_VALUE },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) agents.push(agentFrom(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return agents;
+  }
+
+  async setDisabled(agentId: string, disabled: boolean): Promise<AgentRecord | undefined> {
+    const done = disabled
+      ? await this.conditionalUpdate(agentId, 'SET #disabled = :true', `attribute_exists(${PK})`, { ':true': true })
+      : await this.conditionalUpdate(agentId, 'REMOVE #disabled', `attribute_exists(${PK})`, {});
+    return done ? this.get(agentId) : undefined;
+  }
+
+  async delete(agentId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({ TableName: this.table, Key: { [PK]: agentKey(agentId) }, ConditionExpression: `attribute_exists(${PK})` }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   /**
@@ -123,7 +164,7 @@ export class DynamoAgentStore implements AgentStore {
           ConditionExpression: condition,
           // Aliases for every attribute: some names (version, ...) are DynamoDB reserved words.
           ExpressionAttributeNames: pickNames(`${expression} ${condition}`),
-          ExpressionAttributeValues: values,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
         }),
       );
       return true;
@@ -142,7 +183,13 @@ const NAMES: Record<string, string> = {
   '#devices': 'devices',
   '#secretHash': 'secretHash',
   '#inst': 'relayInstance',
+  '#disabled': 'disabled',
 };
+
+function agentFrom(item: Record<string, unknown>): AgentRecord {
+  const { [AGENT_LIST]: _list, ...rest } = stripKeys<Record<string, unknown>>(item);
+  return rest as unknown as AgentRecord;
+}
 
 /** Only the aliases an expression uses: DynamoDB rejects unused ones. */
 function pickNames(expression: string): Record<string, string> | undefined {

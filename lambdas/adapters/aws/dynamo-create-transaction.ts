@@ -8,6 +8,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { PushRecord } from '../../core/records';
 import { PK, TTL, idempotencyKey, pushKey } from './dynamo-keys';
+import { listAttributes } from './dynamo-list-index';
 
 /** Index of the idempotency item's action, for reading CancellationReasons. */
 export const KEY_ACTION = 1;
@@ -33,7 +34,7 @@ export function createPushTransaction(table: string, push: PushRecord, ttl: numb
       {
         Put: {
           TableName: table,
-          Item: { ...push, [PK]: pushKey(push.pushId), [TTL]: ttl },
+          Item: { ...push, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: ttl },
           ConditionExpression: `attribute_not_exists(${PK})`,
         },
       },

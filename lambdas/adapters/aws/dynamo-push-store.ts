@@ -15,11 +15,19 @@
  * key with no push; the next create with that key finds it and writes the push under the
  * recorded pushId, so a retry recovers it. Production never takes that path silently.
  */
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CreatePushResult, PushStore, QueueLimits } from '../../core/ports';
-import { isTerminal, type PushRecord, type PushStatus } from '../../core/records';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { CreatePushResult, PushListPage, PushListQuery, PushStore, QueueLimits } from '../../core/ports';
+import { isTerminal, toSummary, type PushRecord, type PushStatus, type PushSummary } from '../../core/records';
 import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken } from './dynamo-create-transaction';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
+import { ALL_INDEX, BY_AGENT_INDEX, LIST_ALL, LIST_ALL_VALUE, LIST_KEY, listAttributes, listKey, parseListKey } from './dynamo-list-index';
 import { QueueCounters } from './queue-counters';
 
 interface IdempotencyItem {
@@ -39,7 +47,9 @@ export interface DynamoPushStoreOptions {
 
 const DAY_SECONDS = 86_400;
 /** Attributes that identify the item; a patch never rewrites them. */
-const IMMUTABLE = new Set(['pushId', PK, TTL]);
+const IMMUTABLE = new Set(['pushId', PK, TTL, LIST_KEY, LIST_ALL]);
+/** Query round trips per GET /pushes page before answering a short page with a cursor. */
+const MAX_LIST_ROUNDS = 5;
 /** Rounds of claim -> read -> retry before giving up on a key that keeps changing under us. */
 const MAX_CREATE_ROUNDS = 3;
 
@@ -158,7 +168,61 @@ export class DynamoPushStore implements PushStore {
 
   async get(pushId: string): Promise<PushRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }));
-    return out.Item ? stripKeys<PushRecord>(out.Item) : undefined;
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /**
+   * One agent's pushes from `by-agent`, or all from `all`; the other filters are a
+   * FilterExpression. DynamoDB applies Limit before the filter, so this reads on until the
+   * page is full, and after MAX_LIST_ROUNDS answers a short page whose cursor is where it stopped.
+   */
+  async list(query: PushListQuery): Promise<PushListPage> {
+    const names: Record<string, string> = { '#pk': query.agentId !== undefined ? 'agentId' : LIST_ALL };
+    const values: Record<string, unknown> = { ':pk': query.agentId ?? LIST_ALL_VALUE };
+    let keyCondition = '#pk = :pk';
+    if (query.after) {
+      keyCondition += ' AND #lk < :after';
+      names['#lk'] = LIST_KEY;
+      values[':after'] = listKey(query.after.createdAt, query.after.pushId);
+    }
+    const filters: string[] = [];
+    if (query.destination !== undefined) {
+      names['#dest'] = 'destination';
+      values[':dest'] = query.destination;
+      filters.push('#dest = :dest');
+    }
+    if (query.status !== undefined) {
+      names['#status'] = 'status';
+      values[':status'] = query.status;
+      filters.push('#status = :status');
+    }
+    const found: PushSummary[] = [];
+    let start: Record<string, unknown> | undefined;
+    for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: query.agentId !== undefined ? BY_AGENT_INDEX : ALL_INDEX,
+          KeyConditionExpression: keyCondition,
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // One more than needed: a full page then knows whether another follows.
+          Limit: query.limit + 1,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) found.push(toSummary(fromItem(item)));
+      if (found.length > query.limit) {
+        const pushes = found.slice(0, query.limit);
+        const last = pushes[pushes.length - 1];
+        return { pushes, next: { createdAt: last.createdAt, pushId: last.pushId } };
+      }
+      start = out.LastEvaluatedKey;
+      if (!start) return { pushes: found };
+    }
+    return { pushes: found, next: parseListKey(String(start?.[LIST_KEY])) };
   }
 
   async update(
@@ -224,7 +288,7 @@ export class DynamoPushStore implements PushStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const updated = out.Attributes ? stripKeys<PushRecord>(out.Attributes) : undefined;
+      const updated = out.Attributes ? fromItem(out.Attributes) : undefined;
       if (updated && ttl !== undefined) {
         await this.expireKeyWithPush(updated, ttl);
         // The conditional write above moved it from an open status exactly once: uncount it once.
@@ -330,9 +394,15 @@ export class DynamoPushStore implements PushStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...push, [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
+        Item: { ...push, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
         ConditionExpression: `attribute_not_exists(${PK})`,
       }),
     );
   }
+}
+
+/** The push as the domain wrote it: without the table's and the indexes' own attributes. */
+function fromItem(item: Record<string, unknown>): PushRecord {
+  const { [LIST_KEY]: _lk, [LIST_ALL]: _la, ...rest } = stripKeys<Record<string, unknown>>(item);
+  return rest as unknown as PushRecord;
 }

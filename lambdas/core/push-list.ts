@@ -1,0 +1,89 @@
+/** Listing pushes: the query's rules and the opaque cursor, the same on every adapter set. */
+import { DomainError } from './domain-errors';
+import type { Ports, PushListPage, PushListPosition, PushListQuery } from './ports';
+import { PUSH_STATUSES, type PushStatus, type PushSummary } from './records';
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 500;
+
+/** The newest-first order every store keeps: createdAt, then pushId, both descending. */
+export function newestFirst(a: PushListPosition, b: PushListPosition): number {
+  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
+  return a.pushId < b.pushId ? 1 : a.pushId > b.pushId ? -1 : 0;
+}
+
+/** true when `p` comes strictly after `after` in the newest-first order. */
+export function isAfter(p: PushListPosition, after: PushListPosition | undefined): boolean {
+  return after === undefined || newestFirst(after, p) < 0;
+}
+
+export function matchesQuery(p: PushSummary, q: PushListQuery): boolean {
+  return (
+    (q.agentId === undefined || p.agentId === q.agentId) &&
+    (q.destination === undefined || p.destination === q.destination) &&
+    (q.status === undefined || p.status === q.status)
+  );
+}
+
+/**
+ * The cursor is opaque to callers (base64url JSON); it only ever names a position, never a
+ * filter, so a caller that changes filters between pages gets a consistent, if odd, answer.
+ */
+export function encodeCursor(p: PushListPosition): string {
+  return Buffer.from(JSON.stringify([p.createdAt, p.pushId])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PushListPosition {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+      return { createdAt: value[0] as number, pushId: value[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('INVALID_QUERY', 'cursor is not one this API returned');
+}
+
+/** Parses GET /pushes query parameters into a store query. */
+export function parseListQuery(params: Record<string, string | undefined>): PushListQuery {
+  const query: PushListQuery = { limit: DEFAULT_LIST_LIMIT };
+  if (params.agentId) query.agentId = params.agentId;
+  if (params.destination) query.destination = params.destination.replace(/^Device\//, '');
+  if (params.status) {
+    if (!PUSH_STATUSES.includes(params.status as PushStatus)) {
+      throw new DomainError('INVALID_QUERY', `status must be one of ${PUSH_STATUSES.join(', ')}`);
+    }
+    query.status = params.status as PushStatus;
+  }
+  if (params.limit !== undefined && params.limit !== '') {
+    const limit = Number(params.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new DomainError('INVALID_QUERY', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    query.limit = limit;
+  }
+  if (params.cursor) query.after = decodeCursor(params.cursor);
+  return query;
+}
+
+export function listPushes(ports: Ports, query: PushListQuery): Promise<PushListPage> {
+  return ports.pushes.list(query);
+}
+
+/**
+ * For stores that hold every push in one ordered sequence (memory, lmdb): takes up to `limit`
+ * matches from `candidates` (already newest first, already after the cursor).
+ */
+export function takePage(candidates: Iterable<PushSummary>, query: PushListQuery): PushListPage {
+  const pushes: PushSummary[] = [];
+  for (const p of candidates) {
+    if (!matchesQuery(p, query)) continue;
+    if (pushes.length === query.limit) {
+      const last = pushes[pushes.length - 1];
+      return { pushes, next: { createdAt: last.createdAt, pushId: last.pushId } };
+    }
+    pushes.push(p);
+  }
+  return { pushes };
+}
