@@ -4,71 +4,13 @@
  * a real relay is too well-behaved to show the guarantee: it dies after taking a push, it never
  * reports, it reports for someone else's push, it reports a device that can't be reached.
  */
-import WebSocket from 'ws';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, type CloudMessage, type PushMessage } from '../../protocol/messages';
 import { startHub, type Hub } from '../../hub/hub';
 import { loadOrCreateKeys } from '../../hub/keys';
 import { mintToken } from '../../hub/tokens';
 import { tempDir } from '../hub/fixtures';
+import { ScriptedRelay } from './scripted-relay';
 
 const MSG = (id: string) => `MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|${id}|P|2.5.1\rPID|1||123\r`;
-
-/** A relay we script by hand: records what the cloud sends and lets the test answer. */
-class ScriptedRelay {
-  readonly received: CloudMessage[] = [];
-  private waiters: { match: (m: CloudMessage) => boolean; resolve: (m: CloudMessage) => void }[] = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as CloudMessage;
-      this.received.push(msg);
-      this.waiters = this.waiters.filter((w) => (w.match(msg) ? (w.resolve(msg), false) : true));
-    });
-  }
-
-  static async connect(hub: Hub, agentId: string, secret: string, devices = ['lab']): Promise<ScriptedRelay> {
-    const ws = new WebSocket(hub.wsUrl, { headers: { [AGENT_ID_HEADER]: agentId, [AGENT_SECRET_HEADER]: secret } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const relay = new ScriptedRelay(ws);
-    relay.send({ action: 'hello', v: 1, version: 'scripted', devices });
-    await relay.next((m) => m.type === 'helloAck');
-    return relay;
-  }
-
-  send(msg: object): void {
-    this.ws.send(JSON.stringify(msg));
-  }
-
-  next(match: (m: CloudMessage) => boolean, timeoutMs = 5000): Promise<CloudMessage> {
-    const seen = this.received.find(match);
-    if (seen) {
-      this.received.splice(this.received.indexOf(seen), 1);
-      return Promise.resolve(seen);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a cloud message')), timeoutMs);
-      this.waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          this.received.splice(this.received.indexOf(m), 1);
-          resolve(m);
-        },
-      });
-    });
-  }
-
-  nextPush(): Promise<PushMessage> {
-    return this.next((m) => m.type === 'push') as Promise<PushMessage>;
-  }
-
-  async kill(): Promise<void> {
-    this.ws.terminate();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('push lifecycle under a misbehaving relay', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -114,13 +56,13 @@ describe('push lifecycle under a misbehaving relay', () => {
 
   it('re-sends a push to the new connection when the relay dies after taking it', async () => {
     const secret = await createAgent('site-a');
-    const first = await ScriptedRelay.connect(hub, 'site-a', secret);
+    const first = await ScriptedRelay.connect(hub.wsUrl, 'site-a', secret);
     const accepted = await api('POST', '/agents/site-a/push', { destination: 'lab', body: MSG('C1'), waitForResponse: false });
     expect(accepted.status).toBe(202);
     const push = await first.nextPush();
     await first.kill(); // died between taking the push and reporting
 
-    const second = await ScriptedRelay.connect(hub, 'site-a', secret);
+    const second = await ScriptedRelay.connect(hub.wsUrl, 'site-a', secret);
     const again = await second.nextPush();
     expect(again.pushId).toBe(push.pushId);
     second.send({ action: 'result', v: 1, pushId: push.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C1' });
@@ -133,7 +75,7 @@ describe('push lifecycle under a misbehaving relay', () => {
 
   it('fails a push whose relay never reports, after maxAttempts, instead of leaving it sent', async () => {
     const secret = await createAgent('site-b');
-    const relay = await ScriptedRelay.connect(hub, 'site-b', secret);
+    const relay = await ScriptedRelay.connect(hub.wsUrl, 'site-b', secret);
     const res = await api('POST', '/agents/site-b/push', { destination: 'lab', body: MSG('C2'), waitTimeout: 3000 });
     // Two deliveries to a relay that stays silent, then the push ends.
     const a = await relay.nextPush();
@@ -151,7 +93,7 @@ describe('push lifecycle under a misbehaving relay', () => {
     await hub.close();
     hub = await startHub({ port: 0, dataDir: dir.path, core: { resultTimeoutMs: 2_000, offlineRetryMs: 50, maxAttempts: 2 } });
     const secret = await createAgent('site-f');
-    const first = await ScriptedRelay.connect(hub, 'site-f', secret);
+    const first = await ScriptedRelay.connect(hub.wsUrl, 'site-f', secret);
     const accepted = await api('POST', '/agents/site-f/push', { destination: 'lab', body: MSG('C8'), waitForResponse: false });
     // Attempt 1 goes unanswered; attempt 2 (the last, maxAttempts 2) reaches the device...
     const a = await first.nextPush();
@@ -160,7 +102,7 @@ describe('push lifecycle under a misbehaving relay', () => {
     // ...and the connection drops before the relay reports. It reconnects at once and re-sends
     // the result it still holds, as the real relay does after its hello.
     await first.kill();
-    const second = await ScriptedRelay.connect(hub, 'site-f', secret);
+    const second = await ScriptedRelay.connect(hub.wsUrl, 'site-f', secret);
     second.send({ action: 'result', v: 1, pushId: a.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C8' });
     await second.next((m) => m.type === 'resultAck' || m.type === 'error');
     const done = await waitForStatus(accepted.body.pushId, 'acked').catch(
@@ -173,8 +115,8 @@ describe('push lifecycle under a misbehaving relay', () => {
   it('refuses a result for a push that was not dispatched to the reporting agent, and changes nothing', async () => {
     const secretA = await createAgent('owner');
     const secretB = await createAgent('rogue');
-    const owner = await ScriptedRelay.connect(hub, 'owner', secretA);
-    const rogue = await ScriptedRelay.connect(hub, 'rogue', secretB);
+    const owner = await ScriptedRelay.connect(hub.wsUrl, 'owner', secretA);
+    const rogue = await ScriptedRelay.connect(hub.wsUrl, 'rogue', secretB);
     const accepted = await api('POST', '/agents/owner/push', { destination: 'lab', body: MSG('C3'), waitForResponse: false });
     const push = await owner.nextPush();
 
@@ -199,7 +141,7 @@ describe('push lifecycle under a misbehaving relay', () => {
 
   it('keeps a push queued while the device is unreachable, then delivers it in order', async () => {
     const secret = await createAgent('site-c');
-    const relay = await ScriptedRelay.connect(hub, 'site-c', secret);
+    const relay = await ScriptedRelay.connect(hub.wsUrl, 'site-c', secret);
     const p1 = await api('POST', '/agents/site-c/push', { destination: 'lab', body: MSG('C4'), waitForResponse: false });
     const p2 = await api('POST', '/agents/site-c/push', { destination: 'lab', body: MSG('C5'), waitForResponse: false });
 
@@ -232,7 +174,7 @@ describe('push lifecycle under a misbehaving relay', () => {
 
   it('refuses a push for a device the relay did not announce', async () => {
     const secret = await createAgent('site-e');
-    const relay = await ScriptedRelay.connect(hub, 'site-e', secret, ['lab']);
+    const relay = await ScriptedRelay.connect(hub.wsUrl, 'site-e', secret, ['lab']);
     const res = await api('POST', '/agents/site-e/push', { destination: 'Device/pharmacy', body: MSG('C7') });
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ code: 'DESTINATION_NOT_FOUND' });

@@ -1,17 +1,6 @@
 import { buildField, buildMessage, buildSegment } from '../../../hl7/builder';
 import type { Hl7Segment } from '../../../hl7/er7-model';
-import { Hl7Error } from '../../../hl7/hl7-errors';
-
-function expectHl7Error(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(Hl7Error);
-  expect((thrown as Hl7Error).code).toBe(code);
-}
+import { expectHl7Error } from '../../support/hl7-error';
 
 describe('buildField', () => {
   it.each<[string, Parameters<typeof buildField>[0], string]>([

@@ -7,18 +7,7 @@ import {
   timeZoneOffsetMinutes,
   type DtmPrecision,
 } from '../../../hl7/datetime';
-import { Hl7Error } from '../../../hl7/hl7-errors';
-
-function expectHl7Error(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(Hl7Error);
-  expect((thrown as Hl7Error).code).toBe(code);
-}
+import { expectHl7Error } from '../../support/hl7-error';
 
 const utc = (iso: string) => new Date(iso);
 

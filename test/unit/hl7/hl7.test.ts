@@ -5,19 +5,9 @@ import { generateExampleAdt } from '../../../hl7/example';
 import { isCommitAck, isPositiveAck, parseMsa } from '../../../hl7/msa';
 import { isHl7, parseControlId, parseMsh, readMsh } from '../../../hl7/msh';
 import { normaliseSegments, splitSegments } from '../../../hl7/segments';
+import { expectHl7Error } from '../../support/hl7-error';
 
 const ADT = 'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20240102030405||ADT^A01^ADT_A01|CTRL123|T|2.5.1\rEVN|A01\rPID|1||42\r';
-
-function expectHl7Error(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(Hl7Error);
-    expect((err as Hl7Error).code).toBe(code);
-    return;
-  }
-  throw new Error('expected an Hl7Error');
-}
 
 describe('normaliseSegments', () => {
   it.each([

@@ -1,20 +1,9 @@
 import { buildMessage } from '../../../hl7/builder';
 import { controlIdForPush } from '../../../hl7/control-id';
-import { Hl7Error } from '../../../hl7/hl7-errors';
 import { parseMsh } from '../../../hl7/msh';
 import { mshSegment, type MshOptions } from '../../../hl7/msh-header';
 import { readMessage } from '../../../hl7/reader';
-
-function expectHl7Error(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(Hl7Error);
-  expect((thrown as Hl7Error).code).toBe(code);
-}
+import { expectHl7Error } from '../../support/hl7-error';
 
 const PUSH = '3b241101-e2bb-4255-8caf-4136c566a962';
 const base: MshOptions = {

@@ -1,20 +1,9 @@
 import { buildMessage } from '../../../hl7/builder';
 import { DEFAULT_DELIMITERS } from '../../../hl7/delimiters';
-import { Hl7Error } from '../../../hl7/hl7-errors';
 import { readField, readMessage } from '../../../hl7/reader';
+import { expectHl7Error } from '../../support/hl7-error';
 
 const d = DEFAULT_DELIMITERS;
-
-function expectHl7Error(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(Hl7Error);
-  expect((thrown as Hl7Error).code).toBe(code);
-}
 
 describe('readField', () => {
   it.each<[string, unknown]>([
