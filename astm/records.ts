@@ -29,6 +29,37 @@ export class AstmRecordError extends Error {
   }
 }
 
+/**
+ * LIS01-A2 §6.6 restricted characters, never inside message text (CR is allowed: it ends a
+ * record): SOH STX ETX EOT ENQ ACK DLE NAK SYN ETB LF DC1 DC2 DC3 DC4.
+ */
+export const RESTRICTED_BYTES: ReadonlySet<number> = new Set([
+  0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x15, 0x16, 0x17, 0x0a, 0x11, 0x12, 0x13, 0x14,
+]);
+
+/**
+ * Checks a message a caller wants sent: H first (with its delimiters), L last, no restricted
+ * control character. Line endings are normalised to CR first. Returns the normalised text and
+ * H-3, the message control id, when there is one.
+ */
+export function checkAstmMessage(text: string): { text: string; controlId?: string } {
+  const records = splitRecords(text);
+  if (records.length === 0) throw new AstmRecordError('the message is empty');
+  const d = readDelimiters(records[0]);
+  if (!/^L(\||$)/.test(records[records.length - 1].replace(d.field, '|'))) {
+    throw new AstmRecordError('the message must end with an L (terminator) record');
+  }
+  const normalised = records.map((r) => r + '\r').join('');
+  for (let i = 0; i < normalised.length; i++) {
+    const c = normalised.charCodeAt(i);
+    if (RESTRICTED_BYTES.has(c))
+      throw new AstmRecordError(`the message holds a restricted control character 0x${c.toString(16).padStart(2, '0')} at offset ${i}`);
+  }
+  const header = parseRecord(records[0], d);
+  const controlId = header.fields[2];
+  return controlId ? { text: normalised, controlId } : { text: normalised };
+}
+
 /** Reads the delimiters from the header record (`H|\^&…`). */
 export function readDelimiters(header: string): AstmDelimiters {
   if (header[0] !== 'H' || header.length < 5)

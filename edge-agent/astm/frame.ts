@@ -9,6 +9,8 @@
  * a record (its text ends with the record's CR) is an ETX frame. Different records never share a
  * frame. All of it is computed over encoded bytes: the caller encodes text (latin1 by default).
  */
+import { RESTRICTED_BYTES } from '../../astm/records';
+
 export const STX = 0x02;
 export const ETX = 0x03;
 export const EOT = 0x04;
@@ -22,11 +24,7 @@ export const LF = 0x0a;
 /** LIS01-A2 §6.3.1: at most 240 text characters per frame. */
 export const MAX_FRAME_TEXT = 240;
 
-/**
- * LIS01-A2 §6.6 restricted characters: never inside frame text (CR is allowed: it ends a record).
- * SOH STX ETX EOT ENQ ACK DLE NAK SYN ETB LF DC1 DC2 DC3 DC4.
- */
-const RESTRICTED = new Set([0x01, STX, ETX, EOT, ENQ, ACK, 0x10, NAK, 0x16, ETB, LF, 0x11, 0x12, 0x13, 0x14]);
+const RESTRICTED = RESTRICTED_BYTES;
 
 export function checksum(bytes: Buffer, start: number, end: number): string {
   let sum = 0;
