@@ -3,10 +3,11 @@
  * route). Everything a caller can get wrong is caught here, before anything is stored.
  */
 import { createHash } from 'node:crypto';
-import { HL7_V2_CONTENT_TYPE as HL7_CONTENT_TYPE, HL7_V2_CONTENT_TYPE_ALIASES } from '../../protocol/content-types';
+import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE as HL7_CONTENT_TYPE, HL7_V2_CONTENT_TYPE_ALIASES } from '../../protocol/content-types';
 import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
 import { PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
 import { DEVICE_NAME_RULE, DEVICE_PREFIX, isDeviceName, stripDevicePrefix } from '../../protocol/names';
+import { AstmRecordError, checkAstmMessage } from '../../astm/records';
 import { parseMsh } from '../../hl7/msh';
 import { normaliseSegments } from '../../hl7/segments';
 import { DEFAULT_EXPIRES_IN_S, DEFAULT_WAIT_TIMEOUT_MS, MAX_EXPIRES_IN_S, MAX_WAIT_TIMEOUT_MS } from './core-config';
@@ -22,11 +23,11 @@ export interface PushRequest {
   returnAck: ReturnAck;
   idempotencyKey?: string;
   expiresInS: number;
-  /** MSH-10 of the message, the id its ACK must carry in MSA-2. */
+  /** MSH-10 of an HL7 message (the id its ACK must carry in MSA-2); H-3 of an ASTM one, or ''. */
   controlId: string;
 }
 
-const ACCEPTED_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, ...HL7_V2_CONTENT_TYPE_ALIASES]);
+const HL7_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, ...HL7_V2_CONTENT_TYPE_ALIASES]);
 
 export function parseJsonBody(raw: string | undefined): Record<string, unknown> {
   if (raw === undefined || raw.trim() === '') throw new DomainError('INVALID_JSON', 'request body is empty; expected a JSON object');
@@ -62,13 +63,13 @@ function optionalInt(obj: Record<string, unknown>, key: string, code: DomainErro
 }
 
 /** Bytes of the push message the relay will get, with the longest pushId and expiresAt it can carry. */
-function pushMessageBytes(destination: string, body: string): number {
+function pushMessageBytes(destination: string, contentType: string, body: string): number {
   const message: PushMessage = {
     type: 'push',
     v: PROTOCOL_VERSION,
     pushId: '00000000-0000-0000-0000-000000000000',
     destination,
-    contentType: HL7_CONTENT_TYPE,
+    contentType,
     body,
     returnAck: 'application',
     expiresAt: Number.MAX_SAFE_INTEGER,
@@ -79,16 +80,25 @@ function pushMessageBytes(destination: string, body: string): number {
 export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: number): PushRequest {
   const destination = deviceName(obj.destination);
 
-  const contentType = obj.contentType ?? HL7_CONTENT_TYPE;
-  if (typeof contentType !== 'string' || !ACCEPTED_CONTENT_TYPES.has(contentType)) {
-    throw new DomainError('UNSUPPORTED_CONTENT_TYPE', `contentType must be ${HL7_CONTENT_TYPE}`);
+  const requested = obj.contentType ?? HL7_CONTENT_TYPE;
+  const astm = requested === ASTM_CONTENT_TYPE;
+  if (typeof requested !== 'string' || (!astm && !HL7_CONTENT_TYPES.has(requested))) {
+    throw new DomainError('UNSUPPORTED_CONTENT_TYPE', `contentType must be ${HL7_CONTENT_TYPE} or ${ASTM_CONTENT_TYPE}`);
   }
+  const contentType = astm ? ASTM_CONTENT_TYPE : HL7_CONTENT_TYPE;
 
   if (typeof obj.body !== 'string' || obj.body.trim() === '') {
-    throw new DomainError('MISSING_BODY', 'body is required: the HL7 v2 message as ER7 text');
+    throw new DomainError(
+      'MISSING_BODY',
+      astm ? 'body is required: the ASTM records (H…L) as text' : 'body is required: the HL7 v2 message as ER7 text',
+    );
   }
   // A byte-order mark from a Windows editor is not part of the message.
   const sent = obj.body.replace(/^\uFEFF/, '');
+  if (astm) {
+    checkSentSize(sent, maxBodyBytes);
+    return withCommonFields(obj, destination, contentType, astmBody(sent));
+  }
   const body = normaliseSegments(sent);
   // MLLP's start (0x0B) and end (0x1C) bytes inside a message would end its frame early: the
   // device would ACK a truncated copy under the same MSH-10. HL7 escapes them; refuse raw ones.
@@ -100,26 +110,51 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
       `body holds an MLLP framing byte (0x${body.charCodeAt(framing).toString(16).padStart(2, '0')}) at offset ${framing}; escape it`,
     );
   }
-  // The limit applies to what the caller sent: normalising may add a final CR (issue 9 #16).
-  const size = Buffer.byteLength(sent, 'utf8');
-  if (size > maxBodyBytes) {
-    throw new DomainError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
-  }
-  // The push goes down the WebSocket as JSON, where `\`, `"` and control characters grow
-  // (an RTF report in OBX-5 nearly doubles). Over the WebSocket's message limit the gateway
-  // refuses it on every attempt, and the push would block its device's queue until it expired.
-  const wireBytes = pushMessageBytes(destination, body);
-  if (wireBytes > MAX_MESSAGE_BYTES) {
-    throw new DomainError(
-      'PAYLOAD_TOO_LARGE',
-      `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_MESSAGE_BYTES}`,
-    );
-  }
+  checkSentSize(sent, maxBodyBytes);
   let controlId: string;
   try {
     controlId = parseMsh(body).controlId;
   } catch (err) {
     throw new DomainError('NOT_HL7', `body is not an HL7 v2 message: ${(err as Error).message}`);
+  }
+  return withCommonFields(obj, destination, contentType, { body, controlId });
+}
+
+/** The limit applies to what the caller sent: normalising may add a final CR (issue 9 #16). */
+function checkSentSize(sent: string, maxBodyBytes: number): void {
+  const size = Buffer.byteLength(sent, 'utf8');
+  if (size > maxBodyBytes) {
+    throw new DomainError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+  }
+}
+
+/** ASTM records, checked and with CR record endings; the relay frames them for the link. */
+function astmBody(sent: string): { body: string; controlId: string } {
+  try {
+    const { text, controlId } = checkAstmMessage(sent);
+    return { body: text, controlId: controlId ?? '' };
+  } catch (err) {
+    if (err instanceof AstmRecordError) throw new DomainError('NOT_ASTM', `body is not an ASTM message: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The size checks and the options every content type shares. */
+function withCommonFields(
+  obj: Record<string, unknown>,
+  destination: string,
+  contentType: string,
+  { body, controlId }: { body: string; controlId: string },
+): PushRequest {
+  // The push goes down the WebSocket as JSON, where `\`, `"` and control characters grow
+  // (an RTF report in OBX-5 nearly doubles). Over the WebSocket's message limit the gateway
+  // refuses it on every attempt, and the push would block its device's queue until it expired.
+  const wireBytes = pushMessageBytes(destination, contentType, body);
+  if (wireBytes > MAX_MESSAGE_BYTES) {
+    throw new DomainError(
+      'PAYLOAD_TOO_LARGE',
+      `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_MESSAGE_BYTES}`,
+    );
   }
 
   const waitForResponse = obj.waitForResponse ?? true;
@@ -139,7 +174,7 @@ export function parsePushRequest(obj: Record<string, unknown>, maxBodyBytes: num
     destination,
     body,
     bodyHash: createHash('sha256').update(body).digest('hex'),
-    contentType: HL7_CONTENT_TYPE,
+    contentType,
     waitForResponse,
     waitTimeoutMs: optionalInt(obj, 'waitTimeout', 'INVALID_WAIT_TIMEOUT', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
     returnAck,
