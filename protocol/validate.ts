@@ -94,8 +94,9 @@ export function parseRelayMessage(raw: string | Buffer): RelayMessage {
       if (status === 'failed' && error === undefined) {
         throw new ProtocolError('INVALID_MESSAGE', 'a failed result needs an error');
       }
-      if (status !== 'failed' && ackCode === undefined) {
-        throw new ProtocolError('INVALID_MESSAGE', `an ${status} result needs an ackCode`);
+      // An ASTM transfer is acked by the link itself (every frame ACKed, EOT sent): no ACK code.
+      if (status === 'nacked' && ackCode === undefined) {
+        throw new ProtocolError('INVALID_MESSAGE', 'a nacked result needs an ackCode');
       }
       return msg;
     }

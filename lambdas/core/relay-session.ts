@@ -5,6 +5,7 @@
 import { ackStatus } from '../../protocol/ack-codes';
 import { AGENT_CONNECTED_CLOSE, PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
 import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
+import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import { parseRelayMessage } from '../../protocol/validate';
 import type { CoreConfig } from './core-config';
 import type { LastSeenThrottle } from './last-seen';
@@ -155,7 +156,13 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
     return;
   }
 
-  const code = msg.ackCode!;
+  if (msg.ackCode === undefined) {
+    // Only an ASTM transfer is acked without an ACK message (the validator refuses a nacked one).
+    if (push.contentType !== ASTM_CONTENT_TYPE) throw new ProtocolError('INVALID_RESULT', 'an acked HL7 result needs an ackCode');
+    await finish(ports, push, ['sent', 'queued'], 'acked', { response: msg.response, error: undefined });
+    return;
+  }
+  const code = msg.ackCode;
   if (ackStatus(code) !== msg.status) throw new ProtocolError('INVALID_RESULT', `ackCode ${code} does not match status ${msg.status}`);
   const fields = { ackCode: code, response: msg.response, error: undefined };
   await finish(ports, push, ['sent', 'queued'], msg.status, fields);

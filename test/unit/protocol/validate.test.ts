@@ -32,7 +32,7 @@ describe('relay -> cloud messages', () => {
     ['an unknown action', JSON.stringify({ action: 'rm -rf', v: 1 }), 'UNKNOWN_ACTION'],
     ['a result with a bad status', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'great' }), 'INVALID_MESSAGE'],
     ['a failed result without an error', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'failed' }), 'INVALID_MESSAGE'],
-    ['an acked result without an ackCode', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'acked' }), 'INVALID_MESSAGE'],
+    ['a nacked result without an ackCode', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'nacked' }), 'INVALID_MESSAGE'],
     ['a hello with non-string devices', JSON.stringify({ action: 'hello', v: 1, version: '1', devices: [1] }), 'INVALID_MESSAGE'],
     ['an oversized message', 'x'.repeat(MAX_MESSAGE_BYTES + 1), 'MESSAGE_TOO_LARGE'],
   ])('refuses %s', (_name, raw, code) => {
@@ -77,5 +77,11 @@ describe('an object where the action or type name belongs (issue 9 #10)', () => 
 
   it.each(hostile.map((v) => [JSON.stringify(v), v]))('the relay answers UNKNOWN_TYPE for type %s', (_name, type) => {
     expect(codeOf(() => parseCloudMessage(JSON.stringify({ type, v: 1 })))).toBe('UNKNOWN_TYPE');
+  });
+});
+
+describe('results without an ACK message', () => {
+  it('accepts an acked result with no ackCode (an ASTM transfer is acknowledged by its link)', () => {
+    expect(parseRelayMessage(JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'acked' }))).toMatchObject({ status: 'acked' });
   });
 });
