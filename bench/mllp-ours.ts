@@ -10,7 +10,7 @@ import { createRelayLogger } from '../edge-agent/relay/logger';
 
 export function relayDeviceClient(port: number): MllpDeviceClient {
   const registry = new DeviceRegistry(
-    [{ name: 'bench-device', host: '127.0.0.1', port, encoding: 'utf-8' }],
+    [{ name: 'bench-device', protocol: 'mllp', host: '127.0.0.1', port, encoding: 'utf-8' }],
     // The relay's defaults (DEFAULTS.device in edge-agent/relay/config.ts).
     { connectTimeoutMs: 5_000, ackTimeoutMs: 30_000, idleTimeoutMs: 5 * 60_000, maxFrameBytes: 1024 * 1024 },
     // The relay's logger at its default level, on stderr: stdout carries the runner's result.

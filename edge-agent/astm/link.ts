@@ -34,6 +34,8 @@ export class AstmLinkError extends Error {
   constructor(
     readonly code: LinkFailure,
     message: string,
+    /** True once a frame of the message was written: the analyser may hold part of it. */
+    readonly delivered = false,
   ) {
     super(message);
     this.name = 'AstmLinkError';
@@ -183,11 +185,12 @@ export class AstmLink {
   /** The connection is gone: every waiting send fails LINK_DOWN, a partial message is discarded. */
   close(): void {
     if (this._state === 'CLOSED') return;
-    this._state = 'CLOSED';
     this.clearTimer();
     if (this.holdTimer !== undefined) this.timers.clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
-    for (const out of this.queue.splice(0)) out.reject(new AstmLinkError('LINK_DOWN', 'the link went down'));
+    const midTransfer = this._state === 'SENDING';
+    this._state = 'CLOSED';
+    this.queue.splice(0).forEach((out, i) => out.reject(new AstmLinkError('LINK_DOWN', 'the link went down', i === 0 && midTransfer)));
     this.resetReceive();
   }
 
@@ -297,15 +300,16 @@ export class AstmLink {
 
   /** Termination phase after a failure: EOT, neutral, the head message fails. */
   private abort(code: LinkFailure, message: string): void {
+    const delivered = this._state === 'SENDING';
     this.clearTimer();
     this.opts.write(Buffer.of(EOT));
     this._state = 'NEUTRAL';
-    this.fail(code, message);
+    this.fail(code, message, delivered);
     this.bid();
   }
 
-  private fail(code: LinkFailure, message: string): void {
-    this.queue.shift()?.reject(new AstmLinkError(code, message));
+  private fail(code: LinkFailure, message: string, delivered = false): void {
+    this.queue.shift()?.reject(new AstmLinkError(code, message, delivered));
   }
 
   // ---- receiving ----

@@ -4,15 +4,21 @@
  * validated here, once, so the rest of the relay can trust it; every problem is reported in
  * one ConfigError.
  */
+import { parseAstmUrl, type AstmEndpoint } from '../astm/astm-url';
 import { AGENT_ID_RULE, DEVICE_NAME_RULE, isAgentId, isDeviceName } from '../../protocol/names';
 import { DEVICE_ACK_TIMEOUT_MS, DEVICE_CONNECT_TIMEOUT_MS } from '../../protocol/timeouts';
 import { SUPPORTED_ENCODINGS, resolveEncoding } from '../mllp/encoding';
 
 export interface DeviceConfig {
   name: string;
+  /** mllp: HL7 v2 over MLLP; astm: ASTM E1381 over TCP or a serial line. */
+  protocol: 'mllp' | 'astm';
+  /** TCP host and port (empty and 0 for a serial ASTM device). */
   host: string;
   port: number;
   encoding: string;
+  /** For protocol astm: the endpoint (TCP the relay dials, or a serial line). */
+  astm?: Extract<AstmEndpoint, { kind: 'dial' | 'serial' }>;
 }
 
 export interface RelayConfig {
@@ -95,7 +101,8 @@ export function parseDeviceUrl(name: string, value: string): DeviceConfig {
   } catch {
     throw new Error(`device ${name}: ${JSON.stringify(value)} is not a URL like mllp://host:2575`);
   }
-  if (url.protocol !== 'mllp:') throw new Error(`device ${name}: scheme must be mllp://, got ${url.protocol}//`);
+  if (url.protocol === 'astm:' || url.protocol === 'astm+serial:') return parseAstmDevice(name, value);
+  if (url.protocol !== 'mllp:') throw new Error(`device ${name}: scheme must be mllp://, astm:// or astm+serial://, got ${url.protocol}//`);
   if (!url.hostname) throw new Error(`device ${name}: missing host`);
   const port = Number(url.port);
   if (!url.port || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -117,7 +124,24 @@ export function parseDeviceUrl(name: string, value: string): DeviceConfig {
   }
   // URL keeps IPv6 literals bracketed; net.connect wants them bare.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { name, host, port, encoding };
+  return { name, protocol: 'mllp', host, port, encoding };
+}
+
+/** `astm://host:port` or `astm+serial:///dev/ttyUSB0?baud=9600` (see edge-agent/astm/astm-url.ts). */
+function parseAstmDevice(name: string, value: string): DeviceConfig {
+  let endpoint: AstmEndpoint;
+  try {
+    endpoint = parseAstmUrl(value);
+  } catch (err) {
+    throw new Error(`device ${name}: ${(err as Error).message}`);
+  }
+  if (endpoint.kind === 'listen') {
+    throw new Error(
+      `device ${name}: an analyser that dials the relay (?listen) is a channel, not a device; give astm://host:port or a serial line`,
+    );
+  }
+  if (endpoint.kind === 'serial') return { name, protocol: 'astm', host: '', port: 0, encoding: endpoint.encoding, astm: endpoint };
+  return { name, protocol: 'astm', host: endpoint.host, port: endpoint.port, encoding: endpoint.encoding, astm: endpoint };
 }
 
 /** Splits a `name=mllp://...` flag value. */

@@ -4,9 +4,22 @@
  * was not configured with. Clients are created on first use and kept (one connection each).
  */
 import type { Logger } from 'pino';
+import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
+import type { PushMessage, ResultMessage } from '../../protocol/messages';
+import { AstmDevice } from '../astm/astm-device';
 import { DEVICE_CONNECT_ATTEMPTS, DEVICE_CONNECT_BACKOFF } from '../../protocol/timeouts';
 import { MllpDeviceClient } from '../mllp/device-client';
 import type { DeviceConfig, RelayConfig } from './config-schema';
+import { astmAcked, fromAck, fromAstmError, fromError } from './outcome';
+
+/** One configured device, whatever it speaks: it takes a push and gives the result to report. */
+export interface DeviceDriver {
+  /** The content type a push to this device must carry. */
+  readonly contentType: string;
+  /** Called synchronously in the cloud's order: each driver keeps its device's queue in that order. */
+  deliver(push: PushMessage): Promise<ResultMessage>;
+  close(): Promise<void>;
+}
 
 /** Connect attempts per push: fail fast on a dead device; the cloud keeps the push queued and retries it (retryable). */
 export const DEVICE_RECONNECT = { ...DEVICE_CONNECT_BACKOFF, maxAttempts: DEVICE_CONNECT_ATTEMPTS };
@@ -14,6 +27,7 @@ export const DEVICE_RECONNECT = { ...DEVICE_CONNECT_BACKOFF, maxAttempts: DEVICE
 export class DeviceRegistry {
   private readonly configs = new Map<string, DeviceConfig>();
   private readonly clients = new Map<string, MllpDeviceClient>();
+  private readonly astm = new Map<string, AstmDevice>();
 
   constructor(
     devices: DeviceConfig[],
@@ -31,12 +45,53 @@ export class DeviceRegistry {
     return this.configs.has(name);
   }
 
-  /** The client for a configured device, or undefined for any other name. */
+  /** The driver for a configured device, or undefined for any other name. */
+  driver(name: string): DeviceDriver | undefined {
+    const d = this.configs.get(name);
+    if (!d) return undefined;
+    if (d.protocol === 'astm') {
+      const device = this.astmDevice(d);
+      return {
+        contentType: ASTM_CONTENT_TYPE,
+        deliver: (push) =>
+          device.send(push.body).then(
+            () => astmAcked(push.pushId),
+            (err: unknown) => fromAstmError(push.pushId, err),
+          ),
+        close: () => device.close(),
+      };
+    }
+    const client = this.client(name)!;
+    return {
+      contentType: HL7_V2_CONTENT_TYPE,
+      deliver: (push) =>
+        client.send(push.body, { returnAck: push.returnAck }).then(
+          (ack) => fromAck(push.pushId, ack),
+          (err: unknown) => fromError(push.pushId, err),
+        ),
+      close: () => client.close(),
+    };
+  }
+
+  private astmDevice(d: DeviceConfig): AstmDevice {
+    let device = this.astm.get(d.name);
+    if (!device) {
+      device = new AstmDevice({
+        endpoint: d.astm!,
+        connectTimeoutMs: this.settings.connectTimeoutMs,
+        logger: this.logger.child({ destination: d.name }),
+      });
+      this.astm.set(d.name, device);
+    }
+    return device;
+  }
+
+  /** The MLLP client for a configured MLLP device, or undefined for any other name. */
   client(name: string): MllpDeviceClient | undefined {
     let client = this.clients.get(name);
     if (client) return client;
     const d = this.configs.get(name);
-    if (!d) return undefined;
+    if (!d || d.protocol !== 'mllp') return undefined;
     client = new MllpDeviceClient({
       host: d.host,
       port: d.port,
@@ -53,8 +108,9 @@ export class DeviceRegistry {
   }
 
   async closeAll(): Promise<void> {
-    const clients = [...this.clients.values()];
+    const clients = [...this.clients.values(), ...this.astm.values()];
     this.clients.clear();
+    this.astm.clear();
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 }

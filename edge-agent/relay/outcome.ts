@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type ResultMessage } from '../../protocol/messages';
 import { RESULT_ACTION } from '../../protocol/relay-routes';
 import type { AckResult } from '../mllp/device-client';
 import { DeviceError } from '../mllp/device-client';
+import { AstmDeviceError } from '../astm/astm-device';
 
 export function failed(pushId: string, error: string, retryable: boolean): ResultMessage {
   return { action: RESULT_ACTION, v: PROTOCOL_VERSION, pushId, status: 'failed', error, retryable };
@@ -29,6 +30,23 @@ export function fromAck(pushId: string, ack: AckResult): ResultMessage {
     ackCode: code,
     response: ack.ack,
   });
+}
+
+/** Every frame of the ASTM message was accepted and EOT sent: the link's own acknowledgement. */
+export function astmAcked(pushId: string): ResultMessage {
+  return { action: RESULT_ACTION, v: PROTOCOL_VERSION, pushId, status: 'acked' };
+}
+
+/**
+ * An ASTM transfer that failed. Not reaching the analyser at all (no connection) is retried
+ * later; a failure of the link itself (NAK_LIMIT, TIMEOUT, LINK_DOWN, CONTENTION_TIMEOUT,
+ * INTERRUPTED) ends the push `failed` with its code, as DESIGN.md's ASTM section says.
+ */
+export function fromAstmError(pushId: string, err: unknown): ResultMessage {
+  if (err instanceof AstmDeviceError) {
+    return failed(pushId, `${err.code}: ${err.message}`.slice(0, MAX_ERROR_TEXT_LENGTH), err.code === 'CONNECT_FAILED');
+  }
+  return failed(pushId, `relay error: ${(err as Error)?.message ?? String(err)}`.slice(0, MAX_ERROR_TEXT_LENGTH), false);
 }
 
 export function fromError(pushId: string, err: unknown): ResultMessage {

@@ -9,7 +9,6 @@
  *             on a backoff timer while connected (the cloud may not have recorded it)
  */
 import type { Logger } from 'pino';
-import { HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
 import { equalJitterDelay, type BackoffOptions } from '../backoff';
 import { PROTOCOL_VERSION, ProtocolError, type PushMessage, type ResultMessage } from '../../protocol/messages';
@@ -23,7 +22,7 @@ import { DeviceRegistry } from './devices';
 import { MessageTooLargeError } from './frame-sender';
 import { parseGatewayError } from './gateway-error';
 import { createRelayLogger } from './logger';
-import { failed, fromAck, fromError } from './outcome';
+import { failed } from './outcome';
 import { Outbox } from './outbox';
 import { ResultCache } from './result-cache';
 
@@ -242,12 +241,16 @@ export class Relay {
       this.report(failed(pushId, 'relay is shutting down', true));
       return;
     }
-    const client = this.devices.client(destination);
+    const driver = this.devices.driver(destination);
     let refusal: ResultMessage | undefined;
-    if (!client) refusal = failed(pushId, 'unknown device', false);
+    if (!driver) refusal = failed(pushId, 'unknown device', false);
     else if (push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now()) refusal = failed(pushId, 'expired before delivery', false);
-    else if (push.contentType !== HL7_V2_CONTENT_TYPE)
-      refusal = failed(pushId, `unsupported contentType ${JSON.stringify(push.contentType.slice(0, 64))}`, false);
+    else if (push.contentType !== driver.contentType)
+      refusal = failed(
+        pushId,
+        `device ${destination} takes ${driver.contentType}, not ${JSON.stringify(push.contentType.slice(0, 64))}`,
+        false,
+      );
     if (refusal) {
       log.warn({ status: refusal.status, error: refusal.error }, 'push refused');
       this.cache.set(pushId, JSON.stringify(refusal));
@@ -258,27 +261,21 @@ export class Relay {
     this.cache.begin(pushId);
     const startedAt = Date.now();
     // send() is called synchronously here, so the device queue keeps the cloud's order.
-    const task = client!
-      .send(push.body, { returnAck: push.returnAck })
-      .then(
-        (ack) => fromAck(pushId, ack),
-        (err: unknown) => fromError(pushId, err),
-      )
-      .then((result) => {
-        // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
-        this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
-        log.info(
-          {
-            status: result.status,
-            ackCode: result.ackCode,
-            error: result.error,
-            retryable: result.retryable,
-            durationMs: Date.now() - startedAt,
-          },
-          'push done',
-        );
-        this.report(result);
-      });
+    const task = driver!.deliver(push).then((result) => {
+      // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
+      this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
+      log.info(
+        {
+          status: result.status,
+          ackCode: result.ackCode,
+          error: result.error,
+          retryable: result.retryable,
+          durationMs: Date.now() - startedAt,
+        },
+        'push done',
+      );
+      this.report(result);
+    });
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }

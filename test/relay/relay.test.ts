@@ -171,7 +171,7 @@ describe('relay: bad input', () => {
     expect(cloud.results('text')[0]).toMatchObject({ status: 'failed', retryable: false });
     expect(cloud.results('text')[0].error).toMatch(/NOT_HL7/);
     expect(cloud.results('json')[0]).toMatchObject({ status: 'failed', retryable: false });
-    expect(cloud.results('json')[0].error).toMatch(/contentType/);
+    expect(cloud.results('json')[0].error).toMatch(/takes x-application\/hl7-v2\+er7, not "application\/json"/);
     expect(cloud.results('ok')[0]).toMatchObject({ status: 'acked' });
     // Only the two deliverable pushes reached the device.
     expect(lab.seen).toHaveLength(2);

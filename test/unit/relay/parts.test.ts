@@ -14,11 +14,35 @@ describe('config', () => {
   it('parses device URLs with encodings and IPv6 hosts', () => {
     expect(parseDeviceUrl('lab', 'mllp://10.1.2.3:2575?encoding=windows-1252')).toEqual({
       name: 'lab',
+      protocol: 'mllp',
       host: '10.1.2.3',
       port: 2575,
       encoding: 'windows-1252',
     });
-    expect(parseDeviceUrl('ris', 'mllp://[::1]:6661')).toEqual({ name: 'ris', host: '::1', port: 6661, encoding: 'utf-8' });
+    expect(parseDeviceUrl('ris', 'mllp://[::1]:6661')).toEqual({
+      name: 'ris',
+      protocol: 'mllp',
+      host: '::1',
+      port: 6661,
+      encoding: 'utf-8',
+    });
+  });
+
+  it('parses ASTM devices: TCP the relay dials, or a serial line; an analyser that dials in is not a device', () => {
+    expect(parseDeviceUrl('chem', 'astm://10.1.2.4:5000')).toMatchObject({
+      name: 'chem',
+      protocol: 'astm',
+      host: '10.1.2.4',
+      port: 5000,
+      encoding: 'latin1',
+      astm: { kind: 'dial' },
+    });
+    expect(parseDeviceUrl('urine', 'astm+serial:///dev/ttyUSB0?baud=9600&parity=even')).toMatchObject({
+      protocol: 'astm',
+      astm: { kind: 'serial', path: '/dev/ttyUSB0', baudRate: 9600, parity: 'even' },
+    });
+    expect(() => parseDeviceUrl('chem', 'astm://0.0.0.0:5000?listen')).toThrow(/is a channel, not a device/);
+    expect(() => parseDeviceUrl('chem', 'astm+serial:///dev/ttyS0?baud=9601')).toThrow(/device chem: baud must be one of/);
   });
 
   it.each([
