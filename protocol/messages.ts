@@ -7,9 +7,22 @@
  */
 
 import type { ProtocolErrorCode } from './error-codes';
-import type { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from './relay-routes';
+import type { CHUNK_ACTION, HEARTBEAT_ACTION, HELLO_ACTION, INBOUND_ACTION, RESULT_ACTION } from './relay-routes';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol version, sent in the upgrade's PROTOCOL_HEADER. Version 2 added inbound
+ * messages (`inbound`, `inboundAck`, `appAck`), `chunk` for messages over 128 KB, and the
+ * optional `hello.channels` and `error.inboundId`.
+ */
+export const PROTOCOL_VERSION = 2;
+/**
+ * Each message carries the version that introduced its kind: the version 1 kinds keep `"v": 1`,
+ * so a version 1 relay still reads every message a version 2 cloud sends it (until it is sent a
+ * version 2 kind), and a version 1 cloud still reads a version 2 relay's hello and results.
+ */
+export const BASE_MESSAGE_VERSION = 1;
+/** The version of the kinds version 2 added. */
+export const INBOUND_MESSAGE_VERSION = 2;
 
 // The limits' home is limits.ts; re-exported here, where their importers have always found them.
 export { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './limits';
@@ -33,6 +46,20 @@ export const RELAY_INSTANCE_HEADER = 'x-edgepush-relay-instance';
 export const AGENT_CONNECTED_CLOSE = { code: 4409, status: 409, reason: 'agent already connected' } as const;
 
 export type ReturnAck = 'first' | 'application';
+/**
+ * How a relay channel acknowledges its devices. fast: once in the relay's on-disk spool;
+ * cloud: once the cloud has stored it; app: with the ACK the application's webhook returned.
+ */
+export type AckMode = 'fast' | 'cloud' | 'app';
+export const ACK_MODES: readonly AckMode[] = ['fast', 'cloud', 'app'];
+export type ChannelProtocol = 'mllp' | 'astm';
+
+/** A channel a relay listens on, announced in `hello` (never its address). */
+export interface ChannelInfo {
+  name: string;
+  protocol: ChannelProtocol;
+  ack: AckMode;
+}
 export type ResultStatus = 'acked' | 'nacked' | 'failed';
 
 // ---- relay -> cloud ----
@@ -44,6 +71,11 @@ export interface HelloMessage {
   version: string;
   /** Device names from the relay's own config. Never addresses. */
   devices: string[];
+  /**
+   * (v2, optional) The channels it listens on. The cloud accepts `inbound` only for these. An
+   * ASTM device also receives on a channel of its own name (protocol astm).
+   */
+  channels?: ChannelInfo[];
 }
 
 export interface ResultMessage {
@@ -69,7 +101,56 @@ export interface HeartbeatMessage {
   v: number;
 }
 
-export type RelayMessage = HelloMessage | ResultMessage | HeartbeatMessage;
+/**
+ * (v2) A message a device sent to one of the relay's channels. The relay sends the messages of
+ * one channel one at a time, in the order received, each until the cloud answers `inboundAck`
+ * (or an `error` with this inboundId); a resend after a reconnect carries the same inboundId.
+ */
+export interface InboundMessage {
+  action: typeof INBOUND_ACTION;
+  v: number;
+  /** The relay's id for this message, unique per agent (a UUID). */
+  inboundId: string;
+  channel: string;
+  contentType: string;
+  /** ER7 (segments separated by `\r`) or ASTM records (separated by `\r`), as received. */
+  body: string;
+  /** Epoch ms when the relay received it from the device. */
+  receivedAt: number;
+  /** The channel's ACK mode; for `app` the relay waits for `appAck`. */
+  ack: AckMode;
+  /** MSH-10, when the message has one: the cloud deduplicates by (agent, channel, controlId). */
+  controlId?: string;
+  /** MSH-9 as `type^trigger` (e.g. `ORU^R01`), when present. */
+  messageType?: string;
+}
+
+/**
+ * (v2) One part of a message too large for one WebSocket message (API Gateway: 128 KB), in
+ * either direction. The receiver joins `data` (base64 of a byte range of the whole message's
+ * UTF-8 JSON) in `index` order, checks `bytes` and `sha256`, then handles the whole message as
+ * if it had arrived in one piece. Relay -> cloud carries `action`, cloud -> relay `type`.
+ */
+export interface ChunkFields {
+  v: number;
+  /** Unique per sender and message (a UUID). */
+  chunkId: string;
+  /** 0-based; chunks may arrive in any order. */
+  index: number;
+  count: number;
+  /** Byte length of the whole message. */
+  bytes: number;
+  /** Hex SHA-256 of the whole message's bytes. */
+  sha256: string;
+  /** Base64 of this part's bytes. */
+  data: string;
+}
+
+export interface RelayChunkMessage extends ChunkFields {
+  action: typeof CHUNK_ACTION;
+}
+
+export type RelayMessage = HelloMessage | ResultMessage | HeartbeatMessage | InboundMessage | RelayChunkMessage;
 
 // ---- cloud -> relay ----
 
@@ -112,9 +193,49 @@ export interface ErrorMessage {
   error: string;
   /** The push the error is about, when there is one. */
   pushId?: string;
+  /**
+   * (v2) The inbound message the error is about: the cloud did not store it. The relay keeps it
+   * (fast: in the spool, retried later; cloud/app: the device gets AE).
+   */
+  inboundId?: string;
 }
 
-export type CloudMessage = PushMessage | HelloAckMessage | HeartbeatAckMessage | ResultAckMessage | ErrorMessage;
+/** (v2) The cloud stored an inbound message (or had already: `duplicate`). */
+export interface InboundAckMessage {
+  type: 'inboundAck';
+  v: number;
+  inboundId: string;
+  /** The cloud's id for the message (for a duplicate, the earlier message's). */
+  messageId: string;
+  duplicate: boolean;
+}
+
+/**
+ * (v2) For an `app` channel: what the application answered. `response` is its HL7 ACK (ER7);
+ * without one, `error` says why (webhook failed or answered no HL7) and the relay answers AE.
+ */
+export interface AppAckMessage {
+  type: 'appAck';
+  v: number;
+  inboundId: string;
+  messageId: string;
+  response?: string;
+  error?: string;
+}
+
+export interface CloudChunkMessage extends ChunkFields {
+  type: 'chunk';
+}
+
+export type CloudMessage =
+  | PushMessage
+  | HelloAckMessage
+  | HeartbeatAckMessage
+  | ResultAckMessage
+  | ErrorMessage
+  | InboundAckMessage
+  | AppAckMessage
+  | CloudChunkMessage;
 
 export class ProtocolError extends Error {
   constructor(

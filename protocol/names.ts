@@ -33,3 +33,12 @@ export function isDeviceName(value: unknown): value is string {
 export function stripDevicePrefix(destination: string): string {
   return destination.startsWith(DEVICE_PREFIX) ? destination.slice(DEVICE_PREFIX.length) : destination;
 }
+
+/**
+ * A relay channel's name: the device-name rule, since an ASTM device also receives on a channel
+ * of its own name, and names appear in the same places (URLs, filters, logs).
+ */
+export const CHANNEL_NAME_RULE = DEVICE_NAME_RULE;
+export function isChannelName(value: unknown): value is string {
+  return isDeviceName(value);
+}

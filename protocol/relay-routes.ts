@@ -6,9 +6,13 @@
 export const HELLO_ACTION = 'hello';
 export const RESULT_ACTION = 'result';
 export const HEARTBEAT_ACTION = 'heartbeat';
+/** (v2) A message a device sent to a relay channel. */
+export const INBOUND_ACTION = 'inbound';
+/** (v2) One part of a relay message over 128 KB. */
+export const CHUNK_ACTION = 'chunk';
 
 /** Every `action` a relay sends. */
-export const RELAY_ACTIONS = [HELLO_ACTION, RESULT_ACTION, HEARTBEAT_ACTION] as const;
+export const RELAY_ACTIONS = [HELLO_ACTION, RESULT_ACTION, HEARTBEAT_ACTION, INBOUND_ACTION, CHUNK_ACTION] as const;
 export type RelayAction = (typeof RELAY_ACTIONS)[number];
 
 /** API Gateway's route selection expression for the WebSocket API. */

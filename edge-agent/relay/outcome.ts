@@ -5,14 +5,14 @@
  */
 import { ackStatus } from '../../protocol/ack-codes';
 import { MAX_ERROR_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../../protocol/limits';
-import { PROTOCOL_VERSION, type ResultMessage } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION, type ResultMessage } from '../../protocol/messages';
 import { RESULT_ACTION } from '../../protocol/relay-routes';
 import type { AckResult } from '../mllp/device-client';
 import { DeviceError } from '../mllp/device-client';
 import { AstmDeviceError } from '../astm/astm-device';
 
 export function failed(pushId: string, error: string, retryable: boolean): ResultMessage {
-  return { action: RESULT_ACTION, v: PROTOCOL_VERSION, pushId, status: 'failed', error, retryable };
+  return { action: RESULT_ACTION, v: BASE_MESSAGE_VERSION, pushId, status: 'failed', error, retryable };
 }
 
 export function fromAck(pushId: string, ack: AckResult): ResultMessage {
@@ -24,7 +24,7 @@ export function fromAck(pushId: string, ack: AckResult): ResultMessage {
   }
   return fit({
     action: RESULT_ACTION,
-    v: PROTOCOL_VERSION,
+    v: BASE_MESSAGE_VERSION,
     pushId,
     status,
     ackCode: code,
@@ -34,7 +34,7 @@ export function fromAck(pushId: string, ack: AckResult): ResultMessage {
 
 /** Every frame of the ASTM message was accepted and EOT sent: the link's own acknowledgement. */
 export function astmAcked(pushId: string): ResultMessage {
-  return { action: RESULT_ACTION, v: PROTOCOL_VERSION, pushId, status: 'acked' };
+  return { action: RESULT_ACTION, v: BASE_MESSAGE_VERSION, pushId, status: 'acked' };
 }
 
 /**

@@ -4,7 +4,8 @@
  * `hub/adapters` (embedded lmdb store, in-process queue, direct WebSocket sends).
  * test/contract runs one suite against both.
  */
-import type { CloudMessage } from '../../protocol/messages';
+import type { ChannelInfo, CloudMessage } from '../../protocol/messages';
+import type { InboundDelivery, InboundRecord, WebhookRecord } from './inbound-records';
 import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
 export interface CreatePushResult {
@@ -89,7 +90,7 @@ export interface AgentStore {
   /** Replaces the stored secret hash only while it is still `expected`; true when it did. */
   replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
-  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void>;
+  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[]; channels?: ChannelInfo[] }): Promise<void>;
   /** Every agent, by id. */
   list(): Promise<AgentRecord[]>;
   /** Sets or clears `disabled`; the updated agent, or undefined when it does not exist. */
@@ -151,6 +152,98 @@ export interface PushWatcher {
 /** The server-side key agent secrets are HMAC'd with (AWS: a Secrets Manager secret; hub: a key file). */
 export interface SecretKey {
   get(): Promise<Buffer>;
+}
+
+// ---- inbound (device -> relay -> cloud -> application) ----
+
+export interface PutInboundResult {
+  message: InboundRecord;
+  /** false: (agentId, channel, dedupeKey) was stored within the window; `message` is the earlier one. */
+  created: boolean;
+}
+
+export interface InboundStore {
+  /**
+   * Stores a message durably, unless one with the same (agentId, channel, dedupeKey) was stored
+   * less than `dedupeWindowMs` ago: then nothing is written and the earlier one is returned.
+   * Safe when two puts race on one key. The store assigns `cursor`.
+   */
+  put(message: Omit<InboundRecord, 'cursor'>, dedupeWindowMs: number): Promise<PutInboundResult>;
+  get(messageId: string): Promise<InboundRecord | undefined>;
+  /**
+   * An agent's messages (one channel's, when given) oldest first, strictly after the cursor
+   * `after`, at most `limit`. A reader following `next` sees every message exactly once, with no
+   * gaps, even while messages are being stored: a store that cannot assign cursors in commit
+   * order holds recent ones back until they are settled. `next` is the cursor to continue from
+   * (the last message returned, or `after` when none).
+   */
+  list(query: InboundListQuery): Promise<InboundListPage>;
+  /**
+   * Conditional update of the delivery state: applies only while delivery.attempts equals
+   * `expectAttempts`. The updated record, or undefined.
+   */
+  updateDelivery(messageId: string, patch: Partial<InboundDelivery>, expectAttempts: number): Promise<InboundRecord | undefined>;
+}
+
+export interface InboundListQuery {
+  agentId: string;
+  channel?: string;
+  /** Opaque cursor from an earlier page or message; absent: from the oldest kept. */
+  after?: string;
+  limit: number;
+}
+
+export interface InboundListPage {
+  messages: InboundRecord[];
+  next?: string;
+}
+
+/** One webhook per agent. The secret is sealed by the core (it must sign, so it is not hashed). */
+export interface WebhookStore {
+  put(webhook: WebhookRecord): Promise<void>;
+  get(agentId: string): Promise<WebhookRecord | undefined>;
+  /** false when there was none. */
+  delete(agentId: string): Promise<boolean>;
+}
+
+/** What the inbound queue carries: a pointer, never the body. */
+export interface InboundQueueItem {
+  messageId: string;
+  agentId: string;
+  channel: string;
+}
+
+export interface InboundQueue {
+  /**
+   * FIFO per (agentId, channel), deduplicated by messageId: the next message of a channel is not
+   * handed to delivery until the one before it is done (delivered, failed for good, or skipped).
+   * AWS: SQS FIFO, MessageGroupId agentId+channel; hub: in-process, rebuilt from the store.
+   */
+  enqueue(item: InboundQueueItem): Promise<void>;
+}
+
+/** The HTTP POST of a webhook delivery. Both adapter sets use fetch; tests use a real server. */
+export interface WebhookSender {
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse>;
+}
+
+export interface WebhookResponse {
+  status: number;
+  contentType?: string;
+  /** At most the first 64 KB of the answer (an HL7 ACK for `app` channels). */
+  body: string;
+}
+
+/** Long polls on GET /agents/{id}/messages: wakes waiters when an agent gets a message. */
+export interface InboundWatcher {
+  /** Resolves when a message of the agent is stored, or after timeoutMs (AWS: polls the store). */
+  waitForMessage(agentId: string, timeoutMs: number): Promise<void>;
+  notify(agentId: string): void;
+}
+
+/** Optional on AWS: an EventBridge event per stored message. */
+export interface InboundEvents {
+  publish(message: InboundRecord): Promise<void>;
 }
 
 export interface Clock {

@@ -7,7 +7,7 @@
  * relay dies after a push went out, the next attempt finds no result, and either re-sends it
  * (the relay deduplicates by pushId) or, after maxAttempts, fails it.
  */
-import { PROTOCOL_VERSION, type PushMessage } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION, type PushMessage } from '../../protocol/messages';
 import type { CoreConfig } from './core-config';
 import { expireIfOverdue, finish } from './lifecycle';
 import type { Ports } from './ports';
@@ -105,7 +105,7 @@ async function send(
 
   const message: PushMessage = {
     type: 'push',
-    v: PROTOCOL_VERSION,
+    v: BASE_MESSAGE_VERSION,
     pushId: sent.pushId,
     destination: sent.destination,
     contentType: sent.contentType,

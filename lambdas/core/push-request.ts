@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE as HL7_CONTENT_TYPE, HL7_V2_CONTENT_TYPE_ALIASES } from '../../protocol/content-types';
 import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
-import { PROTOCOL_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
 import { DEVICE_NAME_RULE, DEVICE_PREFIX, isDeviceName, stripDevicePrefix } from '../../protocol/names';
 import { AstmRecordError, checkAstmMessage } from '../../astm/records';
 import { parseMsh } from '../../hl7/msh';
@@ -66,7 +66,7 @@ function optionalInt(obj: Record<string, unknown>, key: string, code: DomainErro
 function pushMessageBytes(destination: string, contentType: string, body: string): number {
   const message: PushMessage = {
     type: 'push',
-    v: PROTOCOL_VERSION,
+    v: BASE_MESSAGE_VERSION,
     pushId: '00000000-0000-0000-0000-000000000000',
     destination,
     contentType,

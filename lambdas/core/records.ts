@@ -1,3 +1,4 @@
+import type { ChannelInfo } from '../../protocol/messages';
 /** Records the domain core keeps. Plain data: both adapter sets store them as they are. */
 import type { ReturnAck } from '../../protocol/messages';
 
@@ -70,6 +71,8 @@ export interface AgentRecord {
   conflictCount?: number;
   version?: string;
   devices: string[];
+  /** The channels the relay announced in its last hello (protocol v2); absent before. */
+  channels?: ChannelInfo[];
   /** PATCH /agents/{id} {enabled:false}: its relay is refused and its pushes get 409. */
   disabled?: boolean;
 }

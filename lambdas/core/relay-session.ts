@@ -3,7 +3,7 @@
  * shared protocol validator; replies go back down the same connection through the gateway.
  */
 import { ackStatus } from '../../protocol/ack-codes';
-import { AGENT_CONNECTED_CLOSE, PROTOCOL_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
+import { AGENT_CONNECTED_CLOSE, BASE_MESSAGE_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
 import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import { parseRelayMessage } from '../../protocol/validate';
@@ -81,12 +81,12 @@ export async function relayMessage(
     const about = pushId === undefined ? {} : { pushId };
     if (err instanceof ProtocolError) {
       ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message, ...about });
-      return { type: 'error', v: PROTOCOL_VERSION, code: err.code, error: err.message, ...about };
+      return { type: 'error', v: BASE_MESSAGE_VERSION, code: err.code, error: err.message, ...about };
     }
     ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message, ...about });
     return {
       type: 'error',
-      v: PROTOCOL_VERSION,
+      v: BASE_MESSAGE_VERSION,
       code: 'INTERNAL',
       error: 'the cloud could not process the message; send it again',
       ...about,
@@ -118,13 +118,16 @@ async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: st
       await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
       await wake(ports, agentId, 'hello');
-      return { type: 'helloAck', v: PROTOCOL_VERSION };
+      return { type: 'helloAck', v: BASE_MESSAGE_VERSION };
     case HEARTBEAT_ACTION:
       if (!lastSeen || lastSeen.due(agentId, now)) await ports.agents.touch(agentId, { lastSeenAt: now });
-      return { type: 'heartbeatAck', v: PROTOCOL_VERSION };
+      return { type: 'heartbeatAck', v: BASE_MESSAGE_VERSION };
     case RESULT_ACTION:
       await recordResult(ports, config, agentId, msg);
-      return { type: 'resultAck', v: PROTOCOL_VERSION, pushId: msg.pushId };
+      return { type: 'resultAck', v: BASE_MESSAGE_VERSION, pushId: msg.pushId };
+    default:
+      // Inbound and chunked messages arrive with the inbound work; until then they are unknown here.
+      throw new ProtocolError('UNKNOWN_ACTION', `action ${msg.action} is not handled by this cloud`);
   }
 }
 

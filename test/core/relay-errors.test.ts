@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { createCore } from '../../lambdas/core/core';
 import type { ConnectionGateway, Ports, PushStore } from '../../lambdas/core/ports';
-import { PROTOCOL_VERSION, type CloudMessage } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION, type CloudMessage } from '../../protocol/messages';
 import { tempDir } from '../hub/fixtures';
 
 let dir: ReturnType<typeof tempDir>;
@@ -40,7 +40,7 @@ function core() {
   return createCore({ agents: store.agentStore(), pushes, gateway, clock: { now: () => Date.now() } } as unknown as Ports);
 }
 
-const result = (pushId: string) => JSON.stringify({ action: 'result', v: PROTOCOL_VERSION, pushId, status: 'acked', ackCode: 'AA' });
+const result = (pushId: string) => JSON.stringify({ action: 'result', v: BASE_MESSAGE_VERSION, pushId, status: 'acked', ackCode: 'AA' });
 
 it('a protocol error about a result names its pushId', async () => {
   await core().relayMessage('site-e', 'c1', result('no-such-push'));
@@ -55,7 +55,7 @@ it('an INTERNAL error about a result names its pushId, so the relay re-sends tha
 
 it('a message without a readable pushId gets an error without one', async () => {
   await core().relayMessage('site-e', 'c1', '{"action":"result","v":1');
-  await core().relayMessage('site-e', 'c1', JSON.stringify({ action: 'result', v: PROTOCOL_VERSION, pushId: 'x'.repeat(129) }));
+  await core().relayMessage('site-e', 'c1', JSON.stringify({ action: 'result', v: BASE_MESSAGE_VERSION, pushId: 'x'.repeat(129) }));
   expect(posted).toHaveLength(2);
   for (const m of posted) expect(m).not.toHaveProperty('pushId');
 });

@@ -1,5 +1,5 @@
 import { WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages';
+import { MAX_FRAME_BYTES, BASE_MESSAGE_VERSION } from '../../protocol/messages';
 import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/cloud-connection';
 import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
 import { FakeCloud } from './fake-cloud';
@@ -8,8 +8,8 @@ import { freePort } from '../support/free-port';
 import { sleep } from '../support/wait';
 import { memoryLogger } from './helpers';
 
-const heartbeat = JSON.stringify({ action: 'heartbeat', v: PROTOCOL_VERSION });
-const hello = JSON.stringify({ action: 'hello', v: PROTOCOL_VERSION, version: 't', devices: ['lab'] });
+const heartbeat = JSON.stringify({ action: 'heartbeat', v: BASE_MESSAGE_VERSION });
+const hello = JSON.stringify({ action: 'hello', v: BASE_MESSAGE_VERSION, version: 't', devices: ['lab'] });
 
 function connection(url: string, over: Partial<CloudConnectionOptions> = {}): CloudConnection {
   const conn = new CloudConnection({
@@ -45,7 +45,7 @@ describe('CloudConnection', () => {
     const up = cloud.upgrades[0];
     expect(up.headers['x-edgepush-agent-id']).toBe('agent-1');
     expect(up.headers['x-edgepush-agent-secret']).toBe('s3cret');
-    expect(up.headers['x-edgepush-protocol']).toBe('1');
+    expect(up.headers['x-edgepush-protocol']).toBe('2');
     expect(up.url).toBe('/ws');
     expect(up.url).not.toContain('s3cret');
   });

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, PROTOCOL_VERSION, type PushMessage, type RelayMessage } from '../../protocol/messages';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, BASE_MESSAGE_VERSION, type PushMessage, type RelayMessage } from '../../protocol/messages';
 import { parseRelayMessage } from '../../protocol/validate';
 
 export interface FakeCloudOptions {
@@ -99,7 +99,7 @@ export class FakeCloud {
   push(fields: Partial<PushMessage> & { pushId: string; body: string }): void {
     const msg: PushMessage = {
       type: 'push',
-      v: PROTOCOL_VERSION,
+      v: BASE_MESSAGE_VERSION,
       destination: 'lab',
       contentType: 'x-application/hl7-v2+er7',
       returnAck: 'first',
@@ -145,7 +145,7 @@ export class FakeCloud {
       return;
     }
     this.received.push(msg);
-    const reply = (m: object): void => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...m }));
+    const reply = (m: object): void => ws.send(JSON.stringify({ v: BASE_MESSAGE_VERSION, ...m }));
     if (msg.action === 'hello') reply({ type: 'helloAck' });
     else if (msg.action === 'heartbeat' && this.answerHeartbeats) reply({ type: 'heartbeatAck' });
     else if (msg.action === 'result' && this.resultReply) {

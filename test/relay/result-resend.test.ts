@@ -7,7 +7,7 @@
 import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { startHl7Listener, type Hl7Listener } from '../../edge-agent/mllp/listener';
-import { PROTOCOL_VERSION } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION } from '../../protocol/messages';
 import { FakeCloud } from './fake-cloud';
 import { adt, memoryLogger } from './helpers';
 import { sleep } from '../support/wait';
@@ -53,7 +53,7 @@ it.each([
   ['API Gateway: Too Many Requests (stage throttle)', () => gatewayFrame('Too Many Requests')],
   [
     'the cloud: INTERNAL error carrying the pushId',
-    () => JSON.stringify({ type: 'error', v: PROTOCOL_VERSION, code: 'INTERNAL', error: 'send it again', pushId: 'p1' }),
+    () => JSON.stringify({ type: 'error', v: BASE_MESSAGE_VERSION, code: 'INTERNAL', error: 'send it again', pushId: 'p1' }),
   ],
 ])('re-sends a result answered with %s, on the same connection, until acknowledged', async (_name, frame) => {
   cloud.resultReply = (_result, nth) => (nth <= 2 ? frame() : undefined);
@@ -77,7 +77,7 @@ it.each([
 
 it('takes a cloud error carrying the pushId (not INTERNAL) as the final word: no re-send', async () => {
   cloud.resultReply = () =>
-    JSON.stringify({ type: 'error', v: PROTOCOL_VERSION, code: 'UNKNOWN_PUSH', error: 'no such push', pushId: 'p2' });
+    JSON.stringify({ type: 'error', v: BASE_MESSAGE_VERSION, code: 'UNKNOWN_PUSH', error: 'no such push', pushId: 'p2' });
   cloud.push({ pushId: 'p2', body: adt('RESEND2') });
   await cloud.waitFor(() => cloud.results('p2').length === 1, 5_000, 'result');
   await cloud.waitFor(() => relay.outbox.size === 0, 2_000, 'outbox empty');

@@ -77,7 +77,7 @@ describe('protocol error catalogue', () => {
     // Error messages the cloud builds itself.
     ...[
       ...readFileSync(join(ROOT, 'lambdas/core/relay-session.ts'), 'utf8').matchAll(
-        /type: 'error',\s*v: PROTOCOL_VERSION,\s*code: '([A-Z_]+)'/g,
+        /type: 'error',\s*v: BASE_MESSAGE_VERSION,\s*code: '([A-Z_]+)'/g,
       ),
     ].map((m) => [m[1], 'lambdas/core/relay-session.ts'] as const),
   ]);

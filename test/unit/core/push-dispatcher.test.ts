@@ -6,7 +6,7 @@
 import { abandon, dispatch, type DispatchOutcome } from '../../../lambdas/core/push-dispatcher';
 import { DEFAULT_CONFIG, type CoreConfig } from '../../../lambdas/core/core-config';
 import { isTerminal, type AgentRecord, type PushRecord, type QueueItem } from '../../../lambdas/core/records';
-import { PROTOCOL_VERSION } from '../../../protocol/messages';
+import { BASE_MESSAGE_VERSION } from '../../../protocol/messages';
 import { FakeClock } from '../../support/fake-clock';
 import { memoryPorts, type GatewayAnswer, type MemoryPorts } from '../../support/memory-ports';
 import { newAgent, newPush } from '../../support/records';
@@ -391,7 +391,7 @@ describe('what goes to the relay, and races', () => {
         connectionId: 'c1',
         message: {
           type: 'push',
-          v: PROTOCOL_VERSION,
+          v: BASE_MESSAGE_VERSION,
           pushId: push.pushId,
           destination: 'lab',
           contentType: 'x-application/hl7-v2+er7',

@@ -28,7 +28,7 @@ describe('relay -> cloud messages', () => {
   it.each([
     ['not json', '{nope', 'MALFORMED_JSON'],
     ['an array', '[1]', 'INVALID_MESSAGE'],
-    ['a wrong version', JSON.stringify({ action: 'heartbeat', v: 2 }), 'UNSUPPORTED_VERSION'],
+    ['a wrong version', JSON.stringify({ action: 'heartbeat', v: 3 }), 'UNSUPPORTED_VERSION'],
     ['an unknown action', JSON.stringify({ action: 'rm -rf', v: 1 }), 'UNKNOWN_ACTION'],
     ['a result with a bad status', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'great' }), 'INVALID_MESSAGE'],
     ['a failed result without an error', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'failed' }), 'INVALID_MESSAGE'],
