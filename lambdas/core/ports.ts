@@ -246,6 +246,16 @@ export interface InboundEvents {
   publish(message: InboundRecord): Promise<void>;
 }
 
+/** The ports of the inbound direction, together. */
+export interface InboundPorts {
+  store: InboundStore;
+  webhooks: WebhookStore;
+  queue: InboundQueue;
+  sender: WebhookSender;
+  watcher: InboundWatcher;
+  events?: InboundEvents;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -265,6 +275,11 @@ export interface Ports {
   watcher: PushWatcher;
   clock: Clock;
   secretKey: SecretKey;
+  /**
+   * The inbound direction. Optional only while the adapter sets gain it (each set wires it in
+   * its own change); becomes required once both have.
+   */
+  inbound?: InboundPorts;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }
