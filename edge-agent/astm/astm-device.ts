@@ -74,7 +74,7 @@ export class AstmDevice {
             if (this.stream === link) this.stream = undefined;
           },
         });
-        link.link.paused = true;
+        link.link.setReceiveGate('busy');
         this.stream = link;
         return link;
       },
