@@ -14,6 +14,7 @@
  *     until it is accepted; only then does the gate open. Nothing later overtakes it.
  * A transfer cut short (link down, 30 s receiver timeout, last frame ETB) never gets here.
  */
+import type { Logger } from 'pino';
 import { EqualJitterBackoff, type BackoffOptions } from '../backoff';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import type { InboundSink, InboundSubmission } from '../relay/inbound-sink';
@@ -147,4 +148,13 @@ export class AstmInbound {
     const gate = this.gate;
     for (const link of this.links) link.setReceiveGate(gate);
   }
+}
+
+/** The events as log lines: counts and reasons, never message text. */
+export function logInboundEvent(logger: Logger | undefined, channel: string, e: AstmInboundEvent): void {
+  if (!logger) return;
+  if (e.type === 'refused')
+    logger.warn({ channel, reason: e.reason, retryInMs: e.retryInMs }, 'ASTM transfer not stored; the analyser is told busy until it is');
+  else if (e.type === 'dropped') logger.error({ channel, transfers: e.transfers }, 'ASTM transfers received but never stored');
+  else logger.debug({ channel, queued: e.queued }, 'ASTM transfer stored');
 }
