@@ -6,8 +6,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import type { BackoffOptions } from '../backoff';
+import type { DeviceDriver } from '../relay/devices';
 import type { ChannelDriver, ChannelSettings, InboundSink } from '../relay/inbound-sink';
+import { astmAcked, fromAstmError } from '../relay/outcome';
 import { AstmDeviceError } from './astm-device';
 import { AstmInbound, logInboundEvent } from './astm-inbound';
 import { parseAstmUrl, type AstmEndpoint } from './astm-url';
@@ -146,4 +149,20 @@ export class AstmChannel implements ChannelDriver {
 /** The ChannelDriver for an `astm://…?listen` channel (see AstmChannel). */
 export function createAstmChannel(settings: ChannelSettings, sink: InboundSink, options: AstmChannelOptions): AstmChannel {
   return new AstmChannel(settings, sink, options);
+}
+
+/**
+ * The channel as the push destination of the same name (relay/devices.ts): a push goes down the
+ * analyser's connection. close() is a no-op: the channel's stop() closes its connections.
+ */
+export function astmChannelDevice(channel: AstmChannel): DeviceDriver {
+  return {
+    contentType: ASTM_CONTENT_TYPE,
+    deliver: (push) =>
+      channel.send(push.body).then(
+        () => astmAcked(push.pushId),
+        (err: unknown) => fromAstmError(push.pushId, err),
+      ),
+    close: () => Promise.resolve(),
+  };
 }

@@ -10,10 +10,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { createAstmChannel, type AstmChannel } from '../../edge-agent/astm/astm-channel';
+import { astmChannelDevice, createAstmChannel, type AstmChannel } from '../../edge-agent/astm/astm-channel';
 import { AstmDevice } from '../../edge-agent/astm/astm-device';
 import { parseAstmUrl, type AstmEndpoint } from '../../edge-agent/astm/astm-url';
 import { messageToJson, readHostQuery } from '../../astm/records';
+import { astmAcked } from '../../edge-agent/relay/outcome';
 import { RecordingSink } from '../support/recording-sink';
 import { RawPeer } from './raw-peer';
 
@@ -189,6 +190,27 @@ describe('ASTM inbound (b): an analyser dials a listening channel', () => {
     await ch.send('H|\\^&\rO|1|S-3||^^^K|R\rL|1|N\r');
     await peer.until(() => peer.messages.length === 1);
     expect(peer.messages).toStrictEqual(['H|\\^&\rO|1|S-3||^^^K|R\rL|1|N\r']);
+  });
+
+  it('as a push destination: acked down the connection; failed and retryable with no analyser connected', async () => {
+    const ch = await channel(new RecordingSink());
+    const driver = astmChannelDevice(ch);
+    const push = (pushId: string, body: string) =>
+      driver.deliver({
+        type: 'push',
+        v: 1,
+        pushId,
+        destination: 'haem',
+        contentType: 'application/astm',
+        body,
+        returnAck: 'first',
+        expiresAt: Date.now() + 60_000,
+      });
+    expect(await push('p-1', 'H|\\^&\rL|1|N\r')).toMatchObject({ pushId: 'p-1', status: 'failed', retryable: true });
+    const { peer } = await dial(ch.port);
+    await until(() => ch.connections === 1, 'the connection');
+    expect(await push('p-2', 'H|\\^&\rO|1|S-4||^^^K|R\rL|1|N\r')).toStrictEqual(astmAcked('p-2'));
+    await peer.until(() => peer.messages.length === 1);
   });
 
   it('refuses the next transfer while the sink refuses, on any connection of the channel', async () => {
