@@ -101,6 +101,7 @@ export class AstmDevice {
     this.open().then(
       () => this.reconnect.reset(),
       (err: Error) => {
+        if (this.closed) return;
         this.options.logger?.warn({ err: err.message }, 'cannot open the ASTM link; trying again');
         this.scheduleReopen();
       },
@@ -121,6 +122,11 @@ export class AstmDevice {
     this.opening ??= this.connect().then(
       (stream) => {
         this.opening = undefined;
+        if (this.closed) {
+          // close() came while connecting: do not keep a line nobody will close.
+          stream.destroy();
+          throw new AstmDeviceError('LINK_DOWN', 'the device is closed', false);
+        }
         const inbound = this.inbound;
         let detach = () => undefined as unknown;
         const link = attachLink(stream, {

@@ -15,6 +15,7 @@ import { AstmDevice } from '../../edge-agent/astm/astm-device';
 import { parseAstmUrl, type AstmEndpoint } from '../../edge-agent/astm/astm-url';
 import { messageToJson, readHostQuery } from '../../astm/records';
 import { astmAcked } from '../../edge-agent/relay/outcome';
+import { freePort } from '../support/free-port';
 import { RecordingSink } from '../support/recording-sink';
 import { RawPeer } from './raw-peer';
 
@@ -40,14 +41,14 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 }
 
 /** An analyser the relay dials: a TCP server whose connections are raw peers. */
-async function analyserServer(): Promise<{ port: number; peers: RawPeer[]; sockets: Socket[] }> {
+async function analyserServer(port = 0): Promise<{ port: number; peers: RawPeer[]; sockets: Socket[] }> {
   const peers: RawPeer[] = [];
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
     sockets.push(socket);
     peers.push(new RawPeer(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   cleanups.push(() => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), server.close(() => resolve()))));
   return { port: (server.address() as { port: number }).port, peers, sockets };
 }
@@ -107,6 +108,19 @@ describe('ASTM inbound (a): a dialed analyser sends results', () => {
     await analyser.peers[1].transmit(RESULT_2);
     await sink.until(() => sink.accepted.length === 1, 'the result after the reconnect');
     expect(sink.attempts.map((m) => m.body)).toStrictEqual([body(RESULT_2)]);
+  });
+
+  it('keeps dialing an analyser that is not up yet, and takes its results once it is', async () => {
+    const port = await freePort();
+    const sink = new RecordingSink();
+    const d = device(parseAstmUrl(`astm://127.0.0.1:${port}`), sink);
+    d.start();
+    await new Promise((r) => setTimeout(r, 300)); // a few refused connects
+    expect(d.linkUp).toBe(false);
+    const analyser = await analyserServer(port);
+    await until(() => analyser.peers.length === 1, 'the relay to dial the analyser once it listens');
+    await analyser.peers[0].transmit(RESULT_1);
+    await sink.until(() => sink.accepted.length === 1, 'the result');
   });
 
   it('carries pushes down and results up on the same link', async () => {
