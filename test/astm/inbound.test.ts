@@ -141,6 +141,17 @@ describe('ASTM inbound (a): a dialed analyser sends results', () => {
     expect(sink.bodies()).toStrictEqual([body(RESULT_1)]);
   });
 
+  it('a device without a sink keeps refusing the analyser (NAK to ENQ): it keeps its results', async () => {
+    const analyser = await analyserServer();
+    const d = new AstmDevice({
+      endpoint: parseAstmUrl(`astm://127.0.0.1:${analyser.port}`) as Extract<AstmEndpoint, { kind: 'dial' }>,
+      connectTimeoutMs: 2_000,
+    });
+    cleanups.push(() => d.close());
+    await d.send('H|\\^&\rL|1|N\r'); // the link opens on the first push
+    await expect(analyser.peers[0].transmit(RESULT_1)).rejects.toThrow('did not ACK our ENQ');
+  });
+
   it('a host query arrives as an inbound message whose records say what is asked', async () => {
     const analyser = await analyserServer();
     const sink = new RecordingSink();
@@ -225,6 +236,23 @@ describe('ASTM inbound (b): an analyser dials a listening channel', () => {
     await until(() => ch.connections === 1, 'the connection');
     expect(await push('p-2', 'H|\\^&\rO|1|S-4||^^^K|R\rL|1|N\r')).toStrictEqual(astmAcked('p-2'));
     await peer.until(() => peer.messages.length === 1);
+  });
+
+  it('holds the ENQ of the next transfer while the previous one is stored, then ACKs it', async () => {
+    const sink = new RecordingSink('manual');
+    const ch = await channel(sink);
+    const { peer } = await dial(ch.port);
+    await peer.transmit(RESULT_1);
+    await sink.until(() => sink.held === 1, 'the first submission');
+    let second = false;
+    const sending = peer.transmit(RESULT_2).then(() => (second = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second).toBe(false); // no reply to its ENQ yet: not NAK, not ACK
+    sink.release();
+    await sink.until(() => sink.held === 1, 'the second submission, right after');
+    sink.release();
+    await sending;
+    expect(sink.bodies()).toStrictEqual([body(RESULT_1), body(RESULT_2)]);
   });
 
   it('refuses the next transfer while the sink refuses, on any connection of the channel', async () => {
