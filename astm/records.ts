@@ -166,6 +166,48 @@ export function messageToJson(text: string): { type: string; fields: AstmField[]
   });
 }
 
+/** What an analyser asks in a host query (one Q record, LIS02-A2 §12). */
+export interface AstmHostQuery {
+  /** Q-2, the record's sequence number. */
+  sequence: string;
+  /**
+   * Q-3, each repeat's component 2: the specimen ids the analyser asks orders for, where
+   * LIS02-A2 puts them. Instruments that put the id elsewhere: read `startRange`.
+   */
+  specimenIds: string[];
+  /** Q-3 as written: repeats of components (patient id ^ specimen id ^ vendor parts…). */
+  startRange: AstmField;
+  /** Q-5, each repeat's test code (component 4), or `ALL`. */
+  tests: string[];
+  /** Q-13, the request information status code (O: orders, F: final results, …), if given. */
+  status?: string;
+}
+
+/**
+ * The host queries in a message an analyser sent: one entry per Q record, none when the message
+ * is not a query (results, orders). Throws AstmRecordError when the text has no H record.
+ */
+export function readHostQuery(text: string): AstmHostQuery[] {
+  const { delimiters: d, records } = parseMessage(text);
+  return records
+    .filter((r) => r.type === 'Q')
+    .map((q) => {
+      const startRange = readField(q, 3, d);
+      const tests = readField(q, 5, d)
+        .map((rep) => (rep.length >= 4 ? rep[3] : rep[0]))
+        .filter((t): t is string => Boolean(t));
+      const status = readField(q, 13, d)[0]?.[0];
+      const query: AstmHostQuery = {
+        sequence: readField(q, 2, d)[0]?.[0] ?? '',
+        specimenIds: startRange.map((rep) => rep[1] ?? '').filter(Boolean),
+        startRange,
+        tests,
+      };
+      if (status) query.status = status;
+      return query;
+    });
+}
+
 // ---- building ----
 
 /** A field value to build: a string, components, or repeats of components. */

@@ -1,5 +1,6 @@
 /**
- * ASTM orders per second to one simulated analyser (`npm run bench -- astm`). Prints markdown.
+ * ASTM orders per second to one simulated analyser, and results per second from one
+ * (`npm run bench -- astm`). Prints markdown.
  *
  * The analyser is the shipped CLI (`node dist/edgepush.js astm listen`) in its own process. The
  * sender is the relay's link code, bundled with esbuild as the CLI is, sending one order message
@@ -9,19 +10,39 @@
  * A Linux pty does not pace bytes at its baud rate, so the pty figure is the protocol's own cost
  * over a serial driver; the table also gives what a real 9600-baud line (8N1: 960 bytes/s) allows
  * for the same bytes, counted on the wire.
+ *
+ * Results (inbound): the receiver is the relay's code, bundled the same way: a listening ASTM
+ * channel (createAstmChannel) for TCP, an ASTM device with a sink on the pty. The analyser is the
+ * test suite's byte-level peer (test/astm/raw-peer.ts) in this process, sending one result
+ * transfer at a time (ENQ, one frame per record, EOT; its next ENQ waits for our ACK, which waits
+ * for the sink). Sinks: in memory, and an append + fsync per message to a file, the cost the
+ * relay's `fast` spool puts on the path.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { buildSync } from 'esbuild';
+import type { InboundSink, InboundSubmission } from '../edge-agent/relay/inbound-sink';
+import { RawPeer } from '../test/astm/raw-peer';
 
 const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'dist/edgepush.js');
 const ORDERS = Number(process.env.ASTM_BENCH_ORDERS ?? 2_000);
 const WARMUP = 200;
+const RESULTS = Number(process.env.ASTM_BENCH_RESULTS ?? 2_000);
+
+const RESULT = [
+  'H|\\^&|||Analyser^1||||||P|LIS2-A2|20260301101500',
+  'P|1||MRN7',
+  'O|1|S-42||^^^GLU\\^^^NA\\^^^K|R||||||||||||||||||F',
+  'R|1|^^^GLU|5.1|mmol/L|3.9^6.1|N||F||||20260301101400',
+  'R|2|^^^NA|140|mmol/L|135^145|N||F||||20260301101400',
+  'R|3|^^^K|4.2|mmol/L|3.5^5.1|N||F||||20260301101400',
+  'L|1|N',
+];
 
 const ORDER = [
   'H|\\^&|||LIS^1||||||P|LIS2-A2',
@@ -84,9 +105,116 @@ async function run(mod: LinkStreamModule, stream: Duplex): Promise<{ perSecond: 
   return { perSecond: ORDERS / seconds, bytesPerOrder: wire / ORDERS };
 }
 
+type ReceiveModule = typeof import('../edge-agent/astm/astm-channel') & typeof import('../edge-agent/astm/astm-device');
+
+function bundledReceiver(): ReceiveModule {
+  const outfile = join(ROOT, 'dist/bench/astm-receive.js');
+  buildSync({
+    stdin: {
+      contents: "export * from './edge-agent/astm/astm-channel'; export * from './edge-agent/astm/astm-device';",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    minify: true,
+  });
+  return require(outfile) as ReceiveModule;
+}
+
+/** Counts what it took; with a file, appends each body and fsyncs before answering. */
+function countingSink(file?: string): InboundSink & { count: number; close(): void } {
+  const fd = file === undefined ? undefined : openSync(file, 'a');
+  const sink = {
+    count: 0,
+    submit(m: InboundSubmission) {
+      if (fd !== undefined) {
+        writeSync(fd, JSON.stringify(m) + '\n');
+        fsyncSync(fd);
+      }
+      sink.count++;
+      return Promise.resolve({ outcome: 'accepted' as const });
+    },
+    close: () => fd !== undefined && closeSync(fd),
+  };
+  return sink;
+}
+
+/** Transfers RESULTS result messages one at a time from the raw peer; results/s and wire bytes per result. */
+async function receive(stream: Duplex, sink: { count: number }): Promise<{ perSecond: number; bytesPerResult: number }> {
+  let wire = 0;
+  stream.on('data', (d: Buffer) => (wire += d.length));
+  const origWrite = stream.write.bind(stream) as (chunk: Buffer) => boolean;
+  (stream as { write: (chunk: Buffer) => boolean }).write = (chunk: Buffer) => {
+    wire += chunk.length;
+    return origWrite(chunk);
+  };
+  const peer = new RawPeer(stream);
+  for (let i = 0; i < WARMUP; i++) await peer.transmit(RESULT);
+  const base = sink.count;
+  wire = 0;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < RESULTS; i++) await peer.transmit(RESULT);
+  // The last transfer counts once the sink has it.
+  while (sink.count < base + RESULTS) await new Promise((r) => setImmediate(r));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { perSecond: RESULTS / seconds, bytesPerResult: wire / RESULTS };
+}
+
+async function results(dir: string): Promise<string[]> {
+  const mod = bundledReceiver();
+  const rows: string[] = [];
+  const settings = { name: 'chem', protocol: 'astm' as const, ack: 'fast' as const };
+  for (const [label, file] of [
+    ['in memory', undefined],
+    ['append + fsync', join(dir, 'spool.jsonl')],
+  ] as const) {
+    const sink = countingSink(file);
+    const channel = mod.createAstmChannel(settings, sink, { endpoint: 'astm://127.0.0.1:0?listen' });
+    await channel.start();
+    const socket = connect({ host: '127.0.0.1', port: channel.port });
+    await new Promise((r) => socket.once('connect', r));
+    socket.setNoDelay(true);
+    const r = await receive(socket, sink);
+    socket.destroy();
+    await channel.stop();
+    sink.close();
+    rows.push(`| TCP, loopback, listening channel | ${label} | ${r.perSecond.toFixed(0)} | ${r.bytesPerResult.toFixed(0)} | n/a |`);
+  }
+
+  const a = join(dir, 'ttyC');
+  const b = join(dir, 'ttyD');
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  while (!existsSync(a) || !existsSync(b)) await new Promise((r) => setTimeout(r, 20));
+  const sink = countingSink();
+  const device = new mod.AstmDevice({
+    endpoint: { kind: 'serial', path: a, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, encoding: 'latin1' },
+    connectTimeoutMs: 5_000,
+    inbound: { channel: 'chem', sink },
+  });
+  device.start();
+  while (!device.linkUp) await new Promise((r) => setTimeout(r, 20));
+  const { SerialPort } = require('serialport') as typeof import('serialport');
+  const port = new SerialPort({ path: b, baudRate: 9600 });
+  await new Promise((r) => port.once('open', r));
+  const r = await receive(port, sink);
+  await new Promise<void>((done) => port.close(() => done()));
+  await device.close();
+  socat.kill();
+  rows.push(
+    `| serial, socat pty at 9600, device with a sink | in memory | ${r.perSecond.toFixed(0)} | ${r.bytesPerResult.toFixed(0)} | ${(960 / r.bytesPerResult).toFixed(1)} |`,
+  );
+  return rows;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'edgepush-astm-bench-'));
   const rows: string[] = [];
+  const resultRows: string[] = [];
   try {
     const mod = bundledLinkStream();
 
@@ -116,6 +244,7 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => port.close(() => r()));
     pty.child.kill();
     socat.kill();
+    resultRows.push(...(await results(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -126,6 +255,12 @@ async function main(): Promise<void> {
       '| link | orders/s | bytes on the wire per order (both ways) | a real 9600-baud 8N1 line allows, orders/s |',
       '| --- | --- | --- | --- |',
       ...rows,
+      '',
+      `ASTM result messages (${RESULT.length} records, ${Buffer.byteLength(RESULT.join('\r') + '\r')} bytes of text) from a raw analyser, one transfer at a time, ${RESULTS} after ${WARMUP} warm-up:`,
+      '',
+      '| link | sink | results/s | bytes on the wire per result (both ways) | a real 9600-baud 8N1 line allows, results/s |',
+      '| --- | --- | --- | --- | --- |',
+      ...resultRows,
       '',
     ].join('\n'),
   );

@@ -1,6 +1,6 @@
 /**
  * `edgepush astm listen|send`: an analyser simulator and a client for ASTM E1381/E1394 over TCP
- * or a serial line. stdout carries what a user reads (the listening address, received messages,
+ * or a serial line. `send --as-analyser` plays the instrument, to send results to a relay channel. stdout carries what a user reads (the listening address, received messages,
  * the outcome); logs and errors go to stderr. Exit codes: 0 done, 1 the transfer failed, 2 usage.
  */
 import { readFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ interface ListenFlags {
 
 interface SendFlags {
   file?: string;
+  asAnalyser?: boolean;
   serial?: string;
   encoding: string;
   timeout: string;
@@ -70,13 +71,17 @@ export function registerAstmCommands(program: Command): void {
     .option('--serial <path>', 'send over this serial line instead of TCP (astm+serial parameters after ?)')
     .option('--encoding <name>', 'character set on the line', 'latin1')
     .option('--timeout <duration>', 'how long to wait to connect and for each reply (LIS01-A2: 15s)', '15s')
+    .option(
+      '--as-analyser',
+      "play the analyser (instrument) side, e.g. to send results to a relay's listening channel (astm://…?listen); it wins contention",
+    )
     .action(async (host: string | undefined, portArg: string | undefined, flags: SendFlags) => {
       const timeoutMs = parseDuration('--timeout', flags.timeout);
       const endpoint = sendEndpoint(host, portArg, flags);
       const text = readMessage(flags.file!);
       const stream = await open(endpoint, timeoutMs);
       const link = attachLink(stream, {
-        role: 'computer',
+        role: flags.asAnalyser ? 'instrument' : 'computer',
         encoding: endpoint.encoding,
         senderTimeoutMs: timeoutMs,
         onMessage: () => undefined,

@@ -3,13 +3,16 @@
  *   astm://host:port                      the relay dials the analyser over TCP
  *   astm://0.0.0.0:port?listen            the analyser dials the relay
  *   astm+serial:///dev/ttyUSB0?baud=9600&databits=8&parity=none&stopbits=1   RS-232
- * Every form takes `encoding` (default latin1, the usual analyser character set).
+ * Every form takes `encoding` (default latin1, the usual analyser character set) and `ack`
+ * (fast, cloud or app): the ACK mode of what the analyser sends, read by the relay's config.
  */
+import { ACK_MODES, type AckMode } from '../../protocol/messages';
+
 export type SerialParity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 
 export type AstmEndpoint =
-  | { kind: 'dial'; host: string; port: number; encoding: string }
-  | { kind: 'listen'; host: string; port: number; encoding: string }
+  | { kind: 'dial'; host: string; port: number; encoding: string; ack?: AckMode }
+  | { kind: 'listen'; host: string; port: number; encoding: string; ack?: AckMode }
   | {
       kind: 'serial';
       path: string;
@@ -18,6 +21,7 @@ export type AstmEndpoint =
       parity: SerialParity;
       stopBits: 1 | 1.5 | 2;
       encoding: string;
+      ack?: AckMode;
     };
 
 const BAUD_RATES = new Set([300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]);
@@ -41,8 +45,12 @@ export function parseAstmUrl(text: string): AstmEndpoint {
   }
   const params = url.searchParams;
   const encoding = params.get('encoding') ?? 'latin1';
-  const known = new Set(['encoding', 'listen', 'baud', 'databits', 'parity', 'stopbits']);
+  const known = new Set(['encoding', 'listen', 'baud', 'databits', 'parity', 'stopbits', 'ack']);
   for (const key of params.keys()) if (!known.has(key)) throw new AstmUrlError(`unknown parameter ${key} in ${text}`);
+  const ackParam = params.get('ack');
+  if (ackParam !== null && !(ACK_MODES as readonly string[]).includes(ackParam))
+    throw new AstmUrlError(`ack must be one of ${ACK_MODES.join(', ')}, got ${ackParam}`);
+  const ack = ackParam === null ? {} : { ack: ackParam as AckMode };
 
   if (url.protocol === 'astm:') {
     if (!url.hostname || !url.port) throw new AstmUrlError(`${text} needs a host and a port (astm://host:port)`);
@@ -51,7 +59,7 @@ export function parseAstmUrl(text: string): AstmEndpoint {
     for (const key of ['baud', 'databits', 'parity', 'stopbits']) {
       if (params.has(key)) throw new AstmUrlError(`${key} applies to astm+serial:// URLs only`);
     }
-    return { kind: params.has('listen') ? 'listen' : 'dial', host, port, encoding };
+    return { kind: params.has('listen') ? 'listen' : 'dial', host, port, encoding, ...ack };
   }
   if (url.protocol === 'astm+serial:') {
     if (url.host) throw new AstmUrlError(`${text}: a serial URL has no host; write astm+serial:///dev/ttyUSB0 (three slashes)`);
@@ -73,6 +81,7 @@ export function parseAstmUrl(text: string): AstmEndpoint {
       parity,
       stopBits: stopBits as 1 | 1.5 | 2,
       encoding,
+      ...ack,
     };
   }
   throw new AstmUrlError(`${text}: the scheme must be astm:// or astm+serial://`);

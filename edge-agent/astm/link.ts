@@ -5,7 +5,11 @@
  * injected so every timeout runs on a fake clock in tests.
  *
  *   NEUTRAL   --send() queued----------------> ENQ, BIDDING
- *   NEUTRAL   --ENQ--------------------------> ACK, RECEIVING        (NAK when receiving is paused)
+ *   NEUTRAL   --ENQ, gate open---------------> ACK, RECEIVING
+ *   NEUTRAL   --ENQ, gate busy---------------> NAK (busy: the analyser bids again in 10 s)
+ *   NEUTRAL   --ENQ, gate hold---------------> no reply yet: ACK when the gate opens, NAK when it
+ *                                              turns busy or after enqHoldMs (under the 15 s the
+ *                                              sender waits); no bid of ours meanwhile
  *   BIDDING   --ACK--------------------------> frame 1, SENDING
  *   BIDDING   --NAK (busy)-------------------> BID_WAIT 10 s, then ENQ again
  *   BIDDING   --ENQ (contention)-------------> computer: NEUTRAL, no bid for 20 s (the instrument wins)
@@ -27,6 +31,12 @@
 import { ACK, checkFrame, encodeFrame, ENQ, EOT, LF, NAK, splitFrames, STX } from './frame';
 
 export type LinkState = 'NEUTRAL' | 'BIDDING' | 'BID_WAIT' | 'SENDING' | 'RECEIVING' | 'CLOSED';
+
+/**
+ * How the link answers an analyser's ENQ: `open` ACK, `busy` NAK, `hold` answer later (the owner is
+ * still storing the previous transfer and will open or refuse shortly).
+ */
+export type ReceiveGate = 'open' | 'busy' | 'hold';
 
 export type LinkFailure = 'NAK_LIMIT' | 'TIMEOUT' | 'LINK_DOWN' | 'CONTENTION_TIMEOUT' | 'INTERRUPTED' | 'INVALID_MESSAGE';
 
@@ -79,6 +89,8 @@ export interface AstmLinkOptions {
   maxMessageBytes?: number;
   /** Frame text size for what we send. LIS01-A2: 240. */
   maxFrameText?: number;
+  /** Longest an ENQ waits for a reply while the gate is `hold`; then NAK. Under the sender's 15 s. */
+  enqHoldMs?: number;
 }
 
 export type LinkEvent =
@@ -88,6 +100,7 @@ export type LinkEvent =
   | { type: 'receiveTimeout' }
   | { type: 'contention' }
   | { type: 'busy' }
+  | { type: 'refusedEnq' }
   | { type: 'messageTooLarge' };
 
 interface Outgoing {
@@ -117,8 +130,9 @@ export class AstmLink {
   private received: Buffer[] = [];
   private receivedBytes = 0;
   private lastFinal = true;
-  /** While true, an ENQ is answered NAK (the owner cannot take a message now). */
-  paused = false;
+  private gate: ReceiveGate = 'open';
+  /** An ENQ that came while the gate was `hold`, not answered yet. */
+  private heldEnq = false;
 
   constructor(options: AstmLinkOptions) {
     this.timers = options.timers ?? realTimers;
@@ -132,6 +146,7 @@ export class AstmLink {
       maxFrameBytes: 64 * 1024,
       maxMessageBytes: 16 * 1024 * 1024,
       maxFrameText: 240,
+      enqHoldMs: 10_000,
       ...options,
     };
   }
@@ -143,6 +158,20 @@ export class AstmLink {
   /** Messages waiting to be sent, the one in transfer included. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  get receiveGate(): ReceiveGate {
+    return this.gate;
+  }
+
+  /** Sets how the next ENQ is answered; an ENQ held so far is answered now (ACK or NAK) unless still `hold`. */
+  setReceiveGate(gate: ReceiveGate): void {
+    this.gate = gate;
+    if (!this.heldEnq || this._state === 'CLOSED' || gate === 'hold') return;
+    this.heldEnq = false;
+    this.clearTimer();
+    if (gate === 'open') this.startReceiving();
+    else this.refuseEnq();
   }
 
   /** Sends one message (records, CR-separated, already encoded). Resolves once every frame was accepted and EOT sent. */
@@ -188,6 +217,7 @@ export class AstmLink {
     this.clearTimer();
     if (this.holdTimer !== undefined) this.timers.clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
+    this.heldEnq = false;
     const midTransfer = this._state === 'SENDING';
     this._state = 'CLOSED';
     this.queue.splice(0).forEach((out, i) => out.reject(new AstmLinkError('LINK_DOWN', 'the link went down', i === 0 && midTransfer)));
@@ -198,8 +228,14 @@ export class AstmLink {
 
   private onNeutralByte(b: number): void {
     if (b === ENQ) {
-      if (this.paused) {
-        this.opts.write(Buffer.of(NAK));
+      if (this.heldEnq) return; // the same bid again: it is still being answered
+      if (this.gate === 'busy') return this.refuseEnq();
+      if (this.gate === 'hold') {
+        this.heldEnq = true;
+        this.arm(this.opts.enqHoldMs, () => {
+          this.heldEnq = false;
+          this.refuseEnq();
+        });
         return;
       }
       this.startReceiving();
@@ -209,8 +245,15 @@ export class AstmLink {
     this.opts.onEvent?.({ type: 'garbage', bytes: 1 });
   }
 
+  /** NAK to ENQ: busy. The analyser keeps its message and bids again no sooner than 10 s. */
+  private refuseEnq(): void {
+    this.opts.onEvent?.({ type: 'refusedEnq' });
+    this.opts.write(Buffer.of(NAK));
+    this.bid();
+  }
+
   private bid(): void {
-    if (this._state !== 'NEUTRAL' || this.holdTimer !== undefined || this.queue.length === 0) return;
+    if (this._state !== 'NEUTRAL' || this.heldEnq || this.holdTimer !== undefined || this.queue.length === 0) return;
     this._state = 'BIDDING';
     this.opts.write(Buffer.of(ENQ));
     this.arm(this.opts.senderTimeoutMs, () => this.abort('TIMEOUT', 'no reply to ENQ within the sender timeout'));

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { simulatedValue } from '../../edge-agent/astm/analyser-simulator';
+import { createAstmChannel } from '../../edge-agent/astm/astm-channel';
+import { RecordingSink } from '../support/recording-sink';
 import { RawPeer, type PeerMode } from './raw-peer';
 
 const CLI = join(__dirname, '../../dist/edgepush.js');
@@ -164,6 +166,26 @@ describe('edgepush astm send (TCP)', () => {
       code: 2,
       stderr: expect.stringMatching(/starting with an H record/),
     });
+  });
+});
+
+describe('edgepush astm send --as-analyser to a relay channel (TCP)', () => {
+  it('delivers a result message to a listening ASTM channel, which hands it to the sink', async () => {
+    const sink = new RecordingSink();
+    const channel = createAstmChannel({ name: 'chem', protocol: 'astm', ack: 'fast' }, sink, { endpoint: 'astm://127.0.0.1:0?listen' });
+    await channel.start();
+    cleanups.push(() => channel.stop());
+    const results = ['H|\\^&|||Analyser^1||||||P|LIS2-A2', 'P|1||MRN7', 'O|1|S-42||^^^GLU|R', 'R|1|^^^GLU|5.1|mmol/L||N||F', 'L|1|N'];
+    const file = join(tmp, 'results.astm');
+    writeFileSync(file, results.join('\r\n') + '\r\n');
+    const res = await run(['astm', 'send', '127.0.0.1', String(channel.port), '--file', file, '--as-analyser']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/acked: 5 records/);
+    await sink.until(() => sink.accepted.length === 1, 'the result in the sink');
+    expect(sink.accepted.map((m) => [m.channel, m.contentType, m.body])).toStrictEqual([
+      ['chem', 'application/astm', results.map((r) => r + '\r').join('')],
+    ]);
   });
 });
 

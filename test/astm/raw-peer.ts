@@ -117,12 +117,16 @@ export class RawPeer {
     return this.replies.shift()!;
   }
 
-  /** Sends a whole message as the instrument: ENQ, frames (one record each), EOT. */
-  async transmit(records: string[]): Promise<void> {
+  /**
+   * Sends a whole message as the instrument: ENQ, frames (one record each), EOT. With
+   * `stopAfterFrames`, it stops there without EOT (a transfer cut short).
+   */
+  async transmit(records: string[], options: { stopAfterFrames?: number } = {}): Promise<void> {
     this.stream.write(Buffer.of(ENQ));
     if ((await this.reply()) !== ACK) throw new Error('the other side did not ACK our ENQ');
     let fn = 1;
     for (const record of records) {
+      if (options.stopAfterFrames !== undefined && fn > options.stopAfterFrames) return;
       this.stream.write(rawFrame(fn, record + '\r'));
       if ((await this.reply()) !== ACK) throw new Error(`frame ${fn} was not ACKed`);
       fn++;

@@ -22,6 +22,18 @@ describe('ASTM device and channel URLs', () => {
     expect(parseAstmUrl('astm://[::1]:7000')).toMatchObject({ host: '::1', port: 7000 });
   });
 
+  it('carries the ACK mode of what the analyser sends, when given', () => {
+    expect(parseAstmUrl('astm://0.0.0.0:6000?listen&ack=cloud')).toEqual({
+      kind: 'listen',
+      host: '0.0.0.0',
+      port: 6000,
+      encoding: 'latin1',
+      ack: 'cloud',
+    });
+    expect(parseAstmUrl('astm+serial:///dev/ttyS0?ack=app')).toMatchObject({ kind: 'serial', ack: 'app' });
+    expect(parseAstmUrl('astm://10.0.0.1:5000')).not.toHaveProperty('ack');
+  });
+
   it.each([
     ['astm://host', /needs a host and a port/],
     ['mllp://host:1', /scheme must be astm/],
@@ -33,6 +45,7 @@ describe('ASTM device and channel URLs', () => {
     ['astm+serial:///dev/ttyUSB0?listen', /listen applies to astm:\/\/ URLs only/],
     ['astm://h:1?baud=9600', /applies to astm\+serial/],
     ['astm://h:1?colour=red', /unknown parameter colour/],
+    ['astm://h:1?listen&ack=later', /ack must be one of fast, cloud, app, got later/],
     ['not a url', /is not a URL/],
   ])('refuses %s with a message saying what to write', (url, message) => {
     expect(() => parseAstmUrl(url)).toThrow(message);

@@ -392,14 +392,58 @@ describe('ASTM link: receiving', () => {
     expect(messages).toEqual(['H|\\^&\r']);
   });
 
-  it('answers ENQ with NAK while paused', () => {
-    const { link, peer, take } = setup();
-    link.paused = true;
+  it('answers ENQ with NAK while the receive gate is busy, and ACK once it is open', () => {
+    const { link, peer, take, events } = setup();
+    link.setReceiveGate('busy');
     peer(ENQ);
     expect(take()).toEqual([NAK]);
-    link.paused = false;
+    expect(events).toContainEqual({ type: 'refusedEnq' });
+    link.setReceiveGate('open');
     peer(ENQ);
     expect(take()).toEqual([ACK]);
+  });
+
+  it('holds the reply to an ENQ while the gate is hold: ACK when it opens', () => {
+    const { link, peer, take, timers, messages } = setup();
+    link.setReceiveGate('hold');
+    peer(ENQ);
+    expect(take()).toEqual([]);
+    timers.advance(9_000);
+    expect(take()).toEqual([]);
+    link.setReceiveGate('open');
+    expect(take()).toEqual([ACK]);
+    expect(link.state).toBe('RECEIVING');
+    peer(frame(1, 'H|\\^&\r') + frame(2, 'L|1|N\r') + EOT);
+    expect(messages).toEqual(['H|\\^&\rL|1|N\r']);
+  });
+
+  it('holds the reply to an ENQ: NAK when the gate turns busy, or after enqHoldMs', () => {
+    const { link, peer, take, timers } = setup('computer', { enqHoldMs: 10_000 });
+    link.setReceiveGate('hold');
+    peer(ENQ);
+    link.setReceiveGate('busy');
+    expect(take()).toEqual([NAK]);
+    link.setReceiveGate('hold');
+    peer(ENQ);
+    timers.advance(9_999);
+    expect(take()).toEqual([]);
+    timers.advance(1);
+    expect(take()).toEqual([NAK]); // before the analyser's own 15 s sender timeout
+    expect(link.state).toBe('NEUTRAL');
+  });
+
+  it('does not bid while it owes the analyser a reply to its ENQ; bids right after the NAK', async () => {
+    const { link, peer, take } = setup();
+    link.setReceiveGate('hold');
+    peer(ENQ);
+    const sent = link.send(Buffer.from('H|\\^&\r'));
+    expect(take()).toEqual([]);
+    link.setReceiveGate('busy');
+    expect(take()).toEqual([NAK, ENQ]);
+    peer(ACK);
+    peer(ACK);
+    expect(take()).toEqual([frame(1, 'H|\\^&\r'), EOT]);
+    await sent;
   });
 
   it('interrupts (EOT) a message over maxMessageBytes and delivers nothing of it', () => {

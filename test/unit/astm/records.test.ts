@@ -8,6 +8,7 @@ import {
   parseMessage,
   readDelimiters,
   readField,
+  readHostQuery,
   unescapeValue,
 } from '../../../astm/records';
 
@@ -99,5 +100,40 @@ describe('ASTM records (LIS02-A2)', () => {
     expect(astmDateTime(at)).toBe('20260701233000');
     expect(astmDateTime(at, 'Europe/Berlin')).toBe('20260702013000');
     expect(astmDateTime(at, 'America/New_York')).toBe('20260701193000');
+  });
+});
+
+describe('readHostQuery', () => {
+  it('reads the specimen ids, tests and status of each Q record (LIS02-A2 §12)', () => {
+    const text = 'H|\\^&|||Analyser\rQ|1|^S-1\\^S-2||^^^GLU\\^^^NA||||||||O\rQ|2|P7^S-3||ALL\rL|1|N\r';
+    expect(readHostQuery(text)).toStrictEqual([
+      {
+        sequence: '1',
+        specimenIds: ['S-1', 'S-2'],
+        startRange: [
+          ['', 'S-1'],
+          ['', 'S-2'],
+        ],
+        tests: ['GLU', 'NA'],
+        status: 'O',
+      },
+      { sequence: '2', specimenIds: ['S-3'], startRange: [['P7', 'S-3']], tests: ['ALL'] },
+    ]);
+  });
+
+  it('follows the delimiters the H record declares, and unescapes values', () => {
+    const text = 'H!~#$\rQ!1!#S$F$9!!ALL\rL!1\r';
+    expect(readHostQuery(text)[0].specimenIds).toStrictEqual(['S!9']);
+  });
+
+  it('is empty for a message that is not a query (results), and throws without an H record', () => {
+    expect(readHostQuery('H|\\^&\rP|1\rR|1|^^^GLU|5.1\rL|1|N\r')).toStrictEqual([]);
+    expect(() => readHostQuery('Q|1|^S-1\rL|1\r')).toThrow(/start with an H record/);
+  });
+
+  it('keeps a vendor layout readable: the specimen id outside component 2 stays in startRange', () => {
+    const [q] = readHostQuery('H|\\^&\rQ|1|^^SID-5^1^R2^P3||ALL\rL|1\r');
+    expect(q.specimenIds).toStrictEqual([]);
+    expect(q.startRange).toStrictEqual([['', '', 'SID-5', '1', 'R2', 'P3']]);
   });
 });
