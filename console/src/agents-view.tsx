@@ -2,11 +2,11 @@
 import { useState } from 'preact/hooks';
 import { describeError, type Api } from './api';
 import { Conflict, OtherFields, QueueDepths, Status, Time } from './fields';
+import { DEPTH_FIELDS } from './shapes';
 import type { Agent } from './types';
 import { useLoad } from './use-load';
 
 const SHOWN = ['agentId', 'status', 'version', 'connectedAt', 'lastSeenAt', 'devices', 'channels', 'conflict'];
-const DEPTH_FIELDS = ['queueDepths', 'queues', 'queueDepth', 'queued'];
 
 interface Props {
   api: Api;

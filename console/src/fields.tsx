@@ -1,4 +1,5 @@
 /** Small renderers shared by the views, tolerant of fields a newer server adds. */
+import { queueDepths, show } from './shapes';
 import type { Json } from './types';
 
 /** A timestamp in the reader's local time; the exact ISO value on hover and for machines. */
@@ -11,14 +12,6 @@ export function Time({ iso }: { iso: unknown }) {
       {date.toLocaleString()}
     </time>
   );
-}
-
-/** A value of unknown shape, as text a person can read. */
-export function show(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value, null, 2);
 }
 
 /** HL7 segments end in CR: show one per line. */
@@ -46,43 +39,6 @@ export function OtherFields({ item, known }: { item: Json; known: readonly strin
   );
 }
 
-export interface QueueDepth {
-  destination: string;
-  depth: number;
-}
-
-const DEPTH_KEYS = ['depth', 'queued', 'queueDepth', 'count'];
-
-/**
- * Queue depth per destination, in whichever shape the server gives it: a map
- * `{lab: 3}`, a list `[{destination, depth}]`, or a count on each device. undefined when the
- * server gives none (an older server), which the view shows as "–", not as 0.
- */
-export function queueDepths(agent: Json): QueueDepth[] | undefined {
-  for (const key of ['queueDepths', 'queues', 'queueDepth', 'queued']) {
-    const value = agent[key];
-    if (Array.isArray(value)) return value.map(depthOf).filter((d): d is QueueDepth => d !== undefined);
-    if (value && typeof value === 'object') {
-      return Object.entries(value as Json)
-        .filter(([, n]) => typeof n === 'number')
-        .map(([destination, n]) => ({ destination, depth: n as number }));
-    }
-  }
-  if (Array.isArray(agent.devices)) {
-    const perDevice = (agent.devices as Json[]).map((d) => depthOf({ destination: d.name, ...d })).filter((d) => d !== undefined);
-    if (perDevice.length > 0) return perDevice;
-  }
-  return undefined;
-}
-
-function depthOf(item: unknown): QueueDepth | undefined {
-  if (!item || typeof item !== 'object') return undefined;
-  const o = item as Json;
-  const destination = typeof o.destination === 'string' ? o.destination : typeof o.name === 'string' ? o.name : undefined;
-  const key = DEPTH_KEYS.find((k) => typeof o[k] === 'number');
-  return destination !== undefined && key ? { destination, depth: o[key] as number } : undefined;
-}
-
 export function QueueDepths({ agent }: { agent: Json }) {
   const depths = queueDepths(agent);
   if (!depths) return <span class="muted">–</span>;
@@ -106,21 +62,6 @@ export function Conflict({ value }: { value: unknown }) {
       ) : null}
     </strong>
   );
-}
-
-/** Why a queued push waits (`waitReason`, a string or `{message|reason|code}`), when the server says. */
-export function waitReason(push: Json): string | undefined {
-  const value = push.waitReason ?? push.waiting;
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const o = value as Json;
-    for (const key of ['message', 'reason', 'detail', 'code']) {
-      const text = o[key];
-      if (typeof text === 'string') return text;
-    }
-    return show(value);
-  }
-  return undefined;
 }
 
 export function Status({ status }: { status: unknown }) {

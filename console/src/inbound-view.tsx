@@ -4,7 +4,8 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, isMissingRoute, type Api } from './api';
-import { MessageText, OtherFields, Time, show } from './fields';
+import { MessageText, OtherFields, Time } from './fields';
+import { show } from './shapes';
 import type { InboundMessage } from './types';
 import { useLoad } from './use-load';
 

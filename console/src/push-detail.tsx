@@ -1,7 +1,8 @@
 /** One push: every field the server gives, its body and ACK when the token may read them, cancel and resend. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from './api';
-import { MessageText, OtherFields, Status, Time, waitReason } from './fields';
+import { MessageText, OtherFields, Status, Time } from './fields';
+import { waitReason } from './shapes';
 import type { Push } from './types';
 import { useLoad } from './use-load';
 

@@ -1,7 +1,8 @@
 /** Pushes: filtered by agent, destination and status, newest first, paged by cursor. */
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, type Api } from './api';
-import { Status, Time, waitReason } from './fields';
+import { Status, Time } from './fields';
+import { waitReason } from './shapes';
 import { PushDetail } from './push-detail';
 import { PUSH_STATUSES, type Push } from './types';
 import { useLoad } from './use-load';
