@@ -6,14 +6,13 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path';
 import { build } from 'esbuild';
 
-const OUT = 'dist/console';
-
-export async function buildConsole() {
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(OUT, { recursive: true });
+/** `out`: dist/console/ for the hub, the package and the AWS function; elsewhere for tests. */
+export async function buildConsole(out = 'dist/console') {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
   const result = await build({
     entryPoints: { app: 'console/src/main.tsx' },
-    outdir: `${OUT}/assets`,
+    outdir: `${out}/assets`,
     entryNames: '[name]-[hash]',
     bundle: true,
     minify: true,
@@ -33,7 +32,7 @@ export async function buildConsole() {
   const html = readFileSync('console/index.html', 'utf8')
     .replace('%SCRIPT%', `assets/${basename(script)}`)
     .replace('%STYLES%', `assets/${basename(styles)}`);
-  writeFileSync(`${OUT}/index.html`, html);
+  writeFileSync(`${out}/index.html`, html);
   // Files served as they are (the icon), so the browser asks the server for nothing that 404s.
-  cpSync('console/public', OUT, { recursive: true });
+  cpSync('console/public', out, { recursive: true });
 }

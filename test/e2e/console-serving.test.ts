@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub, stopAll, tempDir, type HubProc } from './harness';
 
@@ -129,5 +130,23 @@ describe('the hub serves the console', () => {
       ]),
     );
     expect(files.filter((f) => f.startsWith('console/'))).toStrictEqual([]);
+  });
+});
+
+describe('the console build', () => {
+  it('is deterministic: two builds give the same bytes as dist/console/', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'edgepush-console-'));
+    try {
+      const script = `import(${JSON.stringify(join(ROOT, 'scripts/build-console.mjs'))}).then((m) => m.buildConsole(process.argv[1]))`;
+      for (const n of ['a', 'b']) execFileSync(process.execPath, ['-e', script, join(out, n)], { cwd: ROOT });
+      const tree = (d: string) =>
+        readdirSync(d, { recursive: true, encoding: 'utf8' })
+          .sort()
+          .map((f) => [f, statSync(join(d, f)).isFile() ? readFileSync(join(d, f), 'utf8') : '']);
+      expect(tree(join(out, 'a'))).toStrictEqual(tree(join(out, 'b')));
+      expect(tree(join(out, 'a'))).toStrictEqual(tree(join(ROOT, 'dist/console')));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

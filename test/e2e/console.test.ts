@@ -124,6 +124,17 @@ describe('web console in a browser', () => {
     await page.close();
   });
 
+  it('shows what a push-only token may see: pushes, and why the agents are not shown', async () => {
+    const pushOnly = await token(dir.path, ['edgepush/push']);
+    const { page } = await open(`token=${encodeURIComponent(pushOnly)}`);
+    await page.getByRole('region', { name: 'Pushes' }).locator(`tr[data-push-id="${pushId}"]`).waitFor();
+    await page
+      .getByRole('region', { name: 'Agents' })
+      .getByText('Agents could not be loaded: not allowed with this token: this route needs the edgepush/admin scope')
+      .waitFor();
+    await page.close();
+  });
+
   it('asks for a token when the address has none', async () => {
     const { page } = await open('');
     await page.getByLabel('Token', { exact: true }).fill(tok);
