@@ -2,7 +2,7 @@
  * Inbound messages of one agent (GET /agents/{id}/messages, GET /messages/{id}). A server
  * without inbound answers those routes 404 without an item code: say so plainly, once.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, isMissingRoute, type Api } from './api';
 import { MessageText, OtherFields, Time } from './fields';
 import { show } from './shapes';
@@ -25,11 +25,14 @@ export function InboundView({ api, refresh, agentId, agentIds, onAgent }: Props)
   const [cursors, setCursors] = useState<string[]>([]);
   const [after, setAfter] = useState<string | undefined>();
   const [selected, setSelected] = useState<string | undefined>();
+  const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     setDraft(agentId);
     setAfter(undefined);
     setCursors([]);
     setSelected(undefined);
+    // Chosen from an agent's detail further up: bring the reader (and screen reader) here.
+    if (agentId) heading.current?.focus();
   }, [agentId]);
 
   const page = useLoad(
@@ -46,7 +49,9 @@ export function InboundView({ api, refresh, agentId, agentIds, onAgent }: Props)
 
   return (
     <section aria-labelledby="inbound-title">
-      <h2 id="inbound-title">Inbound messages</h2>
+      <h2 id="inbound-title" tabIndex={-1} ref={heading}>
+        Inbound messages
+      </h2>
       <form
         class="filters"
         aria-label="Choose an agent"

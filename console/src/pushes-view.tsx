@@ -1,5 +1,5 @@
 /** Pushes: filtered by agent, destination and status, newest first, paged by cursor. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from './api';
 import { Status, Time } from './fields';
 import { waitReason } from './shapes';
@@ -30,10 +30,16 @@ export function PushesView({ api, refresh, filter, agentIds, onFilter }: Props) 
   const [selected, setSelected] = useState<string | undefined>();
   const [draft, setDraft] = useState(filter);
   const [changes, setChanges] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const firstRender = useRef(true);
   useEffect(() => {
+    // A filter set from an agent's detail ("Show its pushes") rather than this form: bring the reader here.
+    const fromForm = filter.agentId === draft.agentId && filter.destination === draft.destination && filter.status === draft.status;
     setDraft(filter);
     setCursor(undefined);
     setCursors([]);
+    if (!firstRender.current && !fromForm) heading.current?.focus();
+    firstRender.current = false;
   }, [filter]);
 
   const page = useLoad(
@@ -56,7 +62,9 @@ export function PushesView({ api, refresh, filter, agentIds, onFilter }: Props) 
 
   return (
     <section aria-labelledby="pushes-title">
-      <h2 id="pushes-title">Pushes</h2>
+      <h2 id="pushes-title" tabIndex={-1} ref={heading}>
+        Pushes
+      </h2>
       <form class="filters" onSubmit={apply} aria-label="Filter pushes">
         <div class="field">
           <label for="push-agent">Agent</label>

@@ -102,6 +102,14 @@ describe('web console in a browser', () => {
     await pushes.getByRole('button', { name: 'Apply filters' }).click();
     await pushes.locator(`tr[data-push-id="${pushId}"]`).waitFor();
     expect(await pushes.getByRole('row').count()).toBe(2); // the header and the cancelled push
+
+    // From an agent's detail: its pushes, any status, and the reader is taken there.
+    await pushes.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('region', { name: 'Agents' }).getByRole('button', { name: agentId }).click();
+    await page.getByRole('button', { name: 'Show its pushes' }).click();
+    await expect(pushes.getByLabel('Agent', { exact: true }).inputValue()).resolves.toBe(agentId);
+    await expect(page.evaluate('document.activeElement.id')).resolves.toBe('pushes-title');
+    await pushes.locator('tbody tr').nth(1).waitFor(); // the first test's cancelled push and its resend
     await page.close();
   });
 
