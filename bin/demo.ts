@@ -25,7 +25,15 @@ export interface DemoResult {
 const AGENT_ID = 'demo-site';
 const DEVICE = 'lab';
 
-export async function runDemo(print: (line: string) => void): Promise<DemoResult> {
+export interface DemoOptions {
+  /**
+   * Called once the push is acked, with everything still running; the demo shuts down when it
+   * resolves. `edgepush demo --keep` waits for Ctrl+C here, so the console can be looked at.
+   */
+  beforeShutdown?: () => Promise<void>;
+}
+
+export async function runDemo(print: (line: string) => void, options: DemoOptions = {}): Promise<DemoResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgepush-demo-'));
   const quiet = pino({ level: 'silent' });
   let hub: Hub | undefined;
@@ -74,6 +82,9 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
     print(
       `6. ACK received          ${res.body.ackCode} in ${roundTripMs.toFixed(1)} ms (HTTP -> hub -> WebSocket -> relay -> MLLP -> device and back)`,
     );
+    // The token rides in the fragment, which the browser never sends to the server.
+    print(`7. web console           ${hub.url}/console/#token=${target.token}`);
+    await options.beforeShutdown?.();
     return { ackCode: res.body.ackCode ?? '', ack: res.body.response, roundTripMs };
   } finally {
     await relay?.stop().catch(() => undefined);

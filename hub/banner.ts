@@ -8,6 +8,7 @@ export function startupBanner(hub: { url: string; wsUrl: string; dataDir: string
     `EdgePush hub is running.`,
     `  Push API:         ${hub.url}/   (GET ${hub.url}/health needs no token)`,
     `  Relay WebSocket:  ${hub.wsUrl}`,
+    `  Web console:      ${hub.url}/console/#token=<token from step 1>`,
     `  Data:             ${hub.dataDir} (store and token signing key; keep it private)`,
     ``,
     `Next steps, in another terminal in this folder:`,
@@ -21,6 +22,8 @@ export function startupBanner(hub: { url: string; wsUrl: string; dataDir: string
     `       EDGEPUSH_AGENT_SECRET=<secret from step 2> npx edgepush relay --url ${hub.wsUrl} --agent site-1 --device lab=mllp://127.0.0.1:2575`,
     `  4. Push a message and get the ACK back:`,
     `       npx edgepush push site-1 lab --generate-example`,
+    `  5. Look at agents and pushes in the web console (the token stays in the browser tab):`,
+    `       echo "${hub.url}/console/#token=$EDGEPUSH_TOKEN"`,
     `Stop the hub with Ctrl+C. Queued pushes are kept in the data dir and sent after a restart.`,
     ``,
   ].join('\n');

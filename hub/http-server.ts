@@ -9,6 +9,8 @@ import type { EdgePushCore } from '../lambdas/core/core';
 import { jsonError, operationOutcome } from '../lambdas/http/responses';
 import { handleHttp } from '../lambdas/http/router';
 import type { HttpResponse } from '../lambdas/http/http-types';
+import { isConsolePath } from '../lambdas/http/routes';
+import type { StaticSite } from '../lambdas/http/static-site';
 import type { HubAuth } from './auth';
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
@@ -20,6 +22,8 @@ export interface HttpHandlerOptions {
   /** Base URL for Location headers; default http://<Host header>. */
   publicUrl?: string;
   logger?: Logger;
+  /** The web console's files, served at /console/ without auth (they hold no data). */
+  console?: StaticSite;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions): RequestListener {
@@ -52,6 +56,10 @@ export function createHttpHandler(options: HttpHandlerOptions): RequestListener 
 async function handle(req: IncomingMessage, max: number, options: HttpHandlerOptions): Promise<HttpResponse> {
   const method = req.method ?? 'GET';
   const path = pathOf(req);
+  if (options.console && isConsolePath(path)) {
+    req.resume(); // a GET has no body; anything sent anyway is not read
+    return options.console.respond(method, path);
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) return tooLarge(req, max);
   const auth = await options.auth.check(method, path, req.headers.authorization);

@@ -25,6 +25,8 @@ import { AGENT_ID_HEADER } from '../protocol/messages';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
 import { secureDataDir } from './data-dir';
+import { loadStaticSite } from '../lambdas/http/static-site';
+import { consoleDir } from './console-dir';
 import { createHttpHandler } from './http-server';
 import { loadOrCreateAgentSecretKey, loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
@@ -55,6 +57,8 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** Free disk bytes below which new pushes get 507 STORE_FULL (see store-health.ts). Default 64 MiB. */
   storeReserveBytes?: number;
+  /** The built web console served at /console/. Default: dist/console/ (see console-dir.ts). */
+  consoleDir?: string;
 }
 
 /** The first retention run, after start-up work (queue rebuild, relays reconnecting) has settled. */
@@ -120,7 +124,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   core = createCore(ports, options.core);
 
-  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger, publicUrl: options.publicUrl });
+  const handler = createHttpHandler({
+    core,
+    auth: new HubAuth(keys),
+    logger,
+    publicUrl: options.publicUrl,
+    console: loadStaticSite(options.consoleDir ?? consoleDir()),
+  });
   const server = options.tls
     ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)
     : createServer(handler);

@@ -40,6 +40,7 @@ import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/d
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
 import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
 import { createApiGatewayCloudWatchRole } from './api-gateway-account';
+import { addConsoleSite } from './console-site';
 import { ConfigError } from './config-error';
 import { LAMBDA_DEFINE, LAMBDA_ENTRIES, LAMBDA_EXTERNALS, LAMBDA_NODE_TARGET, type LambdaName } from './lambda-bundling';
 import { EdgePushMonitoring } from './monitoring';
@@ -194,7 +195,9 @@ export class EdgePush extends Construct {
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
   readonly functions: Record<LambdaName, NodejsFunction>;
-  readonly logGroups: Record<LambdaName | 'pushApiAccess', LogGroup> & { relayApiAccess?: LogGroup };
+  /** Serves the web console's static files at GET /console/ (lib/console-site.ts). */
+  readonly consoleFunction: NodejsFunction;
+  readonly logGroups: Record<LambdaName | 'pushApiAccess' | 'console', LogGroup> & { relayApiAccess?: LogGroup };
   readonly monitoring: EdgePushMonitoring;
   /** Base URL of the push API (the custom domain's when there is one). */
   readonly pushApiUrl: string;
@@ -249,7 +252,9 @@ export class EdgePush extends Construct {
     this.httpApi = pushApi.api;
     this.httpStage = pushApi.stage;
     this.pushApiDomain = pushApi.domain;
-    this.logGroups = { ...logGroups, pushApiAccess: pushApi.accessLogs, relayApiAccess: relay.accessLogs };
+    const site = addConsoleSite(this, { api: this.httpApi, runtime: LAMBDA_RUNTIME, logs });
+    this.consoleFunction = site.fn;
+    this.logGroups = { ...logGroups, console: site.logGroup, pushApiAccess: pushApi.accessLogs, relayApiAccess: relay.accessLogs };
 
     this.pushApiUrl = this.pushApiDomain
       ? `https://${props.pushApiDomain!.domainName}/`

@@ -2,6 +2,7 @@
 // external so the tarball carries them as ordinary packages (lmdb has a native part).
 import { chmodSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { buildConsole } from './build-console.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -22,3 +23,7 @@ await build({
 // npm links bins before `prepare` runs, so on a fresh `npm ci` it never saw this file to mark
 // it executable: without this, `npx edgepush` in the repo answers 'Permission denied'.
 chmodSync('dist/edgepush.js', 0o755);
+
+// The web console's static files, served by the hub (dist/console/ beside dist/edgepush.js)
+// and bundled into the AWS console function.
+await buildConsole();

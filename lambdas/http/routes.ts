@@ -67,6 +67,20 @@ const ROUTES: RouteDef[] = [
   route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
 ];
 
+/**
+ * The web console's static files (console/, built to dist/console/): public like /health, since
+ * they hold no data; the token stays in the browser and goes only to the API routes above. The
+ * hub serves them itself (hub/http-server.ts); on AWS a small function bundles them
+ * (lib/console-site.ts). API Gateway spells "the rest of the path" as `{proxy+}`.
+ */
+export const CONSOLE_PATH = '/console';
+export const CONSOLE_ROUTE_KEYS: readonly string[] = [`GET ${CONSOLE_PATH}`, `GET ${CONSOLE_PATH}/{proxy+}`];
+
+/** true for `/console` and everything under `/console/`. */
+export function isConsolePath(path: string): boolean {
+  return path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`);
+}
+
 /** The only operation the Medplum route serves. */
 export const MEDPLUM_PUSH_OPERATION = '$push';
 

@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { API_GATEWAY_ROUTES } from '../../lambdas/http/routes';
+import { API_GATEWAY_ROUTES, CONSOLE_ROUTE_KEYS } from '../../lambdas/http/routes';
 import { stackPropsFromContext } from '../../lib/edgepush-stack';
 import { ConfigError } from '../../lib/config-error';
 import { EdgePush, type EdgePushProps } from '../../lib/edgepush-construct';
@@ -59,12 +59,14 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     );
   });
 
-  it('declares exactly the route table of lambdas/http/routes.ts, IAM-authorised except /health', () => {
+  it('declares exactly the route table of lambdas/http/routes.ts, IAM-authorised except /health and the console', () => {
     const keys = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')
       .filter(([id]) => id.startsWith('EdgePushPushApi'))
       .map(([, r]) => r.Properties!.RouteKey as string)
       .sort();
-    expect(keys).toEqual(API_GATEWAY_ROUTES.map((r) => r.routeKey).sort());
+    expect(keys).toEqual([...API_GATEWAY_ROUTES.map((r) => r.routeKey), ...CONSOLE_ROUTE_KEYS].sort());
+    for (const routeKey of CONSOLE_ROUTE_KEYS)
+      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'NONE' });
     expect(keys).toContain('POST /fhir/R4/Agent/{agentId}/{operation}');
     for (const { routeKey } of API_GATEWAY_ROUTES) {
       t.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -127,7 +129,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     const logs = resourcesOf(s.template, 'AWS::Logs::LogGroup');
-    expect(logs).toHaveLength(8); // seven functions and the push API's access log
+    expect(logs).toHaveLength(9); // seven functions, the console's and the push API's access log
     for (const [, g] of logs) {
       expect(g.DeletionPolicy).toBe('Retain');
       expect(g.Properties!.RetentionInDays).toBe(365);
@@ -149,6 +151,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       WsMessage: 50,
       Dispatcher: 20,
       DeadLetter: undefined,
+      Console: undefined,
     });
     const mappings = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping');
     const dispatcherMapping = mappings.find(([, m]) => JSON.stringify(m.Properties!.EventSourceArn).includes('PushQueue'))!;
@@ -321,6 +324,9 @@ describe('EdgePush stack with -c auth=jwt', () => {
       else
         t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizationScopes: [scope] });
     }
+    // Static files, no data: the browser sends the JWT to the API routes above, not to these.
+    for (const routeKey of CONSOLE_ROUTE_KEYS)
+      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'NONE' });
     expect(() => s.stack.edgePush.grantPush(new User(s.stack, 'U'))).toThrow(/JWT auth/);
   }, 180000);
 });
