@@ -25,9 +25,10 @@ import { AGENT_ID_HEADER } from '../protocol/messages';
 import { HubAuth } from './auth';
 import { lockDataDir } from './data-lock';
 import { secureDataDir } from './data-dir';
-import { createHttpHandler } from './http-server';
+import { createHttpHandler, requestBytesFor } from './http-server';
 import { loadOrCreateAgentSecretKey, loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
+import { ChunkBudget } from '../protocol/chunks';
 
 export interface HubOptions {
   port?: number;
@@ -55,7 +56,17 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** Free disk bytes below which new pushes get 507 STORE_FULL (see store-health.ts). Default 64 MiB. */
   storeReserveBytes?: number;
+  /** Largest HTTP request body; default from the core's maxBodyBytes (requestBytesFor). */
+  maxRequestBytes?: number;
+  /** All relays' partial chunked messages together, in bytes. Default 256 MiB. */
+  maxChunkBytes?: number;
 }
+
+/**
+ * Partial chunked messages of all relays together: a dozen 10 MB messages in flight at once.
+ * Each connection is further bounded by protocol/chunks.ts DEFAULT_CHUNK_LIMITS.
+ */
+const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** The first retention run, after start-up work (queue rebuild, relays reconnecting) has settled. */
 const FIRST_PURGE_DELAY_MS = 5_000;
@@ -99,7 +110,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
   const gateway = new WsGateway({
-    backend: relayBackend(() => core),
+    backend: relayBackend(() => core, { logger, chunks: { budget: new ChunkBudget(options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES) } }),
     logger,
     idleTimeoutMs: options.idleTimeoutMs,
     upgradeGuard: options.upgradeGuard ?? {},
@@ -120,7 +131,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   core = createCore(ports, options.core);
 
-  const handler = createHttpHandler({ core, auth: new HubAuth(keys), logger, publicUrl: options.publicUrl });
+  const handler = createHttpHandler({
+    core,
+    auth: new HubAuth(keys),
+    logger,
+    publicUrl: options.publicUrl,
+    maxRequestBytes: options.maxRequestBytes ?? requestBytesFor(core.config.maxBodyBytes),
+  });
   const server = options.tls
     ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)
     : createServer(handler);
