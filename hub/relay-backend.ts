@@ -1,9 +1,7 @@
 /** Connects the WebSocket gateway to the domain core: relays authenticate with id + secret headers. */
 import type { Logger } from 'pino';
-import { ChunkAssembler, type ChunkAssemblerOptions, chunkErrorMessage, isChunkCandidate } from '../protocol/chunks';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, ProtocolError, RELAY_INSTANCE_HEADER, type RelayChunkMessage } from '../protocol/messages';
-import { CHUNK_ACTION } from '../protocol/relay-routes';
-import { parseRelayMessage } from '../protocol/validate';
+import { ChunkAssembler, type ChunkAssemblerOptions, chunkErrorMessage, relayChunkOf } from '../protocol/chunks';
+import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, ProtocolError, RELAY_INSTANCE_HEADER } from '../protocol/messages';
 import type { EdgePushCore } from '../lambdas/core/core';
 import type { GatewayBackend } from './gateway/ws-gateway';
 
@@ -61,7 +59,7 @@ export function relayBackend(core: () => EdgePushCore, options: RelayBackendOpti
       return decision.accepted ? undefined : { refuse: { code: decision.closeCode, reason: decision.reason } };
     },
     async message(connectionId, ctx, raw) {
-      const chunk = isChunkCandidate(raw) ? asRelayChunk(raw) : undefined;
+      const chunk = relayChunkOf(raw);
       if (!chunk) return core().relayMessage(ctx.agentId, connectionId, raw);
       let joined;
       try {
@@ -83,14 +81,4 @@ export function relayBackend(core: () => EdgePushCore, options: RelayBackendOpti
       return core().relayDisconnected(ctx.agentId, connectionId);
     },
   };
-}
-
-/** The chunk, when `raw` is a valid one; anything else goes to the core, whose validator answers it. */
-function asRelayChunk(raw: string): RelayChunkMessage | undefined {
-  try {
-    const msg = parseRelayMessage(raw);
-    return msg.action === CHUNK_ACTION ? msg : undefined;
-  } catch {
-    return undefined;
-  }
 }

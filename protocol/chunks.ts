@@ -26,6 +26,7 @@ import {
   type RelayChunkMessage,
 } from './messages';
 import { CHUNK_ACTION } from './relay-routes';
+import { parseCloudMessage, parseRelayMessage } from './validate';
 
 /** The chunk fields without `v` (the wire wrappers below add it with `action` or `type`). */
 export type ChunkPart = Omit<ChunkFields, 'v'>;
@@ -301,6 +302,31 @@ export class ChunkAssembler {
 /** Cheap pre-check before parsing: only a text with this in it can be a chunk message. */
 export function isChunkCandidate(text: string): boolean {
   return text.includes('"chunk"');
+}
+
+/**
+ * The relay's `chunk` message, when `raw` is a valid one; anything else (another kind, junk)
+ * is undefined and goes on to the receiver's usual path, whose validator answers it.
+ */
+export function relayChunkOf(raw: string): RelayChunkMessage | undefined {
+  if (!isChunkCandidate(raw)) return undefined;
+  try {
+    const msg = parseRelayMessage(raw);
+    return msg.action === CHUNK_ACTION ? msg : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cloud's `chunk` message, when `raw` is a valid one (as relayChunkOf). */
+export function cloudChunkOf(raw: string): CloudChunkMessage | undefined {
+  if (!isChunkCandidate(raw)) return undefined;
+  try {
+    const msg = parseCloudMessage(raw);
+    return msg.type === 'chunk' ? msg : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `error` a receiver answers a refused chunk with (no pushId/inboundId: not known yet). */

@@ -25,8 +25,7 @@ import {
   PROTOCOL_VERSION,
   RELAY_INSTANCE_HEADER,
 } from '../../protocol/messages';
-import { ChunkAssembler, isChunkCandidate, relayWireMessages, type ChunkAssemblerOptions } from '../../protocol/chunks';
-import { parseCloudMessage } from '../../protocol/validate';
+import { ChunkAssembler, cloudChunkOf, relayWireMessages, type ChunkAssemblerOptions } from '../../protocol/chunks';
 import { EqualJitterBackoff, type BackoffOptions } from '../backoff';
 import { MessageTooLargeError, sendText } from './frame-sender';
 import { Liveness } from './liveness';
@@ -262,27 +261,17 @@ export class CloudConnection extends EventEmitter {
 
   /** A `chunk` goes to the assembler; anything else (junk included) to the relay as it is. */
   private onText(text: string): void {
-    if (!isChunkCandidate(text)) {
-      this.emit('message', text, false);
-      return;
-    }
-    let msg;
-    try {
-      msg = parseCloudMessage(text);
-    } catch {
-      this.emit('message', text, false); // the relay's validator reports it
-      return;
-    }
-    if (msg.type !== 'chunk') {
-      this.emit('message', text, false);
+    const chunk = cloudChunkOf(text);
+    if (!chunk) {
+      this.emit('message', text, false); // the relay's validator reports junk
       return;
     }
     try {
-      const joined = this.chunks.add(msg);
+      const joined = this.chunks.add(chunk);
       if (joined.complete) this.emit('message', joined.text, true);
     } catch (err) {
       const { code, message } = err as { code?: string; message: string };
-      this.opts.logger.warn({ code, chunkId: msg.chunkId, index: msg.index, error: message }, 'chunk from cloud refused');
+      this.opts.logger.warn({ code, chunkId: chunk.chunkId, index: chunk.index, error: message }, 'chunk from cloud refused');
     }
   }
 

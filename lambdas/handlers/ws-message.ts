@@ -5,10 +5,8 @@
  * invocation that receives the last part hands the whole message to the core.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { chunkErrorMessage, isChunkCandidate } from '../../protocol/chunks';
-import { ProtocolError, type RelayChunkMessage } from '../../protocol/messages';
-import { CHUNK_ACTION } from '../../protocol/relay-routes';
-import { parseRelayMessage } from '../../protocol/validate';
+import { chunkErrorMessage, relayChunkOf } from '../../protocol/chunks';
+import { ProtocolError } from '../../protocol/messages';
 import { getRuntime } from './runtime';
 import { agentOf, type WsRequestContext } from './ws-identity';
 
@@ -20,7 +18,7 @@ export async function handler(event: {
   const { core, chunks, logger } = getRuntime();
   const { agentId, connectionId } = agentOf(event.requestContext);
   const raw = event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  const chunk = isChunkCandidate(raw) ? asRelayChunk(raw) : undefined;
+  const chunk = relayChunkOf(raw);
   if (!chunk) {
     await core.relayMessage(agentId, connectionId, raw);
     return { statusCode: 200, body: '' };
@@ -43,14 +41,4 @@ export async function handler(event: {
   }
   if (joined.complete) await core.relayMessage(agentId, connectionId, joined.text, true);
   return { statusCode: 200, body: '' };
-}
-
-/** The chunk, when `raw` is a valid one; anything else goes to the core, whose validator answers it. */
-function asRelayChunk(raw: string): RelayChunkMessage | undefined {
-  try {
-    const msg = parseRelayMessage(raw);
-    return msg.action === CHUNK_ACTION ? msg : undefined;
-  } catch {
-    return undefined;
-  }
 }
