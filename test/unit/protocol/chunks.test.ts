@@ -1,6 +1,7 @@
 import {
   CHUNK_DATA_BYTES,
   ChunkAssembler,
+  ChunkBudget,
   type ChunkPart,
   cloudWireMessages,
   MAX_CHUNKED_MESSAGE_BYTES,
@@ -205,6 +206,19 @@ describe('ChunkAssembler', () => {
     assemble(assembler, parts.slice(1));
     timers.advance(1_000);
     expect(expired.map(([code]) => code)).toStrictEqual(['CHUNK_TIMEOUT', 'CHUNK_TIMEOUT']);
+  });
+
+  it('a budget shared by two assemblers (a hub) bounds them together, and is given back', () => {
+    const budget = new ChunkBudget(500_000);
+    const one = new ChunkAssembler({ timers, budget });
+    const two = new ChunkAssembler({ timers, budget });
+    const a = splitMessage(bigPush(140_000, 'a'), { chunkId: 'a' });
+    one.add(a[0]);
+    two.add(splitMessage(bigPush(140_000, 'b'), { chunkId: 'b' })[0]);
+    expect(codeOf(() => two.add(splitMessage(bigPush(140_000, 'c'), { chunkId: 'c' })[0]))).toBe('CHUNK_LIMIT');
+    assemble(one, a.slice(1));
+    two.clear();
+    expect(budget.inUse).toBe(0);
   });
 
   it('clear() drops everything and its timers', () => {
