@@ -15,6 +15,14 @@ import type { HubAuth } from './auth';
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
+/**
+ * The request cap for a given largest push body: the body travels JSON-escaped in the request
+ * (`\r` and `"` take two bytes each), plus room for the other fields.
+ */
+export function requestBytesFor(maxBodyBytes: number): number {
+  return Math.max(DEFAULT_MAX_REQUEST_BYTES, 2 * maxBodyBytes + 64 * 1024);
+}
+
 export interface HttpHandlerOptions {
   core: Pick<EdgePushCore, 'ports' | 'config'>;
   auth: HubAuth;

@@ -27,9 +27,10 @@ import { lockDataDir } from './data-lock';
 import { secureDataDir } from './data-dir';
 import { loadStaticSite } from '../lambdas/http/static-site';
 import { consoleDir } from './console-dir';
-import { createHttpHandler } from './http-server';
+import { createHttpHandler, requestBytesFor } from './http-server';
 import { loadOrCreateAgentSecretKey, loadOrCreateKeys } from './keys';
 import { relayBackend } from './relay-backend';
+import { ChunkBudget } from '../protocol/chunks';
 
 export interface HubOptions {
   port?: number;
@@ -59,7 +60,17 @@ export interface HubOptions {
   storeReserveBytes?: number;
   /** The built web console served at /console/. Default: dist/console/ (see console-dir.ts). */
   consoleDir?: string;
+  /** Largest HTTP request body; default from the core's maxBodyBytes (requestBytesFor). */
+  maxRequestBytes?: number;
+  /** All relays' partial chunked messages together, in bytes. Default 256 MiB. */
+  maxChunkBytes?: number;
 }
+
+/**
+ * Partial chunked messages of all relays together: a dozen 10 MB messages in flight at once.
+ * Each connection is further bounded by protocol/chunks.ts DEFAULT_CHUNK_LIMITS.
+ */
+const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** The first retention run, after start-up work (queue rebuild, relays reconnecting) has settled. */
 const FIRST_PURGE_DELAY_MS = 5_000;
@@ -103,7 +114,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
   const gateway = new WsGateway({
-    backend: relayBackend(() => core),
+    backend: relayBackend(() => core, { logger, chunks: { budget: new ChunkBudget(options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES) } }),
     logger,
     idleTimeoutMs: options.idleTimeoutMs,
     upgradeGuard: options.upgradeGuard ?? {},
@@ -130,6 +141,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     logger,
     publicUrl: options.publicUrl,
     console: loadStaticSite(options.consoleDir ?? consoleDir()),
+    maxRequestBytes: options.maxRequestBytes ?? requestBytesFor(core.config.maxBodyBytes),
   });
   const server = options.tls
     ? createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler)

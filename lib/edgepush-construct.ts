@@ -35,6 +35,7 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
+import { AWS_MAX_BODY_BYTES } from '../lambdas/adapters/aws/aws-limits';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
 import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
@@ -75,7 +76,10 @@ export type WebSocketAccessLogs = 'off' | 'create-account-role' | 'account-role-
 
 /** The core's tunables (lambdas/core/core-config.ts), passed to the Lambdas as env. */
 export interface CoreTunables {
-  /** Largest message body in UTF-8 bytes. @default 102400 */
+  /**
+   * Largest push body in UTF-8 bytes; at most AWS_MAX_BODY_BYTES (a push is one DynamoDB item,
+   * see lambdas/adapters/aws/aws-limits.ts). @default 262144
+   */
   maxBodyBytes?: number;
   /** How long a dispatched push may wait for the relay's result before it is sent again. @default 35000 */
   resultTimeoutMs?: number;
@@ -330,6 +334,10 @@ export class EdgePush extends Construct {
     for (const [name, value] of Object.entries(props.core ?? {}) as [keyof CoreTunables, number | undefined][]) {
       if (value === undefined) continue;
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
+      if (name === 'maxBodyBytes' && value > AWS_MAX_BODY_BYTES)
+        throw new ConfigError(
+          `core.maxBodyBytes must be at most ${AWS_MAX_BODY_BYTES} on AWS (a push is one DynamoDB item of at most 400 KB)`,
+        );
       env[CORE_ENV[name]] = String(value);
     }
     return env;
@@ -604,6 +612,8 @@ export class EdgePush extends Construct {
     // Results and hellos; a terminal result releases the push's SQS message early, and a
     // hello makes the agent's parked messages visible again.
     f.wsMessage.addToRolePolicy(table(['GetItem', 'UpdateItem']));
+    // Parts of chunked relay messages wait in the table between invocations (dynamo-chunk-store.ts).
+    f.wsMessage.addToRolePolicy(table(['PutItem', 'BatchGetItem', 'BatchWriteItem']));
     f.wsMessage.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addToRolePolicy(table(['GetItem', 'UpdateItem']));
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));

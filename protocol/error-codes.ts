@@ -10,6 +10,10 @@ export const PROTOCOL_ERROR_CODES = [
   'UNSUPPORTED_VERSION',
   'UNKNOWN_ACTION',
   'UNKNOWN_TYPE',
+  // Chunked messages (v2), on the receiving side of either direction.
+  'CHUNK_INVALID',
+  'CHUNK_LIMIT',
+  'CHUNK_TIMEOUT',
   // The cloud, about a relay's result.
   'UNKNOWN_PUSH',
   'INVALID_RESULT',

@@ -1,4 +1,5 @@
 export * from './ack-codes';
+export * from './chunks';
 export * from './content-types';
 export * from './error-codes';
 export * from './limits';

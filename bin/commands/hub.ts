@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { startHub } from '../../hub/hub';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { startupBanner } from '../../hub/banner';
 import { installProcessGuard } from '../../hub/process-guard';
 import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
@@ -19,6 +20,7 @@ interface HubFlags {
   maxQueuedPerDestination: string;
   maxQueuedPerAgent: string;
   maxDestinationsBeforeHello: string;
+  maxBodyKb: string;
   tlsCert?: string;
   tlsKey?: string;
   publicUrl?: string;
@@ -42,6 +44,11 @@ export function registerHubCommand(program: Command): void {
       "destinations with open pushes per agent before its relay's hello names its devices",
       '100',
     )
+    .option(
+      '--max-body-kb <kb>',
+      `largest push body in KiB; over it 413 PAYLOAD_TOO_LARGE (at most ${MAX_BODY_BYTES / 1024}; the HTTP request cap follows it)`,
+      String(MAX_BODY_BYTES / 1024),
+    )
     .option('--store-reserve-mb <mb>', 'refuse new pushes (507 STORE_FULL) while the disk has less free space than this', '64')
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
@@ -64,7 +71,10 @@ export function registerHubCommand(program: Command): void {
           maxQueuedPerDestination: positiveInt('--max-queued-per-destination', flags.maxQueuedPerDestination),
           maxQueuedPerAgent: positiveInt('--max-queued-per-agent', flags.maxQueuedPerAgent),
           maxDestinationsBeforeHello: positiveInt('--max-destinations-before-hello', flags.maxDestinationsBeforeHello),
+          maxBodyBytes: positiveInt('--max-body-kb', flags.maxBodyKb) * 1024,
         };
+        if (core.maxBodyBytes > MAX_BODY_BYTES)
+          throw new UsageError(`--max-body-kb must be at most ${MAX_BODY_BYTES / 1024}, got ${flags.maxBodyKb}`);
         const reserveMb = Number(flags.storeReserveMb);
         if (!Number.isFinite(reserveMb) || reserveMb < 0) throw new UsageError('--store-reserve-mb must be 0 or more');
         const publicUrl = flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl);

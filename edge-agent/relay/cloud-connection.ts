@@ -8,6 +8,10 @@
  * exponential backoff, heartbeats and detects a silent peer (Liveness), and rotates the
  * connection before API Gateway's 2-hour cap. It knows nothing of pushes: it emits
  * 'open', 'message' (text) and 'close', and sends text through the 32 KB frame sender.
+ *
+ * Chunking (protocol v2) is done here, below the relay's logic: a message over 128 KB goes out
+ * as `chunk` messages, and the cloud's `chunk`s are joined (ChunkAssembler, per connection)
+ * and emitted as one 'message' with `reassembled` set, for parseCloudMessage(text, true).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -21,8 +25,9 @@ import {
   PROTOCOL_VERSION,
   RELAY_INSTANCE_HEADER,
 } from '../../protocol/messages';
+import { ChunkAssembler, cloudChunkOf, relayWireMessages, type ChunkAssemblerOptions } from '../../protocol/chunks';
 import { EqualJitterBackoff, type BackoffOptions } from '../backoff';
-import { sendText } from './frame-sender';
+import { MessageTooLargeError, sendText } from './frame-sender';
 import { Liveness } from './liveness';
 
 export interface CloudConnectionOptions {
@@ -44,6 +49,8 @@ export interface CloudConnectionOptions {
    */
   conflictRetryMs?: number;
   random?: () => number;
+  /** Bounds on the cloud's chunked messages being joined (protocol/chunks.ts defaults). */
+  chunks?: Omit<ChunkAssemblerOptions, 'onTimeout'>;
 }
 
 const DEFAULT_CONFLICT_RETRY_MS = 180_000;
@@ -59,7 +66,8 @@ const AGE_JITTER = 0.05;
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface CloudConnection {
   on(event: 'open', listener: () => void): this;
-  on(event: 'message', listener: (text: string) => void): this;
+  /** `reassembled`: joined from the cloud's chunks, so it may exceed one WebSocket message. */
+  on(event: 'message', listener: (text: string, reassembled: boolean) => void): this;
   on(event: 'close', listener: (info: { code: number; reason: string }) => void): this;
 }
 
@@ -78,6 +86,8 @@ export class CloudConnection extends EventEmitter {
   private conflicted = false;
   /** This relay process, sent on every upgrade: the cloud lets it replace its own earlier connection. */
   private readonly instance = randomUUID();
+  /** The cloud's chunked messages being joined; emptied when the connection closes. */
+  private readonly chunks: ChunkAssembler;
   /** Connection attempts so far, for logs and tests. */
   attempts = 0;
 
@@ -85,6 +95,12 @@ export class CloudConnection extends EventEmitter {
     super();
     this.random = opts.random ?? Math.random;
     this.backoff = new EqualJitterBackoff(opts.reconnect, this.random);
+    this.chunks = new ChunkAssembler({
+      ...opts.chunks,
+      // Nothing to answer: a push that never completes is dispatched again by the cloud.
+      onTimeout: (err, chunkId) =>
+        opts.logger.warn({ code: err.code, chunkId, error: err.message }, 'chunked message from cloud timed out'),
+    });
   }
 
   get isOpen(): boolean {
@@ -101,12 +117,20 @@ export class CloudConnection extends EventEmitter {
   }
 
   /**
-   * Sends one message; false when there is no open connection (the caller keeps it for later).
-   * Throws MessageTooLargeError for a message over 128 KB.
+   * Sends one message, as chunks when it is over 128 KB; false when there is no open
+   * connection (the caller keeps it for later). Throws MessageTooLargeError for a message over
+   * MAX_CHUNKED_MESSAGE_BYTES.
    */
   send(text: string): boolean {
     if (this.state !== 'open' || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    sendText(this.ws, text);
+    let wire: string[];
+    try {
+      wire = relayWireMessages(text);
+    } catch {
+      throw new MessageTooLargeError(Buffer.byteLength(text));
+    }
+    // Written synchronously, so the parts of one message are never interleaved with another's.
+    for (const part of wire) sendText(this.ws, part);
     return true;
   }
 
@@ -183,7 +207,7 @@ export class CloudConnection extends EventEmitter {
         this.backoff.reset();
       }
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      this.emit('message', text);
+      this.onText(text);
     });
 
     ws.on('error', (err) => {
@@ -212,6 +236,7 @@ export class CloudConnection extends EventEmitter {
       if (this.ws !== ws) return;
       const wasOpen = this.state === 'open';
       this.clearTimers();
+      this.chunks.clear(); // the cloud sends an unfinished message again on the next connection
       this.ws = undefined;
       if (this.state === 'stopped') return;
       const reason = reasonBuf.toString('utf8');
@@ -232,6 +257,22 @@ export class CloudConnection extends EventEmitter {
       this.state = 'waiting';
       this.retryTimer = setTimeout(() => this.connect(), delay);
     });
+  }
+
+  /** A `chunk` goes to the assembler; anything else (junk included) to the relay as it is. */
+  private onText(text: string): void {
+    const chunk = cloudChunkOf(text);
+    if (!chunk) {
+      this.emit('message', text, false); // the relay's validator reports junk
+      return;
+    }
+    try {
+      const joined = this.chunks.add(chunk);
+      if (joined.complete) this.emit('message', joined.text, true);
+    } catch (err) {
+      const { code, message } = err as { code?: string; message: string };
+      this.opts.logger.warn({ code, chunkId: chunk.chunkId, index: chunk.index, error: message }, 'chunk from cloud refused');
+    }
   }
 
   private clearTimers(): void {

@@ -85,7 +85,7 @@ export class Relay {
       logger: this.logger,
     });
     this.connection.on('open', () => this.onOpen());
-    this.connection.on('message', (text) => this.onMessage(text));
+    this.connection.on('message', (text, reassembled) => this.onMessage(text, reassembled));
   }
 
   start(): void {
@@ -167,7 +167,7 @@ export class Relay {
     this.scheduleResend();
   }
 
-  private onMessage(text: string): void {
+  private onMessage(text: string, reassembled = false): void {
     const gatewayError = parseGatewayError(text);
     if (gatewayError) {
       // API Gateway did not hand some message to the cloud; unacknowledged results stay in the
@@ -178,7 +178,7 @@ export class Relay {
     }
     let msg;
     try {
-      msg = parseCloudMessage(text);
+      msg = parseCloudMessage(text, reassembled);
     } catch (err) {
       this.onInvalid(text, err);
       return;

@@ -1,13 +1,20 @@
+import { cloudWireMessages } from '../../protocol/chunks';
 import type { CloudMessage } from '../../protocol/messages';
 import type { CloseReason, ConnectionGateway, PostResult } from '../../lambdas/core/ports';
 import type { WsGateway } from '../gateway/ws-gateway';
 
-/** The ConnectionGateway port on the in-process WsGateway: a direct WebSocket send. */
+/**
+ * The ConnectionGateway port on the in-process WsGateway: a direct WebSocket send. A message
+ * over 128 KB goes as `chunk` messages (protocol v2), so the core never sees the limit.
+ */
 export class WsConnectionGateway implements ConnectionGateway {
   constructor(private readonly gateway: WsGateway) {}
 
-  post(connectionId: string, message: CloudMessage): Promise<PostResult> {
-    return this.gateway.post(connectionId, JSON.stringify(message));
+  async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
+    for (const part of cloudWireMessages(JSON.stringify(message))) {
+      if ((await this.gateway.post(connectionId, part)) === 'gone') return 'gone';
+    }
+    return 'ok';
   }
 
   close(connectionId: string, why: CloseReason = 'replaced'): Promise<void> {

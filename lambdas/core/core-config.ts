@@ -1,8 +1,12 @@
-import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { DEFAULT_RESULT_TIMEOUT_MS } from '../../protocol/timeouts';
 
 export interface CoreConfig {
-  /** Largest message body, in UTF-8 bytes. Over it: 413. */
+  /**
+   * Largest message body, in UTF-8 bytes. Over it: 413. At most MAX_BODY_BYTES (10 MB); a push
+   * over 128 KB once serialised goes to the relay as chunks (protocol v2). On AWS the store
+   * bounds it lower (lambdas/adapters/aws/aws-limits.ts).
+   */
   maxBodyBytes: number;
   /** How long a dispatched push may wait for the relay's result before it is sent again. */
   resultTimeoutMs: number;
@@ -32,8 +36,8 @@ export interface CoreConfig {
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
-  // Leaves room for the JSON envelope and escaped `\r`s inside API Gateway's 128 KB message.
-  maxBodyBytes: 100 * 1024,
+  // A lab result with a base64 PDF in OBX-5 is often 200 KB to 5 MB.
+  maxBodyBytes: MAX_BODY_BYTES,
   // The relay's worst case for one push (connect attempts, ACK timeout) plus a margin: see protocol/timeouts.ts.
   resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS,
   offlineRetryMs: 2_000,
@@ -46,8 +50,13 @@ export const DEFAULT_CONFIG: CoreConfig = {
   lastSeenWriteMs: 15_000,
 };
 
-// Guard against a future default that would not fit down the WebSocket.
-if (DEFAULT_CONFIG.maxBodyBytes > MAX_MESSAGE_BYTES) throw new Error('maxBodyBytes exceeds the WebSocket message limit');
+/** The protocol carries bodies up to MAX_BODY_BYTES; a larger setting could never be delivered. */
+export function checkCoreConfig(config: CoreConfig): CoreConfig {
+  if (!(config.maxBodyBytes > 0 && config.maxBodyBytes <= MAX_BODY_BYTES)) {
+    throw new Error(`maxBodyBytes must be from 1 to ${MAX_BODY_BYTES} (the protocol's largest body)`);
+  }
+  return config;
+}
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 /** API Gateway's HTTP integration timeout is 30 s; keep the wait well inside it. */

@@ -4,7 +4,7 @@
  * HTTP layer (lambdas/http/router.ts) depends on the core, not the reverse.
  */
 import { authenticateAgent } from './agent-service';
-import { DEFAULT_CONFIG, type CoreConfig } from './core-config';
+import { checkCoreConfig, DEFAULT_CONFIG, type CoreConfig } from './core-config';
 import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
 import type { Ports } from './ports';
 import { LastSeenThrottle } from './last-seen';
@@ -25,8 +25,11 @@ export interface EdgePushCore {
   /** One relay per agent: a refused connection must be closed (or refused at the upgrade). */
   relayConnected(agentId: string, connectionId: string, relayInstance?: string): Promise<ConnectDecision>;
   relayDisconnected(agentId: string, connectionId: string): Promise<void>;
-  /** A raw message from a relay; replies go out through the gateway. Never throws. */
-  relayMessage(agentId: string, connectionId: string, raw: string): Promise<void>;
+  /**
+   * A raw message from a relay; replies go out through the gateway. Never throws.
+   * `reassembled`: the transport joined it from chunks, so it may exceed one WebSocket message.
+   */
+  relayMessage(agentId: string, connectionId: string, raw: string, reassembled?: boolean): Promise<void>;
   /** One delivery attempt of a queued push. */
   dispatch(item: QueueItem, receipt?: string): Promise<DispatchOutcome>;
   /** The queue gave up on this push (dead-letter queue): end it as failed or expired. */
@@ -36,7 +39,7 @@ export interface EdgePushCore {
 }
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
-  const config: CoreConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const config: CoreConfig = checkCoreConfig({ ...DEFAULT_CONFIG, ...overrides });
   const lastSeen = new LastSeenThrottle(config.lastSeenWriteMs);
   return {
     config,
@@ -44,7 +47,8 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     authenticateRelay: (agentId, secret) => authenticateAgent(ports, agentId, secret),
     relayConnected: (agentId, connectionId, relayInstance) => relayConnected(ports, config, agentId, connectionId, relayInstance, lastSeen),
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
-    relayMessage: (agentId, connectionId, raw) => relayMessage(ports, config, agentId, connectionId, raw, lastSeen),
+    relayMessage: (agentId, connectionId, raw, reassembled) =>
+      relayMessage(ports, config, agentId, connectionId, raw, lastSeen, reassembled),
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
     abandon: (item) => abandon(ports, item),
     expireQueued: (pushId) => expireQueued(ports, pushId),

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE as HL7_CONTENT_TYPE, HL7_V2_CONTENT_TYPE_ALIASES } from '../../protocol/content-types';
-import { MAX_MESSAGE_BYTES } from '../../protocol/limits';
+import { MAX_BODY_BYTES, MAX_CHUNKED_MESSAGE_BYTES } from '../../protocol/limits';
 import { BASE_MESSAGE_VERSION, type PushMessage, type ReturnAck } from '../../protocol/messages';
 import { DEVICE_NAME_RULE, DEVICE_PREFIX, isDeviceName, stripDevicePrefix } from '../../protocol/names';
 import { AstmRecordError, checkAstmMessage } from '../../astm/records';
@@ -146,14 +146,14 @@ function withCommonFields(
   contentType: string,
   { body, controlId }: { body: string; controlId: string },
 ): PushRequest {
-  // The push goes down the WebSocket as JSON, where `\`, `"` and control characters grow
-  // (an RTF report in OBX-5 nearly doubles). Over the WebSocket's message limit the gateway
-  // refuses it on every attempt, and the push would block its device's queue until it expired.
+  // The push goes down the WebSocket as JSON (in chunks over 128 KB), where `\`, `"` and
+  // control characters grow (an RTF report in OBX-5 nearly doubles). A push the relay's
+  // validator would refuse would block its device's queue until it expired: refuse it here.
   const wireBytes = pushMessageBytes(destination, contentType, body);
-  if (wireBytes > MAX_MESSAGE_BYTES) {
+  if (wireBytes > MAX_CHUNKED_MESSAGE_BYTES || body.length > MAX_BODY_BYTES) {
     throw new DomainError(
       'PAYLOAD_TOO_LARGE',
-      `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_MESSAGE_BYTES}`,
+      `body is ${wireBytes} bytes once encoded for the relay (JSON escapes \\, " and control characters); the limit is ${MAX_CHUNKED_MESSAGE_BYTES}`,
     );
   }
 

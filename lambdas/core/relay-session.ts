@@ -74,8 +74,9 @@ export async function relayMessage(
   connectionId: string,
   raw: string,
   lastSeen?: LastSeenThrottle,
+  reassembled = false,
 ): Promise<void> {
-  const reply = await handle(ports, config, agentId, raw, lastSeen).catch((err: unknown): CloudMessage => {
+  const reply = await handle(ports, config, agentId, raw, lastSeen, reassembled).catch((err: unknown): CloudMessage => {
     // The pushId, when the message has one, tells the relay which result this answer is about.
     const pushId = pushIdOf(raw);
     const about = pushId === undefined ? {} : { pushId };
@@ -109,8 +110,15 @@ function pushIdOf(raw: string): string | undefined {
   }
 }
 
-async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: string, lastSeen?: LastSeenThrottle): Promise<CloudMessage> {
-  const msg = parseRelayMessage(raw);
+async function handle(
+  ports: Ports,
+  config: CoreConfig,
+  agentId: string,
+  raw: string,
+  lastSeen?: LastSeenThrottle,
+  reassembled = false,
+): Promise<CloudMessage> {
+  const msg = parseRelayMessage(raw, reassembled);
   const now = ports.clock.now();
   switch (msg.action) {
     case HELLO_ACTION:

@@ -6,6 +6,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
+import { AWS_MAX_BODY_BYTES } from '../adapters/aws/aws-limits';
+import { DynamoChunkStore } from '../adapters/aws/dynamo-chunk-store';
 import { createAwsPorts } from '../adapters/aws/aws-ports';
 import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
 import { createClients, type AwsClients } from '../adapters/aws/clients';
@@ -18,6 +20,8 @@ export interface Runtime {
   queueUrl: string;
   /** The SQS queue port; the dispatcher records parked messages through it. */
   queue: SqsPushQueue;
+  /** Parts of chunked relay messages, between ws-message invocations. */
+  chunks: DynamoChunkStore;
   logger: Logger;
   metrics: Metrics;
 }
@@ -41,7 +45,15 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'EdgePush', serviceName: 'edgepush' });
   const log = toLog(logger);
   const ports = { ...createAwsPorts(config, clients, log), log };
-  return { core: createCore(ports, coreConfigFromEnv(env)), clients, queueUrl: config.queueUrl, queue: ports.queue, logger, metrics };
+  return {
+    core: createCore(ports, coreConfigFromEnv(env)),
+    clients,
+    queueUrl: config.queueUrl,
+    queue: ports.queue,
+    chunks: new DynamoChunkStore(clients.dynamo, config.tableName),
+    logger,
+    metrics,
+  };
 }
 
 function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
@@ -63,6 +75,11 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
     liveWindowMs: pick('EDGEPUSH_LIVE_WINDOW_MS'),
     lastSeenWriteMs: pick('EDGEPUSH_LAST_SEEN_WRITE_MS'),
   };
+  // The push item holds the body (aws-limits.ts): on AWS the default and the ceiling are lower.
+  overrides.maxBodyBytes ??= AWS_MAX_BODY_BYTES;
+  if (overrides.maxBodyBytes > AWS_MAX_BODY_BYTES) {
+    throw new Error(`EDGEPUSH_MAX_BODY_BYTES must be at most ${AWS_MAX_BODY_BYTES} on AWS (a push is one DynamoDB item)`);
+  }
   return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 }
 

@@ -11,6 +11,7 @@ import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { Relay } from '../../edge-agent/relay/relay';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { AWS_MAX_BODY_BYTES } from '../../lambdas/adapters/aws/aws-limits';
 import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60000);
@@ -232,7 +233,7 @@ describe('bad input on emulated AWS', () => {
   it('a body that is not HL7 -> 400', async () => expectError(await push({ destination: 'lab', body: 'hello world' }), 400));
   it('waitTimeout out of range -> 400', async () => expectError(await push({ destination: 'lab', body: hl7(), waitTimeout: 26000 }), 400));
   it('a body over the limit -> 413', async () => {
-    const big = hl7() + `OBX|1|TX|||${'x'.repeat(101 * 1024)}\r`;
+    const big = hl7() + `OBX|1|TX|||${'x'.repeat(AWS_MAX_BODY_BYTES)}\r`;
     expectError(await push({ destination: 'lab', body: big }), 413);
   });
   it('an unknown agent -> 404', async () => expectError(await push({ destination: 'lab', body: hl7() }, 'no-such-agent'), 404));

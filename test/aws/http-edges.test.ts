@@ -7,6 +7,8 @@ import { MedplumClient, type OperationOutcomeError } from '@medplum/core';
 import WebSocket from 'ws';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../../protocol/messages';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { ChunkAssembler } from '../../protocol/chunks';
+import type { CloudChunkMessage } from '../../protocol/messages';
 
 jest.setTimeout(30000);
 
@@ -199,7 +201,7 @@ describe('HTTP push API edges on emulated AWS', () => {
     expect(res.headers.get('location')).toMatch(/\/pushes\/[0-9a-f-]{36}$/);
   });
 
-  it('a body that fits the byte limit but not the WebSocket once JSON-escaped is refused with 413, and does not block the device', async () => {
+  it('a body that grows past 128 KB once JSON-escaped goes to the relay as chunks, intact', async () => {
     const agent = await createAgent();
     const received = await silentRelay(agent, ['lab']);
     // An RTF report in OBX-5, its backslashes HL7-escaped as \E\: about a third of the bytes
@@ -208,16 +210,18 @@ describe('HTTP push API edges on emulated AWS', () => {
     const big = hl7('RTF-1', rtf);
     expect(Buffer.byteLength(big)).toBeLessThan(100 * 1024);
     const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: big, waitForResponse: false });
-    expect(res.status).toBe(413);
-    expect(res.json).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
-
-    // The next push to that device goes out at once.
-    const next = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: hl7('RTF-2'), waitForResponse: false });
-    expect(next.status).toBe(202);
+    expect(res.status).toBe(202);
     const deadline = Date.now() + 5000;
-    while (!received.some((m) => m.type === 'push' && m.pushId === next.json.pushId)) {
-      if (Date.now() > deadline) throw new Error('the next push was not delivered');
+    let chunks: CloudChunkMessage[] = [];
+    while (!(chunks.length > 0 && chunks.length === chunks[0].count)) {
+      if (Date.now() > deadline) throw new Error('the chunks did not all arrive');
       await new Promise((r) => setTimeout(r, 25));
+      chunks = received.filter((m) => m.type === 'chunk');
     }
+    const assembler = new ChunkAssembler();
+    const joined = chunks.map((c) => assembler.add(c)).find((j) => j.complete);
+    const push = JSON.parse((joined as { text: string }).text);
+    expect(push).toMatchObject({ type: 'push', pushId: res.json.pushId });
+    expect(push.body === big.replace(/\n/g, '\r')).toBe(true);
   });
 });

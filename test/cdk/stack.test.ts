@@ -218,7 +218,11 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(JSON.stringify(httpConnections)).not.toContain('/POST/');
     expect(allActions(s.template, 'WsMessage')).toEqual(
       [
+        // Parts of chunked relay messages (dynamo-chunk-store.ts).
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'execute-api:ManageConnections',
         ...logs,
@@ -385,6 +389,7 @@ describe('EdgePush construct props', () => {
     expect(build({ memorySize: { wsMessage: 20000 } })).toThrow(/128 to 10240/);
     expect(build({ reservedConcurrency: { http: -1 } })).toThrow(/whole number/);
     expect(build({ core: { maxAttempts: 0 } })).toThrow(/core.maxAttempts must be a positive number/);
+    expect(build({ core: { maxBodyBytes: 300 * 1024 } })).toThrow(/core.maxBodyBytes must be at most 262144 on AWS/);
   });
 });
 

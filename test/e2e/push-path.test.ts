@@ -5,6 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { MedplumClient } from '@medplum/core';
 import { generateExampleAdt } from '../../hl7/example';
+import { requestBytesFor } from '../../hub/http-server';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { http, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token, type HubProc } from './harness';
 import { waitFor } from '../support/wait';
 
@@ -116,14 +118,14 @@ describe('e2e: hub + relay + devices as child processes', () => {
     expect((await push({ destination: 'lab', body: msg(), waitTimeout: 25_001 })).status).toBe(400);
   });
 
-  it("too large -> 413, both over the message limit and over the hub's request cap", async () => {
-    const big = msg() + `NTE|1||${'x'.repeat(101 * 1024)}\n`;
+  it("too large -> 413, both over the largest body (10 MB) and over the hub's request cap", async () => {
+    const big = msg() + `NTE|1||${'x'.repeat(MAX_BODY_BYTES)}\n`;
     const res = await push({ destination: 'lab', body: big });
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
     const huge = await http(`${hub.url}/agents/${AGENT}/push`, {
       token: tok,
-      raw: JSON.stringify({ destination: 'lab', body: 'x'.repeat(2 * 1024 * 1024) }),
+      raw: JSON.stringify({ destination: 'lab', body: 'x'.repeat(requestBytesFor(MAX_BODY_BYTES) + 1) }),
     });
     expect(huge.status).toBe(413);
     // The hub is still fine afterwards.

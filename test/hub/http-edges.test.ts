@@ -24,7 +24,19 @@ describe('hub HTTP edges (edgepush hub process)', () => {
   let token: string;
   beforeAll(async () => {
     const port = await freePort();
-    hub = run(['hub', '--port', String(port), '--data', dir.path, '--log-level', 'debug', '--public-url', `${PUBLIC_URL}/`]);
+    hub = run([
+      'hub',
+      '--port',
+      String(port),
+      '--data',
+      dir.path,
+      '--log-level',
+      'debug',
+      '--public-url',
+      `${PUBLIC_URL}/`,
+      '--max-body-kb',
+      String(MAX_BODY_BYTES / 1024),
+    ]);
     await hub.waitFor(/Push API:/);
     url = `http://127.0.0.1:${port}`;
     token = await mintToken(dir.path);

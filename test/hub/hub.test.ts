@@ -8,7 +8,12 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startHub as startHubProcess, stopAll, runToEnd, type HubProc } from '../e2e/harness';
+import { requestBytesFor } from '../../hub/http-server';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { tempDir } from './fixtures';
+
+/** The request cap of a hub with the default largest body (10 MB). */
+const REQUEST_CAP = requestBytesFor(MAX_BODY_BYTES);
 
 type Hub = HubProc & { close(): Promise<void> };
 async function startHub(options: { port: number; dataDir: string; sync?: string }): Promise<Hub> {
@@ -105,7 +110,7 @@ describe('hub (edgepush hub process)', () => {
     expect((await call(`${hub.url}/nothing-here`)).status).toBe(404);
   });
 
-  it('413 for a chunked body over 1 MiB, without reading it all, and the hub keeps serving', async () => {
+  it("413 for a chunked body over the hub's request cap, without reading it all, and the hub keeps serving", async () => {
     const { port } = new URL(hub.url);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
@@ -126,7 +131,7 @@ describe('hub (edgepush hub process)', () => {
       const chunk = Buffer.alloc(64 * 1024, 120);
       let sent = 0;
       const pump = (): void => {
-        while (sent < 4 * 1024 * 1024) {
+        while (sent < REQUEST_CAP + 4 * 1024 * 1024) {
           sent += chunk.length;
           if (!req.write(chunk)) return void req.once('drain', pump);
         }
@@ -135,7 +140,7 @@ describe('hub (edgepush hub process)', () => {
       pump();
     });
     expect(status).toBe(413);
-    const declared = await call(`${hub.url}/agents/a1/push`, { token, body: 'x'.repeat(1024 * 1024 + 1) });
+    const declared = await call(`${hub.url}/agents/a1/push`, { token, body: 'x'.repeat(REQUEST_CAP + 1) });
     expect(declared).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
     expect((await call(`${hub.url}/health`)).status).toBe(200);
   });

@@ -13,7 +13,7 @@ import { MemoryQueue } from '../../hub/adapters/memory-queue';
 import { systemClock } from '../../hub/adapters/system-clock';
 import { WsConnectionGateway } from '../../hub/adapters/ws-connection-gateway';
 import { WsGateway, type WsGatewayOptions } from '../../hub/gateway/ws-gateway';
-import { relayBackend } from '../../hub/relay-backend';
+import { relayBackend, type RelayBackendOptions } from '../../hub/relay-backend';
 import { createCore, type CoreConfig, type EdgePushCore } from '../../lambdas/core/core';
 import type { Ports } from '../../lambdas/core/ports';
 import { handleHttp } from '../../lambdas/http/router';
@@ -30,7 +30,7 @@ export interface InProcessHub {
 }
 
 export async function startInProcessHub(
-  options: { core?: Partial<CoreConfig>; gateway?: Partial<WsGatewayOptions> } = {},
+  options: { core?: Partial<CoreConfig>; gateway?: Partial<WsGatewayOptions>; relay?: Omit<RelayBackendOptions, 'logger'> } = {},
 ): Promise<InProcessHub> {
   const dir = tempDir('edgepush-inproc-');
   const logLines: string[] = [];
@@ -39,7 +39,7 @@ export async function startInProcessHub(
   const queue = new MemoryQueue();
   const watcher = new EventWatcher(store);
   let core!: EdgePushCore;
-  const gateway = new WsGateway({ backend: relayBackend(() => core), logger, ...options.gateway });
+  const gateway = new WsGateway({ backend: relayBackend(() => core, { logger, ...options.relay }), logger, ...options.gateway });
   const ports: Ports = {
     pushes: store,
     agents: store.agentStore(),

@@ -1,11 +1,13 @@
 import { WebSocketServer } from 'ws';
+import { ChunkAssembler, cloudWireMessages, sha256Hex } from '../../protocol/chunks';
+import { CHUNK_DATA_BYTES, MAX_CHUNKED_MESSAGE_BYTES } from '../../protocol/limits';
 import { MAX_FRAME_BYTES, BASE_MESSAGE_VERSION } from '../../protocol/messages';
 import { CloudConnection, type CloudConnectionOptions } from '../../edge-agent/relay/cloud-connection';
 import { MessageTooLargeError } from '../../edge-agent/relay/frame-sender';
 import { FakeCloud } from './fake-cloud';
 import { startFrameMeter } from './frame-meter';
 import { freePort } from '../support/free-port';
-import { sleep } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 import { memoryLogger } from './helpers';
 
 const heartbeat = JSON.stringify({ action: 'heartbeat', v: BASE_MESSAGE_VERSION });
@@ -129,16 +131,75 @@ describe('CloudConnection', () => {
     }
   });
 
-  it('refuses a message over 128 KB before writing anything', async () => {
+  it('sends a message over 128 KB as chunk messages (frames of at most 32 KB) that join to the original', async () => {
+    cloud = await FakeCloud.start();
+    const meter = await startFrameMeter(cloud.port);
+    try {
+      conn = connection(`ws://127.0.0.1:${meter.port}/ws`);
+      conn.start();
+      await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
+      const text = JSON.stringify({ action: 'heartbeat', v: 1, padding: 'é€🧪'.repeat(60_000) });
+      expect(conn.send(text)).toBe(true);
+      const count = Math.ceil(Buffer.byteLength(text) / CHUNK_DATA_BYTES);
+      await cloud.waitFor(() => cloud!.count('chunk') === count, 5_000, 'all chunks');
+      expect(cloud.invalid).toEqual([]);
+      const assembler = new ChunkAssembler();
+      const joined = cloud.received.filter((m) => m.action === 'chunk').map((m) => assembler.add(m));
+      expect(joined[joined.length - 1]).toStrictEqual({ complete: true, text });
+      expect(Math.max(...meter.parsers[0].frames.map((f) => f.frameBytes))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    } finally {
+      await conn?.stop();
+      await meter.close();
+    }
+  });
+
+  it('refuses a message over the chunked limit before writing anything', async () => {
     cloud = await FakeCloud.start();
     conn = connection(cloud.url);
     conn.start();
     await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
-    expect(() => conn!.send('x'.repeat(128 * 1024 + 1))).toThrow(MessageTooLargeError);
+    expect(() => conn!.send('x'.repeat(MAX_CHUNKED_MESSAGE_BYTES + 1))).toThrow(MessageTooLargeError);
     // Still usable afterwards.
     expect(conn.send(heartbeat)).toBe(true);
     await cloud.waitFor(() => cloud!.count('heartbeat') === 1, 5_000, 'heartbeat');
     expect(cloud.invalid).toEqual([]);
+    expect(cloud.count('chunk')).toBe(0);
+  });
+
+  it("joins the cloud's chunks into one message; a bad chunk is logged and dropped, the rest goes on", async () => {
+    cloud = await FakeCloud.start();
+    const log = memoryLogger();
+    conn = connection(cloud.url, { logger: log.logger });
+    const got: [string, boolean][] = [];
+    // Digests, not texts: a failure must not print 400 KB.
+    conn.on('message', (text, reassembled) => {
+      if (!text.includes('helloAck')) got.push([sha256Hex(Buffer.from(text)), reassembled]);
+    });
+    conn.start();
+    await cloud.waitFor(() => cloud!.count('hello') === 1, 5_000, 'hello');
+    const push = JSON.stringify({
+      type: 'push',
+      v: 1,
+      pushId: 'p',
+      destination: 'lab',
+      contentType: 'x',
+      body: 'Ü'.repeat(200_000),
+      returnAck: 'first',
+      expiresAt: 1,
+    });
+    const wire = cloudWireMessages(push);
+    const bad = JSON.parse(wire[0]) as Record<string, unknown>;
+    cloud.current!.send(JSON.stringify({ ...bad, chunkId: 'other', data: 'not base64!' }));
+    for (const part of [...wire].reverse()) cloud.current!.send(part);
+    cloud.current!.send(JSON.stringify({ type: 'heartbeatAck', v: 1 }));
+    await waitFor(() => got.length >= 2, 5_000, 'two messages');
+    expect(got).toStrictEqual([
+      [sha256Hex(Buffer.from(push)), true],
+      [sha256Hex(Buffer.from('{"type":"heartbeatAck","v":1}')), false],
+    ]);
+    const warn = log.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'chunk from cloud refused');
+    expect(warn).toMatchObject({ code: 'CHUNK_INVALID', chunkId: 'other' });
+    expect(log.lines.join('\n')).not.toContain('ÜÜ');
   });
 
   it('returns false from send() while disconnected', () => {

@@ -183,7 +183,7 @@ describe('relay: bad input', () => {
     cloud.sendRaw('{not json');
     cloud.sendRaw(JSON.stringify({ type: 'launch', v: 1 }));
     cloud.sendRaw(JSON.stringify({ type: 'push', v: 1, pushId: 'bad', body: 'x' })); // no destination etc.
-    cloud.sendRaw(JSON.stringify({ type: 'push', v: 2, pushId: 'v2', destination: 'lab' }));
+    cloud.sendRaw(JSON.stringify({ type: 'push', v: 3, pushId: 'v2', destination: 'lab' }));
     cloud.sendRaw(JSON.stringify([1, 2, 3]));
     cloud.sendRaw(Buffer.from([0xff, 0xfe, 0x00]).toString('latin1'));
     cloud.push({ pushId: 'good', body: adt('C9') });

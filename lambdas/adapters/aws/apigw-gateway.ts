@@ -4,15 +4,19 @@ import {
   PostToConnectionCommand,
   type ApiGatewayManagementApiClient,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { cloudWireMessages } from '../../../protocol/chunks';
 import type { CloudMessage } from '../../../protocol/messages';
 import type { ConnectionGateway, PostResult } from '../../core/ports';
 
+/** A message over 128 KB (API Gateway's limit) is posted as `chunk` messages, in order (protocol v2). */
 export class ApiGatewayConnectionGateway implements ConnectionGateway {
   constructor(private readonly client: ApiGatewayManagementApiClient) {}
 
   async post(connectionId: string, message: CloudMessage): Promise<PostResult> {
     try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }));
+      for (const part of cloudWireMessages(JSON.stringify(message))) {
+        await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(part) }));
+      }
       return 'ok';
     } catch (err) {
       // The relay went away; the core drops the stale connection and retries later.
