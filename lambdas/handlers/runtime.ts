@@ -6,11 +6,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
-import { createAwsPorts } from '../adapters/aws/aws-ports';
+import { createAwsInboundAdapters, createAwsPorts } from '../adapters/aws/aws-ports';
 import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
 import { createClients, type AwsClients } from '../adapters/aws/clients';
 import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
-import type { Log } from '../core/ports';
+import type { InboundPorts, Log } from '../core/ports';
 
 export interface Runtime {
   core: EdgePushCore;
@@ -18,6 +18,14 @@ export interface Runtime {
   queueUrl: string;
   /** The SQS queue port; the dispatcher records parked messages through it. */
   queue: SqsPushQueue;
+  /** The inbound FIFO queue the webhook Lambda consumes (EDGEPUSH_INBOUND_QUEUE_URL). */
+  inboundQueueUrl?: string;
+  /**
+   * The aws inbound adapters (store, webhooks, queue, watcher, events). They become the core's
+   * `ports.inbound` together with the shared webhook sender (lambdas/adapters/fetch-webhook-sender.ts),
+   * which lands with the core's inbound service.
+   */
+  inbound?: Omit<InboundPorts, 'sender'>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -41,7 +49,16 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'EdgePush', serviceName: 'edgepush' });
   const log = toLog(logger);
   const ports = { ...createAwsPorts(config, clients, log), log };
-  return { core: createCore(ports, coreConfigFromEnv(env)), clients, queueUrl: config.queueUrl, queue: ports.queue, logger, metrics };
+  return {
+    core: createCore(ports, coreConfigFromEnv(env)),
+    clients,
+    queueUrl: config.queueUrl,
+    queue: ports.queue,
+    inboundQueueUrl: config.inboundQueueUrl,
+    inbound: createAwsInboundAdapters(config, clients),
+    logger,
+    metrics,
+  };
 }
 
 function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
