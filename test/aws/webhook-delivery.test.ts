@@ -15,14 +15,8 @@ import { DynamoInboundStore } from '../../lambdas/adapters/aws/dynamo-inbound-st
 import { SqsInboundQueue } from '../../lambdas/adapters/aws/sqs-inbound-queue';
 import type { InboundRecord } from '../../lambdas/core/inbound-records';
 import type { InboundQueueItem } from '../../lambdas/core/ports';
-import {
-  MAX_VISIBILITY_SECONDS,
-  WEBHOOK_TIMEOUT_SECONDS,
-  createWebhookDeliveryHandler,
-  delaySeconds,
-  type DeliveryOutcome,
-  type InboundDeliverer,
-} from '../../lambdas/handlers/webhook-delivery';
+import { createWebhookDeliveryHandler, type DeliveryOutcome, type InboundDeliverer } from '../../lambdas/handlers/webhook-delivery';
+import { MAX_VISIBILITY_SECONDS, WEBHOOK_TIMEOUT_SECONDS, delaySeconds } from '../../lambdas/handlers/webhook-visibility';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { API_GATEWAY_ROUTES } from '../../lambdas/http/routes';
@@ -25,7 +26,7 @@ function statementsOf(t: CfnTemplate, role: string): Statement[] {
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const allActions = (t: CfnTemplate, role: string) => [...new Set(statementsOf(t, role).flatMap(actionsOf))].sort();
-const ROLES = ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter'];
+const ROLES = ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter', 'Webhook'];
 
 describe('EdgePush stack (IAM auth, the default)', () => {
   let s: Synth;
@@ -127,7 +128,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     const logs = resourcesOf(s.template, 'AWS::Logs::LogGroup');
-    expect(logs).toHaveLength(8); // seven functions and the push API's access log
+    expect(logs).toHaveLength(9); // eight functions and the push API's access log
     for (const [, g] of logs) {
       expect(g.DeletionPolicy).toBe('Retain');
       expect(g.Properties!.RetentionInDays).toBe(365);
@@ -149,6 +150,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       WsMessage: 50,
       Dispatcher: 20,
       DeadLetter: undefined,
+      Webhook: 20,
     });
     const mappings = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping');
     const dispatcherMapping = mappings.find(([, m]) => JSON.stringify(m.Properties!.EventSourceArn).includes('PushQueue'))!;
@@ -197,6 +199,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(allActions(s.template, 'WsDisconnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
     expect(allActions(s.template, 'Http')).toEqual(
       [
+        'dynamodb:BatchGetItem', // GET /agents/{id}/messages reads messages by key
         'dynamodb:DeleteItem', // DELETE /agents/{id}
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -215,14 +218,21 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(JSON.stringify(httpConnections)).not.toContain('/POST/');
     expect(allActions(s.template, 'WsMessage')).toEqual(
       [
+        'dynamodb:BatchGetItem', // an inbound duplicate's earlier body parts
+        'dynamodb:DeleteItem', // a duplicate's own body parts
         'dynamodb:GetItem',
+        'dynamodb:PutItem', // inbound messages (TransactWriteItems of puts and an update)
         'dynamodb:UpdateItem',
         'execute-api:ManageConnections',
         ...logs,
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
+        'sqs:SendMessage', // the inbound queue only, below
       ].sort(),
     );
+    const wsSends = statementsOf(s.template, 'WsMessage').filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(JSON.stringify(wsSends)).toMatch(/EdgePushInboundQueue/);
+    expect(JSON.stringify(wsSends)).not.toMatch(/EdgePushPushQueue/);
     for (const role of ROLES) {
       for (const st of statementsOf(s.template, role)) {
         expect(st.Resource).not.toBe('*');
@@ -277,7 +287,18 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     const names = alarms.map(([id]) => id.replace(/^EdgePushMonitoring|Alarm[0-9A-F]*$/g, '')).sort();
     const perFunction = ROLES.flatMap((r) => [`${r}Errors`, `${r}Throttles`]);
-    expect(names).toEqual(['DeadLetter', 'PushApi5xx', 'QueueAge', 'RelayIntegrationErrors', 'RelaysOffline', ...perFunction].sort());
+    expect(names).toEqual(
+      [
+        'DeadLetter',
+        'InboundDeadLetter',
+        'InboundQueueAge',
+        'PushApi5xx',
+        'QueueAge',
+        'RelayIntegrationErrors',
+        'RelaysOffline',
+        ...perFunction,
+      ].sort(),
+    );
     const [[topicId]] = resourcesOf(s.template, 'AWS::SNS::Topic');
     for (const [, a] of alarms) {
       expect(a.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
@@ -298,6 +319,70 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       MetricTransformations: [Match.objectLike({ MetricName: 'PushApiServerErrors' })],
     });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('queues inbound deliveries on their own FIFO queue and DLQ, consumed by the webhook Lambda', () => {
+    const queues = resourcesOf(s.template, 'AWS::SQS::Queue');
+    const [inboundId, inbound] = queues.find(([id]) => id.startsWith('EdgePushInboundQueue'))!;
+    const [dlqId] = queues.find(([id]) => id.startsWith('EdgePushInboundDeadLetterQueue'))!;
+    expect(inbound.Properties).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      MessageRetentionPeriod: 14 * 86_400,
+      VisibilityTimeout: 120,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 1000 },
+    });
+    const mapping = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties!.EventSourceArn).includes(inboundId),
+    )![1];
+    expect(JSON.stringify(mapping.Properties!.FunctionName)).toContain('EdgePushWebhookFunction');
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    // Every function finds the inbound queue; without a bus, no function may put events.
+    for (const [, f] of resourcesOf(s.template, 'AWS::Lambda::Function')) {
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_INBOUND_QUEUE_URL).toEqual({ Ref: inboundId });
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toBeUndefined();
+    }
+    for (const role of ROLES) expect(allActions(s.template, role)).not.toContain('events:PutEvents');
+  });
+
+  it('grants the webhook Lambda only its reads, its attempt records and the key that unseals webhook secrets', () => {
+    expect(allActions(s.template, 'Webhook')).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        // The event source mapping's own grant, on the inbound queue.
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    const sqs = statementsOf(s.template, 'Webhook').filter((st) => actionsOf(st).some((a) => a.startsWith('sqs:')));
+    expect(JSON.stringify(sqs)).toMatch(/EdgePushInboundQueue/);
+    expect(JSON.stringify(sqs)).not.toMatch(/EdgePushPushQueue|DeadLetter/);
+    const secret = statementsOf(s.template, 'Webhook').find((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'))!;
+    expect(JSON.stringify(secret.Resource)).toMatch(/EdgePushAgentSecretKey/);
+  });
+
+  it('routes the v2 relay actions (inbound, chunk) to the message Lambda like the others', () => {
+    const integrations = resourcesOf(s.template, 'AWS::ApiGatewayV2::Integration');
+    for (const key of ['inbound', 'chunk']) {
+      const [, route] = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties!.RouteKey === key)!;
+      const target = JSON.stringify(route.Properties!.Target);
+      const [, integration] = integrations.find(([id]) => target.includes(id))!;
+      expect(JSON.stringify(integration.Properties!.IntegrationUri)).toContain('EdgePushWsMessageFunction');
+    }
   });
 
   it('outputs stable names', () => {
@@ -371,6 +456,25 @@ describe('EdgePush construct props', () => {
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 60 }),
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 600 });
+  });
+
+  it('given an event bus: ws-message may put events on that bus alone, and every function knows its name', () => {
+    const stack = new Stack(new App(), 'Bus');
+    const bus = new EventBus(stack, 'CustomerBus');
+    new EdgePush(stack, 'EdgePush', { eventBus: bus, inboundQueueAgeAlarmSeconds: 900 });
+    const t = Template.fromStack(stack);
+    const template = t.toJSON() as CfnTemplate;
+    const [busId] = resourcesOf(template, 'AWS::Events::EventBus')[0];
+    for (const [, f] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toEqual({ Ref: busId });
+    }
+    const puts = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p).includes('events:PutEvents'));
+    expect(puts.map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''))).toStrictEqual(['EdgePushWsMessage']);
+    const statement = (puts[0][1].Properties!.PolicyDocument.Statement as Statement[]).find((st) =>
+      actionsOf(st).includes('events:PutEvents'),
+    )!;
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
   });
 
   it('refuse values Lambda would reject, at synth', () => {
