@@ -3,9 +3,10 @@
  * against dynalite and fauxqs. Written apart from the hub's suite so both can land at once; the
  * same semantics, to be folded into one parameterised suite.
  *
- * dynalite has no TransactWriteItems, so the store runs its two-step emulator mode here; the
- * transaction it sends on real DynamoDB is checked offline in
- * test/aws/dynamo-inbound-transaction.spec.test.ts.
+ * The store's suite runs twice: in its production mode (TransactWriteItems), through a test
+ * proxy that gives dynalite transactions (test/emulators/dynamo-transactions.ts), and in the
+ * two-step mode meant for plain dynalite. The transaction request itself is checked against
+ * AWS's documented rules in test/aws/dynamo-inbound-transaction.spec.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -17,6 +18,7 @@ import { DynamoWebhookStore } from '../../lambdas/adapters/aws/dynamo-webhook-st
 import { SqsInboundQueue, parseInboundQueueItem } from '../../lambdas/adapters/aws/sqs-inbound-queue';
 import type { InboundRecord } from '../../lambdas/core/inbound-records';
 import type { InboundQueueItem } from '../../lambdas/core/ports';
+import { startTransactionProxy, type TransactionProxy } from '../emulators/dynamo-transactions';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,
@@ -31,7 +33,10 @@ import {
 const WINDOW = 24 * 3_600_000;
 let dynalite: Dynalite;
 let fauxqs: Fauxqs;
+let proxy: TransactionProxy;
 let clients: AwsClients;
+/** The same table through the transaction proxy. */
+let proxied: AwsClients;
 let table: string;
 let queueUrl: string;
 let store: DynamoInboundStore;
@@ -41,20 +46,30 @@ beforeAll(async () => {
   table = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, table);
   queueUrl = await createFifoQueue(fauxqs.endpoint, `inbound-${randomUUID().slice(0, 8)}`);
-  clients = createClients({
-    region: TEST_REGION,
-    credentials: TEST_CREDENTIALS,
-    tableName: table,
-    queueUrl,
-    managementEndpoint: 'http://127.0.0.1:1',
-    retentionDays: 30,
-    dynamoEndpoint: dynalite.endpoint,
-    sqsEndpoint: fauxqs.endpoint,
-  });
-  store = new DynamoInboundStore(clients.dynamo, table, { transactions: 'two-step-for-dynalite' });
+  clients = createClients(clientConfig());
+  proxy = await startTransactionProxy(dynalite.endpoint);
+  proxied = createClients({ ...clientConfig(), dynamoEndpoint: proxy.endpoint });
 }, 30000);
 
+const clientConfig = () => ({
+  region: TEST_REGION,
+  credentials: TEST_CREDENTIALS,
+  tableName: table,
+  queueUrl,
+  managementEndpoint: 'http://127.0.0.1:1',
+  retentionDays: 30,
+  dynamoEndpoint: dynalite.endpoint,
+  sqsEndpoint: fauxqs.endpoint,
+});
+
 afterAll(async () => {
+  for (const c of [proxied]) {
+    c?.dynamo.destroy();
+    c?.sqs.destroy();
+    c?.management.destroy();
+    c?.secrets.destroy();
+  }
+  await proxy?.close();
   clients?.dynamo.destroy();
   clients?.sqs.destroy();
   clients?.management.destroy();
@@ -99,7 +114,23 @@ async function readAll(agentId: string, channel?: string, limit = 3, after?: str
   throw new Error('the cursor never settled');
 }
 
-describe('InboundStore (DynamoDB)', () => {
+const MODES = [
+  { mode: 'transaction' as const, name: 'TransactWriteItems (production)' },
+  { mode: 'two-step-for-dynalite' as const, name: 'two-step (plain dynalite)' },
+];
+
+describe.each(MODES)('InboundStore (DynamoDB): $name', ({ mode }) => {
+  beforeAll(() => {
+    store = new DynamoInboundStore(mode === 'transaction' ? proxied.dynamo : clients.dynamo, table, { transactions: mode });
+  });
+  if (mode === 'transaction') {
+    afterAll(() => {
+      // The production path ran: transactions committed, and racing ones were cancelled.
+      expect(proxy.stats.committed).toBeGreaterThan(50);
+      expect(proxy.stats.cancelled).toBeGreaterThan(0);
+    });
+  }
+
   it('stores a message, assigns a cursor, and reads it back as written', async () => {
     const message = newMessage({ agentId: newAgentId() });
     const result = await store.put(message, WINDOW);
