@@ -1,5 +1,5 @@
 /**
- * Inbound bodies too large for the message item. A DynamoDB item is at most 400 KB, attribute
+ * Inbound bodies kept apart from the message item. A DynamoDB item is at most 400 KB, attribute
  * names and values together
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items),
  * and an inbound body may be 10 MB (protocol/limits.ts MAX_BODY_BYTES). A body over
@@ -7,7 +7,14 @@
  * (`inbody#[messageId, n]`, binary), written before the message item and read back with
  * BatchGetItem (at most 100 keys and 16 MB per call:
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html); a
- * 10 MB body is 35 parts.
+ * 10 MB body is 30 parts.
+ *
+ * The threshold is far below the item limit on purpose: every delivery attempt updates the
+ * message item, and an update is billed by the larger of the item's sizes before and after, 1 WRU
+ * per KB (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
+ * and a transactional write costs twice a standard one. Parts are standard writes, once. So a
+ * 200 KB ORU costs ~200 WRU once, not ~400 in the transaction plus ~200 per attempt; typical HL7
+ * messages (a few KB) stay inline and cost one item.
  *
  * Why parts in the table and not S3: the message, its parts and the table share one encryption
  * key, one TTL (retention) and one IAM resource, and the emulator tests exercise the path. The
@@ -18,7 +25,7 @@ import { BatchGetCommand, DeleteCommand, PutCommand, type DynamoDBDocumentClient
 import { PK, TTL, inboundBodyPartKey } from './dynamo-keys';
 
 /** Bodies up to this many UTF-8 bytes stay in the message item (which holds ~2 KB of metadata besides). */
-export const INLINE_BODY_BYTES = 300 * 1024;
+export const INLINE_BODY_BYTES = 32 * 1024;
 /** Bytes per part item: under 400 KB with the key and the TTL. */
 export const PART_BYTES = 350 * 1024;
 /** BatchGetItem's key limit. */

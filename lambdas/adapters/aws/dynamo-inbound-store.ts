@@ -1,7 +1,7 @@
 /**
  * InboundStore on the single table. Items per message (keys in dynamo-keys.ts):
  *  - `inmsg#<messageId>`: the record (get, updateDelivery); the body, or the count of its parts
- *    (dynamo-inbound-body.ts) when it is over ~300 KB;
+ *    (dynamo-inbound-body.ts) when it is over 32 KB;
  *  - `inseq#[agent, seq]`: {messageId, channel}: which message holds the agent's sequence number;
  *  - `inctr#[agent]`: {seq}: the agent's last committed sequence number (never expires);
  *  - `indup#[agent, channel, dedupeKey]`: {messageId, until}: the dedupe claim, TTL = its window.
@@ -312,13 +312,13 @@ export class DynamoInboundStore implements InboundStore {
     if (ids.length === 0) return [];
     const items = await this.batchGet(ids.map(inboundKey));
     const byKey = new Map(items.map((item) => [String(item[PK]), item]));
-    const records: InboundRecord[] = [];
-    for (const id of ids) {
-      const item = byKey.get(inboundKey(id));
-      const record = item && (await this.fromItem(item));
-      if (record) records.push(record);
-    }
-    return records;
+    const records = await Promise.all(
+      ids.map(async (id) => {
+        const item = byKey.get(inboundKey(id));
+        return item && this.fromItem(item);
+      }),
+    );
+    return records.filter((r): r is InboundRecord => r !== undefined);
   }
 
   /** Consistent BatchGetItem of any number of keys, retrying unprocessed ones. */
