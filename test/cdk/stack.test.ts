@@ -8,7 +8,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { API_GATEWAY_ROUTES } from '../../lambdas/http/routes';
-import { stackPropsFromContext } from '../../lib/edgepush-stack';
+import { EdgePushStack, stackPropsFromContext } from '../../lib/edgepush-stack';
 import { ConfigError } from '../../lib/config-error';
 import { EdgePush, type EdgePushProps } from '../../lib/edgepush-construct';
 import { RELAY_ROUTE_KEYS } from '../../protocol/relay-routes';
@@ -500,11 +500,25 @@ describe('context values', () => {
       [{ stage: 'dev', kms: 'mykey' }, /kms must be create, none or a KMS key ARN/],
       [{ stage: 'dev', relayDomain: 'relay.example.com' }, /relayDomain and -c relayCertificateArn go together/],
       [{ stage: 'dev', alarmEmail: 'nobody' }, /not an email address/],
+      [{ stage: 'dev', eventBusArn: 'my-bus' }, /eventBusArn must be an EventBridge event bus ARN/],
     ];
     for (const [values, message] of cases) {
       expect(() => stackPropsFromContext(ctx(values))).toThrow(ConfigError);
       expect(() => stackPropsFromContext(ctx(values))).toThrow(message);
     }
+  });
+
+  it('pass an event bus ARN through to the construct', () => {
+    const arn = 'arn:aws:events:eu-west-1:123456789012:event-bus/customer-bus';
+    expect(stackPropsFromContext(ctx({ stage: 'dev', eventBusArn: arn })).eventBusArn).toBe(arn);
+    const stack = new EdgePushStack(new App(), 'Bus', { stage: 'dev', eventBusArn: arn });
+    const wsMessage = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('EDGEPUSH_EVENT_BUS'),
+    );
+    expect(wsMessage?.Properties.Environment.Variables.EDGEPUSH_EVENT_BUS).toBe('customer-bus');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: arn })]) },
+    });
   });
 
   it('reservations that do not leave 100 of the account limit unreserved fail at synth', () => {
