@@ -1,7 +1,7 @@
 /**
  * EdgePush's cloud side as one reusable construct: the HTTP push API and the relays'
- * WebSocket API on API Gateway, seven small Lambdas, one DynamoDB table and an SQS FIFO queue
- * with a DLQ, alarms and a dashboard. Embed it in any CDK app; EdgePushStack is the
+ * WebSocket API on API Gateway, eight small Lambdas, one DynamoDB table, two SQS FIFO queues
+ * (pushes, inbound webhook deliveries) each with a DLQ, alarms and a dashboard. Embed it in any CDK app; EdgePushStack is the
  * stand-alone wrapper. Every prop has a default that deploys on a fresh account.
  */
 import path from 'node:path';
@@ -23,6 +23,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -38,6 +39,7 @@ import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
 import { AWS_MAX_BODY_BYTES } from '../lambdas/adapters/aws/aws-limits';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
 import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
+import { WEBHOOK_TIMEOUT_SECONDS } from '../lambdas/handlers/webhook-visibility';
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
 import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
 import { createApiGatewayCloudWatchRole } from './api-gateway-account';
@@ -109,6 +111,7 @@ export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Partial<Record<LambdaName, n
   wsDisconnect: 10,
   wsMessage: 50,
   dispatcher: 20,
+  webhook: 20,
 };
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
 export const MIN_UNRESERVED_CONCURRENCY = 100;
@@ -171,6 +174,10 @@ export interface EdgePushProps {
   queueAgeAlarmSeconds?: number;
   /** WebSocket access logging and the account's API Gateway CloudWatch role. @default 'off' */
   webSocketAccessLogs?: WebSocketAccessLogs;
+  /** An EventBridge bus that gets an event per stored inbound message (metadata, no body). @default none */
+  eventBus?: IEventBus;
+  /** Alarm when the oldest waiting webhook delivery is older than this many seconds. @default 3600 */
+  inboundQueueAgeAlarmSeconds?: number;
 }
 
 /** Visibility timeout must be at least the dispatcher's timeout (SQS event source rule). */
@@ -194,6 +201,9 @@ export class EdgePush extends Construct {
   readonly table: ITable;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Inbound messages waiting for their webhook delivery (FIFO, a group per agent+channel). */
+  readonly inboundQueue: Queue;
+  readonly inboundDeadLetterQueue: Queue;
   readonly httpApi: HttpApi;
   readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
@@ -230,6 +240,7 @@ export class EdgePush extends Construct {
 
     this.table = props.table ?? this.createTable(props, key);
     [this.queue, this.deadLetterQueue] = this.createQueues(key);
+    [this.inboundQueue, this.inboundDeadLetterQueue] = this.createInboundQueues(key);
     this.webSocketApi = new WebSocketApi(this, 'RelayApi', {
       description: 'EdgePush relays connect here',
       routeSelectionExpression: '$request.body.action',
@@ -243,6 +254,7 @@ export class EdgePush extends Construct {
     const { functions, logGroups } = this.createFunctions(props, env, reserved, logs);
     this.functions = functions;
     this.grantLeastPrivilege(key, reserved.dispatcher);
+    this.grantInbound(agentKey, reserved.webhook, props.eventBus);
     // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
     const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
     this.functions.http.addToRolePolicy(readAgentKey);
@@ -273,7 +285,63 @@ export class EdgePush extends Construct {
       email: props.alarmEmail,
       encryptionKey: key,
       queueAgeAlarmSeconds: props.queueAgeAlarmSeconds ?? 3600,
+      inboundQueueAgeAlarmSeconds: props.inboundQueueAgeAlarmSeconds ?? 3600,
     });
+  }
+
+  /**
+   * The inbound queue: webhook deliveries, FIFO per (agent, channel) (lambdas/adapters/aws/sqs-inbound-queue.ts).
+   * Its own queue, so neither direction's backlog sits in the other's group-scan window. A message
+   * is dead-lettered after MAX_RECEIVE_COUNT receives (the core's retry period ends far sooner)
+   * or when its delivery keeps crashing; the DLQ keeps it 14 days for a redrive, with an alarm.
+   */
+  private createInboundQueues(key: IKey | undefined): [Queue, Queue] {
+    const deadLetterQueue = new Queue(this, 'InboundDeadLetterQueue', {
+      fifo: true,
+      ...queueEncryption(key),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new Queue(this, 'InboundQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      ...queueEncryption(key),
+      enforceSSL: true,
+      // Twice the webhook Lambda's timeout: a crashed delivery comes back within minutes.
+      visibilityTimeout: Duration.seconds(2 * WEBHOOK_TIMEOUT_SECONDS),
+      // SQS's longest: the core's webhook retry period must end well before it.
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    return [queue, deadLetterQueue];
+  }
+
+  /**
+   * The inbound direction's grants. ws-message stores what relays send (TransactWriteItems needs
+   * the Put/Update of its actions; body parts are put, read back for a duplicate, and deleted
+   * when the message was one) and enqueues it; the HTTP function lists and reads messages and
+   * sets webhooks; the webhook Lambda reads the message and the webhook, records attempts, and
+   * unseals the webhook secret with the server key.
+   */
+  private grantInbound(agentKey: Secret, concurrency: number | undefined, eventBus: IEventBus | undefined): void {
+    const f = this.functions;
+    const table = (actions: string[]) =>
+      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [this.table.tableArn] });
+    f.wsMessage.addToRolePolicy(table(['PutItem', 'DeleteItem', 'BatchGetItem']));
+    f.wsMessage.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.inboundQueue.queueArn] }));
+    f.http.addToRolePolicy(table(['BatchGetItem']));
+    f.webhook.addToRolePolicy(table(['GetItem', 'UpdateItem', 'BatchGetItem']));
+    f.webhook.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] }));
+    f.webhook.addEventSource(
+      new SqsEventSource(this.inboundQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: concurrency !== undefined && concurrency >= 2 ? concurrency : undefined,
+      }),
+    );
+    if (eventBus) eventBus.grantPutEventsTo(f.wsMessage);
   }
 
   /** The push queue (FIFO, a group per device) and its dead-letter queue. */
@@ -325,12 +393,14 @@ export class EdgePush extends Construct {
       EDGEPUSH_AGENT_KEY_SECRET: agentKey.secretArn,
       EDGEPUSH_TABLE: this.table.tableName,
       EDGEPUSH_QUEUE_URL: this.queue.queueUrl,
+      EDGEPUSH_INBOUND_QUEUE_URL: this.inboundQueue.queueUrl,
       EDGEPUSH_WS_MANAGEMENT_ENDPOINT: managementEndpoint,
       EDGEPUSH_RETENTION_DAYS: String(props.retentionDays ?? 30),
       POWERTOOLS_SERVICE_NAME: 'edgepush',
       POWERTOOLS_METRICS_NAMESPACE: 'EdgePush',
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (props.eventBus) env.EDGEPUSH_EVENT_BUS = props.eventBus.eventBusName;
     for (const [name, value] of Object.entries(props.core ?? {}) as [keyof CoreTunables, number | undefined][]) {
       if (value === undefined) continue;
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
@@ -343,7 +413,7 @@ export class EdgePush extends Construct {
     return env;
   }
 
-  /** The seven Lambdas, each with its own role and log group. */
+  /** The eight Lambdas, each with its own role and log group. */
   private createFunctions(
     props: EdgePushProps,
     env: Record<string, string>,
@@ -392,6 +462,7 @@ export class EdgePush extends Construct {
       wsMessage: fn('wsMessage', Duration.seconds(10)),
       dispatcher: fn('dispatcher', DISPATCHER_TIMEOUT),
       deadLetter: fn('deadLetter', Duration.seconds(30)),
+      webhook: fn('webhook', Duration.seconds(WEBHOOK_TIMEOUT_SECONDS)),
     };
     return { functions, logGroups };
   }
@@ -631,7 +702,16 @@ export class EdgePush extends Construct {
     f.deadLetter.addEventSource(new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
     if (key) {
       // The table and the queues are encrypted with it; callers need it to read and write them.
-      for (const name of ['http', 'wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'dispatcher', 'deadLetter'] as const) {
+      for (const name of [
+        'http',
+        'wsAuthorizer',
+        'wsConnect',
+        'wsDisconnect',
+        'wsMessage',
+        'dispatcher',
+        'deadLetter',
+        'webhook',
+      ] as const) {
         // Named actions, no wildcards: what SQS (send/receive) and DynamoDB calls need of the key.
         key.grant(f[name], 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
       }

@@ -7,6 +7,7 @@
 import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -27,6 +28,8 @@ export interface EdgePushStackProps extends StackProps {
   relayDomain?: { domainName: string; certificateArn: string };
   alarmTopicArn?: string;
   alarmEmail?: string;
+  /** An EventBridge bus (ARN) that gets an event per stored inbound message. */
+  eventBusArn?: string;
   reservedConcurrency?: boolean;
   accountConcurrencyLimit?: number;
   /** `destroy`: a throwaway stage (the smoke test): no deletion protection, nothing retained. */
@@ -64,6 +67,7 @@ export class EdgePushStack extends Stack {
       },
       alarmTopic: props.alarmTopicArn ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined,
       alarmEmail: props.alarmEmail,
+      eventBus: props.eventBusArn ? EventBus.fromEventBusArn(this, 'EventBus', props.eventBusArn) : undefined,
       reservedConcurrency: props.reservedConcurrency === false ? false : undefined,
       accountConcurrencyLimit: props.accountConcurrencyLimit,
       deletionProtection: !destroy,
@@ -132,7 +136,7 @@ function domain(get: Get, key: string, certKey: string): { domainName: string; c
  * Reads the context: `stage` (required; cdk.json sets dev), `auth=iam|jwt` (jwt needs
  * `jwtIssuer`, `jwtAudience=a,b`), `retentionDays`, `webSocketAccessLogs`, `kms=create|<key ARN>`,
  * `tableName`, `pushApiDomain`+`pushApiCertificateArn`, `relayDomain`+`relayCertificateArn`,
- * `alarmTopicArn`, `alarmEmail`, `reservedConcurrency=on|off`, `accountConcurrencyLimit`,
+ * `alarmTopicArn`, `alarmEmail`, `eventBusArn`, `reservedConcurrency=on|off`, `accountConcurrencyLimit`,
  * `removal=retain|destroy`.
  */
 export function stackPropsFromContext(get: Get): EdgePushStackProps {
@@ -169,6 +173,11 @@ export function stackPropsFromContext(get: Get): EdgePushStackProps {
   const alarmTopicArn = text(get, 'alarmTopicArn');
   if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:/.test(alarmTopicArn))
     throw new ConfigError(`-c alarmTopicArn must be an SNS topic ARN, not ${alarmTopicArn}`);
+  const eventBusArn = text(get, 'eventBusArn');
+  if (eventBusArn !== undefined && !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]+$/.test(eventBusArn))
+    throw new ConfigError(
+      `-c eventBusArn must be an EventBridge event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>), not ${eventBusArn}`,
+    );
 
   return {
     stage,
@@ -181,6 +190,7 @@ export function stackPropsFromContext(get: Get): EdgePushStackProps {
     relayDomain: domain(get, 'relayDomain', 'relayCertificateArn'),
     alarmTopicArn,
     alarmEmail,
+    eventBusArn,
     reservedConcurrency: oneOf(get, 'reservedConcurrency', ['on', 'off'], 'on') === 'on',
     accountConcurrencyLimit: positive(get, 'accountConcurrencyLimit'),
     removal: oneOf(get, 'removal', ['retain', 'destroy'], 'retain'),

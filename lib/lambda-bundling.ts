@@ -13,6 +13,7 @@ export const LAMBDA_ENTRIES = {
   wsMessage: 'lambdas/handlers/ws-message.ts',
   dispatcher: 'lambdas/handlers/sqs-dispatcher.ts',
   deadLetter: 'lambdas/handlers/dead-letter.ts',
+  webhook: 'lambdas/handlers/webhook-delivery.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

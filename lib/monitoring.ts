@@ -28,6 +28,7 @@ export interface EdgePushMonitoringProps {
   email?: string;
   encryptionKey?: IKey;
   queueAgeAlarmSeconds: number;
+  inboundQueueAgeAlarmSeconds: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -80,6 +81,20 @@ export class EdgePushMonitoring extends Construct {
       description: `A push has waited over ${props.queueAgeAlarmSeconds} s in the queue: a relay or a device is down, or a message group is stuck.`,
       metric: ep.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
       threshold: props.queueAgeAlarmSeconds,
+    });
+
+    // The inbound DLQ has no consumer (a delivery that keeps crashing needs a person): its
+    // messages stay visible there until redriven.
+    this.alarm('InboundDeadLetterAlarm', {
+      description:
+        'An inbound message reached the inbound dead-letter queue (its webhook delivery kept crashing); it is still stored and pullable. Fix the cause, then redrive the DLQ.',
+      metric: ep.inboundDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      threshold: 1,
+    });
+    this.alarm('InboundQueueAgeAlarm', {
+      description: `A webhook delivery has waited over ${props.inboundQueueAgeAlarmSeconds} s: a customer's webhook is failing or slow, or the webhook Lambda is throttled.`,
+      metric: ep.inboundQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      threshold: props.inboundQueueAgeAlarmSeconds,
     });
 
     const wsMetric = (metricName: string) =>
@@ -216,6 +231,15 @@ export class EdgePushMonitoring extends Construct {
           ep.deadLetterQueue.metricNumberOfMessagesReceived({ period: FIVE_MINUTES }),
         ],
         right: [ep.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES })],
+      }),
+      new GraphWidget({
+        title: 'Inbound webhook queue',
+        left: [
+          ep.inboundQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES }),
+          ep.inboundQueue.metricApproximateNumberOfMessagesNotVisible({ period: FIVE_MINUTES }),
+          ep.inboundDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES }),
+        ],
+        right: [ep.inboundQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES })],
       }),
     );
     dashboard.addWidgets(

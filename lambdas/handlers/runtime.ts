@@ -8,11 +8,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
 import { AWS_MAX_BODY_BYTES } from '../adapters/aws/aws-limits';
 import { DynamoChunkStore } from '../adapters/aws/dynamo-chunk-store';
-import { createAwsPorts } from '../adapters/aws/aws-ports';
+import { createAwsInboundAdapters, createAwsPorts } from '../adapters/aws/aws-ports';
 import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
 import { createClients, type AwsClients } from '../adapters/aws/clients';
 import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
-import type { Log } from '../core/ports';
+import type { InboundPorts, Log } from '../core/ports';
 
 export interface Runtime {
   core: EdgePushCore;
@@ -22,6 +22,14 @@ export interface Runtime {
   queue: SqsPushQueue;
   /** Parts of chunked relay messages, between ws-message invocations. */
   chunks: DynamoChunkStore;
+  /** The inbound FIFO queue the webhook Lambda consumes (EDGEPUSH_INBOUND_QUEUE_URL). */
+  inboundQueueUrl?: string;
+  /**
+   * The aws inbound adapters (store, webhooks, queue, watcher, events). They become the core's
+   * `ports.inbound` together with the shared webhook sender (lambdas/adapters/fetch-webhook-sender.ts),
+   * which lands with the core's inbound service.
+   */
+  inbound?: Omit<InboundPorts, 'sender'>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -51,6 +59,8 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
     queueUrl: config.queueUrl,
     queue: ports.queue,
     chunks: new DynamoChunkStore(clients.dynamo, config.tableName),
+    inboundQueueUrl: config.inboundQueueUrl,
+    inbound: createAwsInboundAdapters(config, clients),
     logger,
     metrics,
   };

@@ -4,10 +4,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Role, ServicePrincipal, User } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { API_GATEWAY_ROUTES, CONSOLE_ROUTE_KEYS } from '../../lambdas/http/routes';
-import { stackPropsFromContext } from '../../lib/edgepush-stack';
+import { EdgePushStack, stackPropsFromContext } from '../../lib/edgepush-stack';
 import { ConfigError } from '../../lib/config-error';
 import { EdgePush, type EdgePushProps } from '../../lib/edgepush-construct';
 import { RELAY_ROUTE_KEYS } from '../../protocol/relay-routes';
@@ -25,7 +26,7 @@ function statementsOf(t: CfnTemplate, role: string): Statement[] {
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const allActions = (t: CfnTemplate, role: string) => [...new Set(statementsOf(t, role).flatMap(actionsOf))].sort();
-const ROLES = ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter'];
+const ROLES = ['Http', 'WsAuthorizer', 'WsConnect', 'WsDisconnect', 'WsMessage', 'Dispatcher', 'DeadLetter', 'Webhook'];
 
 describe('EdgePush stack (IAM auth, the default)', () => {
   let s: Synth;
@@ -129,7 +130,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     const logs = resourcesOf(s.template, 'AWS::Logs::LogGroup');
-    expect(logs).toHaveLength(9); // seven functions, the console's and the push API's access log
+    expect(logs).toHaveLength(10); // eight functions, the console's and the push API's access log
     for (const [, g] of logs) {
       expect(g.DeletionPolicy).toBe('Retain');
       expect(g.Properties!.RetentionInDays).toBe(365);
@@ -152,6 +153,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       Dispatcher: 20,
       DeadLetter: undefined,
       Console: undefined,
+      Webhook: 20,
     });
     const mappings = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping');
     const dispatcherMapping = mappings.find(([, m]) => JSON.stringify(m.Properties!.EventSourceArn).includes('PushQueue'))!;
@@ -200,6 +202,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(allActions(s.template, 'WsDisconnect')).toEqual(['dynamodb:UpdateItem', ...logs]);
     expect(allActions(s.template, 'Http')).toEqual(
       [
+        'dynamodb:BatchGetItem', // GET /agents/{id}/messages reads messages by key
         'dynamodb:DeleteItem', // DELETE /agents/{id}
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -218,9 +221,10 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(JSON.stringify(httpConnections)).not.toContain('/POST/');
     expect(allActions(s.template, 'WsMessage')).toEqual(
       [
-        // Parts of chunked relay messages (dynamo-chunk-store.ts).
+        // Parts of chunked relay messages (dynamo-chunk-store.ts), inbound messages and their body parts.
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem', // a duplicate's own body parts
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -228,8 +232,12 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         ...logs,
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
+        'sqs:SendMessage', // the inbound queue only, below
       ].sort(),
     );
+    const wsSends = statementsOf(s.template, 'WsMessage').filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(JSON.stringify(wsSends)).toMatch(/EdgePushInboundQueue/);
+    expect(JSON.stringify(wsSends)).not.toMatch(/EdgePushPushQueue/);
     for (const role of ROLES) {
       for (const st of statementsOf(s.template, role)) {
         expect(st.Resource).not.toBe('*');
@@ -284,7 +292,18 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     const names = alarms.map(([id]) => id.replace(/^EdgePushMonitoring|Alarm[0-9A-F]*$/g, '')).sort();
     const perFunction = ROLES.flatMap((r) => [`${r}Errors`, `${r}Throttles`]);
-    expect(names).toEqual(['DeadLetter', 'PushApi5xx', 'QueueAge', 'RelayIntegrationErrors', 'RelaysOffline', ...perFunction].sort());
+    expect(names).toEqual(
+      [
+        'DeadLetter',
+        'InboundDeadLetter',
+        'InboundQueueAge',
+        'PushApi5xx',
+        'QueueAge',
+        'RelayIntegrationErrors',
+        'RelaysOffline',
+        ...perFunction,
+      ].sort(),
+    );
     const [[topicId]] = resourcesOf(s.template, 'AWS::SNS::Topic');
     for (const [, a] of alarms) {
       expect(a.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
@@ -305,6 +324,70 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       MetricTransformations: [Match.objectLike({ MetricName: 'PushApiServerErrors' })],
     });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('queues inbound deliveries on their own FIFO queue and DLQ, consumed by the webhook Lambda', () => {
+    const queues = resourcesOf(s.template, 'AWS::SQS::Queue');
+    const [inboundId, inbound] = queues.find(([id]) => id.startsWith('EdgePushInboundQueue'))!;
+    const [dlqId] = queues.find(([id]) => id.startsWith('EdgePushInboundDeadLetterQueue'))!;
+    expect(inbound.Properties).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      MessageRetentionPeriod: 14 * 86_400,
+      VisibilityTimeout: 120,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 1000 },
+    });
+    const mapping = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties!.EventSourceArn).includes(inboundId),
+    )![1];
+    expect(JSON.stringify(mapping.Properties!.FunctionName)).toContain('EdgePushWebhookFunction');
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    // Every function finds the inbound queue; without a bus, no function may put events.
+    for (const [, f] of resourcesOf(s.template, 'AWS::Lambda::Function')) {
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_INBOUND_QUEUE_URL).toEqual({ Ref: inboundId });
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toBeUndefined();
+    }
+    for (const role of ROLES) expect(allActions(s.template, role)).not.toContain('events:PutEvents');
+  });
+
+  it('grants the webhook Lambda only its reads, its attempt records and the key that unseals webhook secrets', () => {
+    expect(allActions(s.template, 'Webhook')).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        // The event source mapping's own grant, on the inbound queue.
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    const sqs = statementsOf(s.template, 'Webhook').filter((st) => actionsOf(st).some((a) => a.startsWith('sqs:')));
+    expect(JSON.stringify(sqs)).toMatch(/EdgePushInboundQueue/);
+    expect(JSON.stringify(sqs)).not.toMatch(/EdgePushPushQueue|DeadLetter/);
+    const secret = statementsOf(s.template, 'Webhook').find((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'))!;
+    expect(JSON.stringify(secret.Resource)).toMatch(/EdgePushAgentSecretKey/);
+  });
+
+  it('routes the v2 relay actions (inbound, chunk) to the message Lambda like the others', () => {
+    const integrations = resourcesOf(s.template, 'AWS::ApiGatewayV2::Integration');
+    for (const key of ['inbound', 'chunk']) {
+      const [, route] = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties!.RouteKey === key)!;
+      const target = JSON.stringify(route.Properties!.Target);
+      const [, integration] = integrations.find(([id]) => target.includes(id))!;
+      expect(JSON.stringify(integration.Properties!.IntegrationUri)).toContain('EdgePushWsMessageFunction');
+    }
   });
 
   it('outputs stable names', () => {
@@ -383,6 +466,25 @@ describe('EdgePush construct props', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 600 });
   });
 
+  it('given an event bus: ws-message may put events on that bus alone, and every function knows its name', () => {
+    const stack = new Stack(new App(), 'Bus');
+    const bus = new EventBus(stack, 'CustomerBus');
+    new EdgePush(stack, 'EdgePush', { eventBus: bus, inboundQueueAgeAlarmSeconds: 900 });
+    const t = Template.fromStack(stack);
+    const template = t.toJSON() as CfnTemplate;
+    const [busId] = resourcesOf(template, 'AWS::Events::EventBus')[0];
+    for (const [, f] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toEqual({ Ref: busId });
+    }
+    const puts = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p).includes('events:PutEvents'));
+    expect(puts.map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''))).toStrictEqual(['EdgePushWsMessage']);
+    const statement = (puts[0][1].Properties!.PolicyDocument.Statement as Statement[]).find((st) =>
+      actionsOf(st).includes('events:PutEvents'),
+    )!;
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
+  });
+
   it('refuse values Lambda would reject, at synth', () => {
     const build = (props: EdgePushProps) => () => new EdgePush(new Stack(new App(), 'Bad'), 'EdgePush', props);
     expect(build({ memorySize: { http: 64 } })).toThrow(ConfigError);
@@ -407,11 +509,25 @@ describe('context values', () => {
       [{ stage: 'dev', kms: 'mykey' }, /kms must be create, none or a KMS key ARN/],
       [{ stage: 'dev', relayDomain: 'relay.example.com' }, /relayDomain and -c relayCertificateArn go together/],
       [{ stage: 'dev', alarmEmail: 'nobody' }, /not an email address/],
+      [{ stage: 'dev', eventBusArn: 'my-bus' }, /eventBusArn must be an EventBridge event bus ARN/],
     ];
     for (const [values, message] of cases) {
       expect(() => stackPropsFromContext(ctx(values))).toThrow(ConfigError);
       expect(() => stackPropsFromContext(ctx(values))).toThrow(message);
     }
+  });
+
+  it('pass an event bus ARN through to the construct', () => {
+    const arn = 'arn:aws:events:eu-west-1:123456789012:event-bus/customer-bus';
+    expect(stackPropsFromContext(ctx({ stage: 'dev', eventBusArn: arn })).eventBusArn).toBe(arn);
+    const stack = new EdgePushStack(new App(), 'Bus', { stage: 'dev', eventBusArn: arn });
+    const wsMessage = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('EDGEPUSH_EVENT_BUS'),
+    );
+    expect(wsMessage?.Properties.Environment.Variables.EDGEPUSH_EVENT_BUS).toBe('customer-bus');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: arn })]) },
+    });
   });
 
   it('reservations that do not leave 100 of the account limit unreserved fail at synth', () => {

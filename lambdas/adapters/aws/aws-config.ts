@@ -6,6 +6,10 @@ export interface AwsAdapterConfig {
   region: string;
   tableName: string;
   queueUrl: string;
+  /** The inbound FIFO queue (webhook deliveries); absent in deployments without the inbound direction. */
+  inboundQueueUrl?: string;
+  /** An EventBridge bus that gets an event per stored inbound message; optional. */
+  eventBusName?: string;
   /** The WebSocket API's Management API endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
   managementEndpoint: string;
   /** Days a finished push stays before DynamoDB's TTL deletes it. */
@@ -17,6 +21,7 @@ export interface AwsAdapterConfig {
   dynamoEndpoint?: string;
   sqsEndpoint?: string;
   secretsManagerEndpoint?: string;
+  eventBridgeEndpoint?: string;
   /** Static credentials, for emulators only. On Lambda the SDK uses the execution role. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -43,11 +48,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
     idempotentCreate: create,
     tableName: required(env, 'EDGEPUSH_TABLE'),
     queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
+    inboundQueueUrl: env.EDGEPUSH_INBOUND_QUEUE_URL || undefined,
+    eventBusName: env.EDGEPUSH_EVENT_BUS || undefined,
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
     retentionDays: retention,
     agentKeySecret: env.EDGEPUSH_AGENT_KEY_SECRET || undefined,
     dynamoEndpoint: env.EDGEPUSH_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.EDGEPUSH_SQS_ENDPOINT || undefined,
     secretsManagerEndpoint: env.EDGEPUSH_SECRETSMANAGER_ENDPOINT || undefined,
+    eventBridgeEndpoint: env.EDGEPUSH_EVENTBRIDGE_ENDPOINT || undefined,
   };
 }

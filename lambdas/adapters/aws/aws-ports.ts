@@ -1,13 +1,18 @@
 /** Builds the aws adapter set from config and the SDK clients. */
-import type { Log, Ports } from '../../core/ports';
+import type { InboundPorts, Log, Ports } from '../../core/ports';
 import { ApiGatewayConnectionGateway } from './apigw-gateway';
 import type { AwsAdapterConfig } from './aws-config';
 import type { AwsClients } from './clients';
 import { DynamoAgentStore } from './dynamo-agent-store';
+import { DynamoInboundStore } from './dynamo-inbound-store';
 import { DynamoPushStore } from './dynamo-push-store';
+import { DynamoWebhookStore } from './dynamo-webhook-store';
+import { EventBridgeInboundEvents } from './eventbridge-inbound-events';
 import { ParkedMessages } from './parked-messages';
+import { PollingInboundWatcher } from './polling-inbound-watcher';
 import { PollingWatcher } from './polling-watcher';
 import { SecretsManagerKey } from './secrets-manager-key';
+import { SqsInboundQueue } from './sqs-inbound-queue';
 import { SqsPushQueue } from './sqs-queue';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, log?: Log): Ports & { queue: SqsPushQueue } {
@@ -20,5 +25,24 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
+  };
+}
+
+/**
+ * The inbound ports of the aws set, all but the webhook sender: that one is shared with the hub
+ * (fetch-based) and joins them where the runtime assembles the ports. Undefined when the
+ * deployment has no inbound queue.
+ */
+export function createAwsInboundAdapters(config: AwsAdapterConfig, clients: AwsClients): Omit<InboundPorts, 'sender'> | undefined {
+  if (!config.inboundQueueUrl) return undefined;
+  const store = new DynamoInboundStore(clients.dynamo, config.tableName, {
+    transactions: config.idempotentCreate === 'two-step-for-dynalite' ? 'two-step-for-dynalite' : 'transaction',
+  });
+  return {
+    store,
+    webhooks: new DynamoWebhookStore(clients.dynamo, config.tableName),
+    queue: new SqsInboundQueue(clients.sqs, config.inboundQueueUrl),
+    watcher: new PollingInboundWatcher(store),
+    ...(config.eventBusName && clients.events ? { events: new EventBridgeInboundEvents(clients.events, config.eventBusName) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 /** The SDK clients, built once from config. Kept apart so tests and the bench can wrap them. */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +12,8 @@ export interface AwsClients {
   sqs: SQSClient;
   management: ApiGatewayManagementApiClient;
   secrets: SecretsManagerClient;
+  /** Only when an event bus is configured. */
+  events?: EventBridgeClient;
 }
 
 export function createClients(config: AwsAdapterConfig): AwsClients {
@@ -22,5 +25,8 @@ export function createClients(config: AwsAdapterConfig): AwsClients {
     sqs: new SQSClient({ ...base, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
     management: new ApiGatewayManagementApiClient({ ...base, endpoint: config.managementEndpoint }),
     secrets: new SecretsManagerClient({ ...base, ...(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {}) }),
+    ...(config.eventBusName
+      ? { events: new EventBridgeClient({ ...base, ...(config.eventBridgeEndpoint ? { endpoint: config.eventBridgeEndpoint } : {}) }) }
+      : {}),
   };
 }

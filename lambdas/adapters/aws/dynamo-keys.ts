@@ -1,5 +1,6 @@
 /**
- * The single-table key scheme. Every access is by exact key (no queries, no indexes), so one
+ * The single-table key scheme. Almost every access is by exact key (the list routes read the
+ * GSIs of dynamo-list-index.ts; inbound lists read by key too, see dynamo-inbound-store.ts), so one
  * table with a string partition key `pk` is enough: one PITR/encryption/TTL setting, one IAM
  * resource, one thing to back up. Prefixes keep the item kinds apart.
  */
@@ -16,6 +17,20 @@ export const queueCountKey = (agentId: string, destination?: string): string =>
   `queue#${JSON.stringify(destination === undefined ? [agentId] : [agentId, destination])}`;
 /** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
 export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
+
+/** An inbound message, by its id (dynamo-inbound-store.ts). */
+export const inboundKey = (messageId: string): string => `inmsg#${messageId}`;
+/** Part `n` of an inbound body too large to keep in the message item. */
+export const inboundBodyPartKey = (messageId: string, n: number): string => `inbody#${JSON.stringify([messageId, n])}`;
+/** The agent's inbound sequence counter: the last sequence number committed. */
+export const inboundCounterKey = (agentId: string): string => `inctr#${JSON.stringify([agentId])}`;
+/** Sequence number `seq` of an agent's inbound messages: which message holds it. */
+export const inboundSeqKey = (agentId: string, seq: number): string => `inseq#${JSON.stringify([agentId, seq])}`;
+/** Dedupe of inbound messages by (agent, channel, MSH-10 or relay id), for the dedupe window. */
+export const inboundDedupeKey = (agentId: string, channel: string, key: string): string =>
+  `indup#${JSON.stringify([agentId, channel, key])}`;
+/** An agent's webhook. */
+export const webhookKey = (agentId: string): string => `webhook#${JSON.stringify([agentId])}`;
 
 /** Drops the storage-only attributes so callers see the domain record as it was written. */
 export function stripKeys<T>(item: Record<string, unknown>): T {
