@@ -69,17 +69,20 @@ export function parseListQuery(params: Record<string, string | undefined>): Push
 }
 
 /**
- * A page of pushes, with the expire-on-read rule GET /pushes/{id} applies: a push still `queued`
+ * A page of pushes (only of `agents`, when a token is restricted to them), with the expire-on-read rule GET /pushes/{id} applies: a push still `queued`
  * past its expiresAt (behind a stuck head, on AWS where nothing looks behind a group's head) is
  * expired before it is shown, and dropped when it no longer matches the filter (a page may come
  * back short; `next` still says where to go on).
  */
-export async function listPushes(ports: Ports, query: PushListQuery): Promise<PushListPage> {
-  const page = await ports.pushes.list(query);
+export async function listPushes(ports: Ports, query: PushListQuery, agents?: readonly string[]): Promise<PushListPage> {
+  // A token restricted to one agent reads that agent's pushes; to several, pages are filtered.
+  const scoped = agents?.length === 1 && query.agentId === undefined ? { ...query, agentId: agents[0] } : query;
+  const page = await ports.pushes.list(scoped);
+  const allowed = agents === undefined ? page.pushes : page.pushes.filter((p) => agents.includes(p.agentId));
   const now = ports.clock.now();
-  if (!page.pushes.some((p) => p.status === 'queued' && p.expiresAt <= now)) return page;
+  if (!allowed.some((p) => p.status === 'queued' && p.expiresAt <= now)) return { ...page, pushes: allowed };
   const pushes: PushSummary[] = [];
-  for (const p of page.pushes) {
+  for (const p of allowed) {
     if (p.status !== 'queued' || p.expiresAt > now) {
       pushes.push(p);
       continue;

@@ -10,6 +10,7 @@ import { encodeCursor, listPushes, parseListQuery } from '../core/push-list';
 import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
 import { json } from './responses';
+import { mayActOn } from './agent-access';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /** HTTP status for a push, per DESIGN.md. */
@@ -88,7 +89,7 @@ export async function readAgent(ports: Ports, agentId: string): Promise<HttpResp
 
 /** GET /pushes: newest first, no bodies; `next` is the cursor of the following page. */
 export async function readPushes(ports: Ports, req: HttpRequest): Promise<HttpResponse> {
-  const page = await listPushes(ports, parseListQuery(req.query ?? {}));
+  const page = await listPushes(ports, parseListQuery(req.query ?? {}), req.agents);
   const body: { pushes: ReturnType<typeof pushView>[]; next?: string } = { pushes: page.pushes.map(pushView) };
   if (page.next) body.next = encodeCursor(page.next);
   return json(200, body);
@@ -103,8 +104,10 @@ export async function postResend(ports: Ports, config: CoreConfig, req: HttpRequ
   return pushResponse(req, await resendPush(ports, config, pushId), false);
 }
 
-export async function readAgents(ports: Ports): Promise<HttpResponse> {
-  return json(200, { agents: (await listAgents(ports)).map(agentView) });
+/** `agents`: a restricted token's agents; the others are left out. */
+export async function readAgents(ports: Ports, agents?: readonly string[]): Promise<HttpResponse> {
+  const all = await listAgents(ports);
+  return json(200, { agents: all.filter((a) => mayActOn(agents, a.agentId)).map(agentView) });
 }
 
 /** PATCH /agents/{id} {enabled}: disabling also closes the live relay connection. */
