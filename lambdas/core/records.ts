@@ -93,6 +93,8 @@ export interface PushView {
   /** Set on an `expired` push whose result arrived after it expired: delivered after expiry. */
   deliveredAfterExpiry?: { status: LateResult['status']; ackCode?: string; response?: string; error?: string; receivedAt: string };
   resendOf?: string;
+  /** Only while queued: why it waits (its relay is not connected, the device refused…). */
+  waitReason?: { code: string; message: string };
 }
 
 export interface AgentView {

@@ -1,10 +1,11 @@
 /** Records → the JSON shapes the API returns. */
 import type { AgentRecord, AgentView, PushRecord, PushSummary, PushView } from './records';
+import type { WaitReason } from './wait-reason';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** `p` may be a list summary (no body, no response): the view never carries the body anyway. */
-export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 'lateResult'>>): PushView {
+export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 'lateResult'>>, waitReason?: WaitReason): PushView {
   const view: PushView = {
     pushId: p.pushId,
     agentId: p.agentId,
@@ -20,6 +21,7 @@ export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 
   if (p.completedAt !== undefined) view.completedAt = iso(p.completedAt);
   if (p.lateResult !== undefined) view.deliveredAfterExpiry = { ...p.lateResult, receivedAt: iso(p.lateResult.receivedAt)! };
   if (p.resendOf !== undefined) view.resendOf = p.resendOf;
+  if (waitReason !== undefined) view.waitReason = waitReason;
   return view;
 }
 

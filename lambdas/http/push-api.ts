@@ -9,6 +9,7 @@ import { cancelPush, resendPush } from '../core/push-management';
 import { encodeCursor, listPushes, parseListQuery } from '../core/push-list';
 import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
 import { agentView, pushView } from '../core/views';
+import { waitReasons } from '../core/wait-reason';
 import { json } from './responses';
 import { mayActOn } from './agent-access';
 import type { HttpRequest, HttpResponse } from './http-types';
@@ -29,11 +30,17 @@ export function location(req: HttpRequest, pushId: string): string {
   return `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(pushId)}`;
 }
 
-export function pushResponse(req: HttpRequest, push: PushRecord, waited: boolean): HttpResponse {
+export async function pushResponse(ports: Ports, req: HttpRequest, push: PushRecord, waited: boolean): Promise<HttpResponse> {
   const status = waited ? STATUS_CODE[push.status] : 202;
   const headers: Record<string, string> = {};
   if (status === 202 || push.status === 'queued' || push.status === 'sent') headers.location = location(req, push.pushId);
-  return json(status, pushView(push), headers);
+  return json(status, await viewOf(ports, push), headers);
+}
+
+/** The push JSON, with why it waits when it is queued. */
+export async function viewOf(ports: Ports, push: PushRecord): Promise<ReturnType<typeof pushView>> {
+  const [reason] = await waitReasons(ports, [push]);
+  return pushView(push, reason);
 }
 
 /** Accepts a push and, when asked, waits for its result. Shared with the Medplum route. */
@@ -47,6 +54,10 @@ export async function submitPush(
   const request = parsePushRequest(body, config.maxBodyBytes);
   const { push } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
+  // No relay to deliver it: say so now (504 + Location + waitReason) rather than after a silent
+  // waitTimeout. A relay that connects later still gets the push; the caller follows its Location.
+  const agent = await ports.agents.get(agentId).catch(() => undefined);
+  if (agent && !agent.connectionId && push.status === 'queued') return { push, waited: true };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
@@ -71,11 +82,11 @@ export async function submitPush(
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
   const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body), req.deadline);
-  return pushResponse(req, push, waited);
+  return pushResponse(ports, req, push, waited);
 }
 
 export async function readPush(ports: Ports, pushId: string): Promise<HttpResponse> {
-  return json(200, pushView(await getPush(ports, pushId)));
+  return json(200, await viewOf(ports, await getPush(ports, pushId)));
 }
 
 export async function postAgent(ports: Ports, req: HttpRequest): Promise<HttpResponse> {
@@ -90,7 +101,8 @@ export async function readAgent(ports: Ports, agentId: string): Promise<HttpResp
 /** GET /pushes: newest first, no bodies; `next` is the cursor of the following page. */
 export async function readPushes(ports: Ports, req: HttpRequest): Promise<HttpResponse> {
   const page = await listPushes(ports, parseListQuery(req.query ?? {}), req.agents);
-  const body: { pushes: ReturnType<typeof pushView>[]; next?: string } = { pushes: page.pushes.map(pushView) };
+  const reasons = await waitReasons(ports, page.pushes);
+  const body: { pushes: ReturnType<typeof pushView>[]; next?: string } = { pushes: page.pushes.map((p, i) => pushView(p, reasons[i])) };
   if (page.next) body.next = encodeCursor(page.next);
   return json(200, body);
 }
@@ -101,7 +113,7 @@ export async function postCancel(ports: Ports, pushId: string): Promise<HttpResp
 
 /** Answered like a push sent with waitForResponse:false: 202 + Location. */
 export async function postResend(ports: Ports, config: CoreConfig, req: HttpRequest, pushId: string): Promise<HttpResponse> {
-  return pushResponse(req, await resendPush(ports, config, pushId), false);
+  return pushResponse(ports, req, await resendPush(ports, config, pushId), false);
 }
 
 /** `agents`: a restricted token's agents; the others are left out. */
