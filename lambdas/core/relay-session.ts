@@ -115,7 +115,13 @@ async function handle(ports: Ports, config: CoreConfig, agentId: string, raw: st
   switch (msg.action) {
     case HELLO_ACTION:
       lastSeen?.wrote(agentId, now);
-      await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
+      await ports.agents.touch(agentId, {
+        lastSeenAt: now,
+        version: msg.version,
+        devices: msg.devices,
+        // Always written, so a relay downgraded to one that does not send it leaves no stale kinds.
+        deviceProtocols: msg.deviceProtocols ?? {},
+      });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
       await wake(ports, agentId, 'hello');
       return { type: 'helloAck', v: BASE_MESSAGE_VERSION };

@@ -25,11 +25,18 @@ export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 
   return view;
 }
 
-export function agentView(a: AgentRecord): AgentView {
+/** `queueDepths`: open pushes per destination (GET /agents/{agentId} reads them; lists do not). */
+export function agentView(a: AgentRecord, queueDepths?: Record<string, number>): AgentView {
   const view: AgentView = {
     agentId: a.agentId,
     status: a.disabled ? 'disabled' : a.connectionId ? 'connected' : 'disconnected',
-    devices: (a.devices ?? []).map((name) => ({ name })),
+    devices: (a.devices ?? []).map((name) => {
+      const device: AgentView['devices'][number] = { name };
+      const kind = a.deviceProtocols?.[name];
+      if (kind !== undefined) device.kind = kind;
+      if (queueDepths !== undefined) device.queueDepth = queueDepths[name] ?? 0;
+      return device;
+    }),
   };
   if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);
   if (a.lastSeenAt !== undefined) view.lastSeenAt = iso(a.lastSeenAt);

@@ -15,7 +15,10 @@ export interface WaitReason {
 }
 
 /** undefined when the push is not queued, or nothing is known to hold it up. */
-export function waitReasonOf(push: Pick<PushSummary, 'status' | 'destination' | 'error' | 'attempts'>, agent: AgentRecord | undefined): WaitReason | undefined {
+export function waitReasonOf(
+  push: Pick<PushSummary, 'status' | 'destination' | 'error' | 'attempts'>,
+  agent: AgentRecord | undefined,
+): WaitReason | undefined {
   if (push.status !== 'queued' || !agent) return undefined;
   if (agent.disabled) return { code: 'AGENT_DISABLED', message: `agent ${agent.agentId} is disabled` };
   if (!agent.connectionId) {
@@ -28,7 +31,8 @@ export function waitReasonOf(push: Pick<PushSummary, 'status' | 'destination' | 
   if (push.error.startsWith('CONNECT_REFUSED') && push.error.includes('connection refused')) {
     return { code: 'DEVICE_UNREACHABLE', message: `${device} refuses connections ${attempt}` };
   }
-  if (push.error.startsWith('CONNECT_TIMEOUT')) return { code: 'DEVICE_UNREACHABLE', message: `${device} does not answer connection attempts ${attempt}` };
+  if (push.error.startsWith('CONNECT_TIMEOUT'))
+    return { code: 'DEVICE_UNREACHABLE', message: `${device} does not answer connection attempts ${attempt}` };
   return { code: 'DEVICE_UNREACHABLE', message: `${device} could not be reached: ${push.error} ${attempt}` };
 }
 
@@ -39,7 +43,11 @@ export async function waitReasons(ports: Ports, pushes: readonly PushSummary[]):
     pushes.map(async (p) => {
       if (p.status !== 'queued') return undefined;
       // Best effort: a push that is stored is answered even when the agent cannot be read now.
-      if (!agents.has(p.agentId)) agents.set(p.agentId, ports.agents.get(p.agentId).catch(() => undefined));
+      if (!agents.has(p.agentId))
+        agents.set(
+          p.agentId,
+          ports.agents.get(p.agentId).catch(() => undefined),
+        );
       return waitReasonOf(p, await agents.get(p.agentId));
     }),
   );

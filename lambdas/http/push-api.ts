@@ -54,30 +54,44 @@ export async function submitPush(
   const request = parsePushRequest(body, config.maxBodyBytes);
   const { push } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
-  // No relay to deliver it: say so now (504 + Location + waitReason) rather than after a silent
-  // waitTimeout. A relay that connects later still gets the push; the caller follows its Location.
-  const agent = await ports.agents.get(agentId).catch(() => undefined);
-  if (agent && !agent.connectionId && push.status === 'queued') return { push, waited: true };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
-    // A push that expires before waitTimeout is answered at its expiresAt: the read expires it
-    // even while it waits behind another push (where no dispatcher looks at it). The wait also
-    // ends by the Lambda's deadline, so a stored push is never answered with a 5xx.
+    // The wait ends by the Lambda's deadline too, so a stored push is never answered with a 5xx.
     const waitTimeoutMs =
       deadline === undefined ? request.waitTimeoutMs : Math.max(0, Math.min(request.waitTimeoutMs, deadline - Date.now()));
     const waitUntil = Date.now() + waitTimeoutMs;
-    const untilExpiry = push.expiresAt - ports.clock.now();
-    let done = await ports.watcher.waitForTerminal(push.pushId, Math.max(0, Math.min(waitTimeoutMs, untilExpiry)));
-    if (!done && untilExpiry < waitTimeoutMs) {
-      const current = await getPush(ports, push.pushId);
-      done = isTerminal(current.status) ? current : await ports.watcher.waitForTerminal(push.pushId, Math.max(0, waitUntil - Date.now()));
+    // No relay connected: after a short grace (a relay rotating its connection is back within
+    // it), say so (504 + Location + waitReason) rather than wait out waitTimeout in silence. A
+    // relay that connects later still gets the push; the caller follows the Location.
+    const agent = await ports.agents.get(agentId).catch(() => undefined);
+    const offline = agent !== undefined && !agent.connectionId;
+    let done = await waitForEnd(ports, push, offline ? Math.min(waitUntil, Date.now() + OFFLINE_GRACE_MS) : waitUntil);
+    if (!done && offline && Date.now() < waitUntil && (await ports.agents.get(agentId))?.connectionId) {
+      done = await waitForEnd(ports, push, waitUntil);
     }
     return { push: done ?? (await getPush(ports, push.pushId)), waited: true };
   } catch (err) {
     ports.log?.warn('waiting for the result failed; answering as in flight', { pushId: push.pushId, error: (err as Error).message });
     return { push, waited: true };
   }
+}
+
+/** How long a waiting caller waits for an agent with no relay connection before being told why. */
+export const OFFLINE_GRACE_MS = 2_000;
+
+/**
+ * Waits until `until` (epoch ms) for the push to end. A push that expires before then is answered
+ * at its expiresAt: the read expires it even while it waits behind another push (where no
+ * dispatcher looks at it).
+ */
+async function waitForEnd(ports: Ports, push: PushRecord, until: number): Promise<PushRecord | undefined> {
+  const waitMs = until - Date.now();
+  const untilExpiry = push.expiresAt - ports.clock.now();
+  const done = await ports.watcher.waitForTerminal(push.pushId, Math.max(0, Math.min(waitMs, untilExpiry)));
+  if (done || untilExpiry >= waitMs) return done;
+  const current = await getPush(ports, push.pushId);
+  return isTerminal(current.status) ? current : await ports.watcher.waitForTerminal(push.pushId, Math.max(0, until - Date.now()));
 }
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
@@ -94,8 +108,10 @@ export async function postAgent(ports: Ports, req: HttpRequest): Promise<HttpRes
   return json(201, await createAgent(ports, validateAgentId(body.agentId)));
 }
 
+/** GET /agents/{agentId}: with each device's kind and queue depth (open pushes). */
 export async function readAgent(ports: Ports, agentId: string): Promise<HttpResponse> {
-  return json(200, agentView(await getAgent(ports, validateAgentId(agentId))));
+  const agent = await getAgent(ports, validateAgentId(agentId));
+  return json(200, agentView(agent, await ports.pushes.queueDepths(agent.agentId, agent.devices ?? [])));
 }
 
 /** GET /pushes: newest first, no bodies; `next` is the cursor of the following page. */
@@ -119,7 +135,7 @@ export async function postResend(ports: Ports, config: CoreConfig, req: HttpRequ
 /** `agents`: a restricted token's agents; the others are left out. */
 export async function readAgents(ports: Ports, agents?: readonly string[]): Promise<HttpResponse> {
   const all = await listAgents(ports);
-  return json(200, { agents: all.filter((a) => mayActOn(agents, a.agentId)).map(agentView) });
+  return json(200, { agents: all.filter((a) => mayActOn(agents, a.agentId)).map((a) => agentView(a)) });
 }
 
 /** PATCH /agents/{id} {enabled}: disabling also closes the live relay connection. */
