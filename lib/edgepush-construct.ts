@@ -81,6 +81,8 @@ export interface CoreTunables {
   resultTimeoutMs?: number;
   /** Retry delay while the relay is offline or the device unreachable. @default 2000 */
   offlineRetryMs?: number;
+  /** The longest wait between two attempts at an unreachable device (the wait doubles from offlineRetryMs). @default 120000 */
+  maxRetryMs?: number;
   /** Dispatches without a result before a push is failed. @default 5 */
   maxAttempts?: number;
 }
@@ -89,6 +91,7 @@ const CORE_ENV: Record<keyof CoreTunables, string> = {
   maxBodyBytes: 'EDGEPUSH_MAX_BODY_BYTES',
   resultTimeoutMs: 'EDGEPUSH_RESULT_TIMEOUT_MS',
   offlineRetryMs: 'EDGEPUSH_OFFLINE_RETRY_MS',
+  maxRetryMs: 'EDGEPUSH_MAX_RETRY_MS',
   maxAttempts: 'EDGEPUSH_MAX_ATTEMPTS',
 };
 

@@ -271,7 +271,10 @@ export class Relay {
     const task = driver!.deliver(push).then((result) => {
       // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
       this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
-      log.info(
+      // A retryable failure (the device could not be reached) is a debug line: the device's
+      // client logs when it goes down and comes back, not every retry.
+      const level = result.status === 'failed' && result.retryable ? 'debug' : 'info';
+      log[level](
         {
           status: result.status,
           ackCode: result.ackCode,
