@@ -89,6 +89,8 @@ export function registerPushCommand(program: Command): void {
 
         if (res.status === 202) {
           if (!flags.json) process.stdout.write(`${JSON.stringify({ pushId: push.pushId, status: push.status })}\n`);
+          // Accepted (exit 0), but say at once when nothing can deliver it yet.
+          if (push.waitReason) process.stderr.write(`edgepush push: push ${push.pushId} waits: ${push.waitReason.message}\n`);
           return 0;
         }
         if (push.response && !flags.json) process.stdout.write(`${push.response.replace(/\r\n?/g, '\n').replace(/\n?$/, '\n')}`);

@@ -6,6 +6,7 @@
  * the link stays paused for receiving: an analyser's ENQ is answered NAK (busy) and it keeps its
  * results, rather than having them ACKed here and lost.
  */
+import { Reachability } from '../mllp/reachability';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -35,6 +36,7 @@ export interface AstmDeviceOptions {
 }
 
 export class AstmDevice {
+  private readonly reachability = new Reachability();
   private stream?: LinkStream;
   private opening?: Promise<LinkStream>;
   private closed = false;
@@ -76,10 +78,20 @@ export class AstmDevice {
         });
         link.link.paused = true;
         this.stream = link;
+        const back = this.reachability.connected();
+        if (back.kind === 'reachable-again') {
+          this.options.logger?.info({ failures: back.failures, downMs: back.downMs }, 'device reachable again');
+        }
         return link;
       },
       (err: Error) => {
         this.opening = undefined;
+        // One line when the analyser goes down, a summary every 10 minutes, one when it is back.
+        const event = this.reachability.failed('CONNECT_FAILED');
+        if (event.kind === 'unreachable') this.options.logger?.warn({ code: 'CONNECT_FAILED' }, 'device unreachable');
+        else if (event.kind === 'still-unreachable') {
+          this.options.logger?.warn({ code: 'CONNECT_FAILED', failures: event.failures, downMs: event.downMs }, 'device still unreachable');
+        }
         throw new AstmDeviceError('CONNECT_FAILED', err.message, false);
       },
     );

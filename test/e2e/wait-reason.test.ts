@@ -45,6 +45,9 @@ describe('why a push waits', () => {
     const cli = await runToEnd(['push', 'site-2', 'lab', '--generate-example', '--timeout', '25s'], env());
     expect(cli.code).toBe(3);
     expect(cli.stderr).toContain('agent site-2 is not connected (last seen: never)');
+    const noWait = await runToEnd(['push', 'site-2', 'lab', '--generate-example', '--no-wait'], env());
+    expect(noWait.code).toBe(0);
+    expect(noWait.stderr).toContain('waits: agent site-2 is not connected (last seen: never)');
     const status = await runToEnd(['push', 'status', res.body.pushId as string], env());
     expect(status.code).toBe(3);
     expect(status.stderr).toContain('agent site-2 is not connected (last seen: never)');
