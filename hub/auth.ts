@@ -6,16 +6,18 @@
 import { errors, jwtVerify } from 'jose';
 import { jsonError, operationOutcome } from '../lambdas/http/responses';
 import { requiredScope } from '../lambdas/http/routes';
+import { agentsClaim } from '../lambdas/http/agent-access';
 import type { HttpResponse } from '../lambdas/http/http-types';
 import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
 
-export type AuthResult = { ok: true; scopes?: string[] } | { ok: false; response: HttpResponse };
+/** `agents`: the token's `agents` claim (it acts only on those agents); undefined when it has none. */
+export type AuthResult = { ok: true; scopes?: string[]; agents?: string[] } | { ok: false; response: HttpResponse };
 
 /** Verified tokens, so a client reusing its token skips the ES256 check (about 0.1 ms of CPU). */
 const CACHE_MAX = 1000;
 
 export class HubAuth {
-  private readonly verified = new Map<string, { scopes: string[]; exp: number }>();
+  private readonly verified = new Map<string, { scopes: string[]; agents?: string[]; exp: number }>();
 
   constructor(private readonly keys: HubKeys) {}
 
@@ -30,9 +32,11 @@ export class HubAuth {
     }
     const token = match[1];
     let scopes: string[];
+    let agents: string[] | undefined;
     const cached = this.verified.get(token);
     if (cached && cached.exp > Date.now() / 1000) {
       scopes = cached.scopes;
+      agents = cached.agents;
     } else {
       try {
         const { payload } = await jwtVerify(token, this.keys.publicKey, {
@@ -42,8 +46,9 @@ export class HubAuth {
           requiredClaims: ['exp'],
         });
         scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+        agents = agentsClaim(payload.agents);
         if (this.verified.size >= CACHE_MAX) this.verified.clear();
-        this.verified.set(token, { scopes, exp: payload.exp! });
+        this.verified.set(token, { scopes, agents, exp: payload.exp! });
       } catch (err) {
         this.verified.delete(token);
         // A valid token from another hub (another --data dir) is the usual mistake: say so.
@@ -59,7 +64,7 @@ export class HubAuth {
     if (!scopes.includes(needed)) {
       return { ok: false, response: fail('FORBIDDEN', `this route needs the ${needed} scope`) };
     }
-    return { ok: true, scopes };
+    return { ok: true, scopes, agents };
   }
 }
 

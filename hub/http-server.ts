@@ -84,6 +84,7 @@ async function handle(req: IncomingMessage, max: number, options: HttpHandlerOpt
     query: Object.fromEntries(new URL(req.url ?? '/', 'http://h').searchParams),
     body: body.length > 0 ? body.toString('utf8') : undefined,
     scopes: auth.scopes,
+    agents: auth.agents,
     baseUrl:
       options.publicUrl ?? `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`,
   });

@@ -10,6 +10,8 @@ export interface TokenOptions {
   /** jose time span, e.g. '1h', '30d'. Default '24h'. */
   ttl?: string;
   subject?: string;
+  /** Restricts the token to these agents (the `agents` claim); absent: any agent. */
+  agents?: readonly string[];
 }
 
 export async function mintToken(keys: HubKeys, options: TokenOptions = {}): Promise<string> {
@@ -17,7 +19,9 @@ export async function mintToken(keys: HubKeys, options: TokenOptions = {}): Prom
   for (const s of scopes) {
     if (!ALL_SCOPES.includes(s as Scope)) throw new Error(`unknown scope ${s}; use ${ALL_SCOPES.join(' or ')}`);
   }
-  return new SignJWT({ scope: scopes.join(' ') })
+  const claims: { scope: string; agents?: string[] } = { scope: scopes.join(' ') };
+  if (options.agents !== undefined) claims.agents = [...options.agents];
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: JWT_ALG, typ: 'JWT' })
     .setIssuer(JWT_ISSUER)
     .setAudience(JWT_AUDIENCE)

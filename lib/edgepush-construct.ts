@@ -37,6 +37,7 @@ import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
 import { AWS_MAX_BODY_BYTES } from '../lambdas/adapters/aws/aws-limits';
+import { AGENT_ID_RULE, isAgentId } from '../protocol/names';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
 import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../lambdas/handlers/webhook-visibility';
@@ -87,6 +88,8 @@ export interface CoreTunables {
   resultTimeoutMs?: number;
   /** Retry delay while the relay is offline or the device unreachable. @default 2000 */
   offlineRetryMs?: number;
+  /** The longest wait between two attempts at an unreachable device (the wait doubles from offlineRetryMs). @default 120000 */
+  maxRetryMs?: number;
   /** Dispatches without a result before a push is failed. @default 5 */
   maxAttempts?: number;
 }
@@ -95,6 +98,7 @@ const CORE_ENV: Record<keyof CoreTunables, string> = {
   maxBodyBytes: 'EDGEPUSH_MAX_BODY_BYTES',
   resultTimeoutMs: 'EDGEPUSH_RESULT_TIMEOUT_MS',
   offlineRetryMs: 'EDGEPUSH_OFFLINE_RETRY_MS',
+  maxRetryMs: 'EDGEPUSH_MAX_RETRY_MS',
   maxAttempts: 'EDGEPUSH_MAX_ATTEMPTS',
 };
 
@@ -592,18 +596,34 @@ export class EdgePush extends Construct {
     return this.grantRoutes(grantee, 'edgepush/admin');
   }
 
-  /** `execute-api:Invoke` on exactly the route ARNs of one scope (path parameters become `*`). */
-  private grantRoutes(grantee: IGrantable, scope: Scope | 'edgepush/receive'): Grant {
+  /**
+   * IAM auth: lets `grantee` push to one agent only: `execute-api:Invoke` on the `edgepush/push`
+   * routes whose path names that agent (POST /agents/{agentId}/push, the Medplum $push). IAM
+   * cannot see which agent a push id belongs to, so GET /pushes and /pushes/{pushId} are not
+   * included: grant them with grantPush, or give the caller a JWT with an `agents` claim.
+   */
+  grantPushToAgent(grantee: IGrantable, agentId: string): Grant {
+    if (!isAgentId(agentId)) throw new ConfigError(`grantPushToAgent: agentId must be ${AGENT_ID_RULE}`);
+    return this.grantRoutes(grantee, 'edgepush/push', agentId);
+  }
+
+  /**
+   * `execute-api:Invoke` on exactly the route ARNs of one scope (path parameters become `*`); with
+   * `agentId`, only the routes acting on the agent in their path, with that agent's id in the ARN.
+   */
+  private grantRoutes(grantee: IGrantable, scope: Scope | 'edgepush/receive', agentId?: string): Grant {
     if (this.auth.type !== 'iam') {
       throw new ConfigError(`grants apply to IAM auth; with JWT auth give the caller's token the ${scope} scope`);
     }
-    const resourceArns = API_GATEWAY_ROUTES.filter((r) => r.scope === scope).map(({ routeKey }) => {
+    const routes = API_GATEWAY_ROUTES.filter((r) => r.scope === scope && (agentId === undefined || r.agent === 'path'));
+    const arnPathOf = (routePath: string) =>
+      (agentId === undefined ? routePath : routePath.replace('{agentId}', agentId)).replace(/\{[^}]+\}/g, '*');
+    const resourceArns = routes.map(({ routeKey }) => {
       const [method, routePath] = routeKey.split(' ');
-      const arnPath = routePath.replace(/\{[^}]+\}/g, '*');
       return Stack.of(this).formatArn({
         service: 'execute-api',
         resource: this.httpApi.apiId,
-        resourceName: `${HTTP_STAGE_NAME}/${method}${arnPath}`,
+        resourceName: `${HTTP_STAGE_NAME}/${method}${arnPathOf(routePath)}`,
       });
     });
     if (resourceArns.length === 0) return Grant.drop(grantee, `no ${scope} routes in this version`);
@@ -612,10 +632,10 @@ export class EdgePush extends Construct {
     if (grantee.grantPrincipal instanceof Construct) {
       const stack = Stack.of(this);
       const apiLogicalId = stack.resolve((this.httpApi.node.defaultChild as CfnElement).logicalId) as string;
-      for (const { routeKey } of API_GATEWAY_ROUTES.filter((r) => r.scope === scope)) {
+      for (const { routeKey } of routes) {
         const [method, routePath] = routeKey.split(' ');
         Validations.of(grantee.grantPrincipal).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArnPrefix(stack, 'execute-api')}<${apiLogicalId}>/${HTTP_STAGE_NAME}/${method}${routePath.replace(/\{[^}]+\}/g, '*')}]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArnPrefix(stack, 'execute-api')}<${apiLogicalId}>/${HTTP_STAGE_NAME}/${method}${arnPathOf(routePath)}]`,
           reason: `The * in this route ARN stands for a path parameter (an agent or push id) of the EdgePush route ${routeKey}; the grant names the route.`,
         });
       }

@@ -53,6 +53,11 @@ export type ReturnAck = 'first' | 'application';
 export type AckMode = 'fast' | 'cloud' | 'app';
 export const ACK_MODES: readonly AckMode[] = ['fast', 'cloud', 'app'];
 export type ChannelProtocol = 'mllp' | 'astm';
+/** What a device speaks: the same protocols as a channel. */
+export type DeviceProtocol = ChannelProtocol;
+export const DEVICE_PROTOCOLS: readonly DeviceProtocol[] = ['mllp', 'astm'];
+/** Device name -> protocol, as `hello.deviceProtocols` carries it. */
+export type DeviceProtocols = Record<string, DeviceProtocol>;
 
 /** A channel a relay listens on, announced in `hello` (never its address). */
 export interface ChannelInfo {
@@ -76,6 +81,11 @@ export interface HelloMessage {
    * ASTM device also receives on a channel of its own name (protocol astm).
    */
   channels?: ChannelInfo[];
+  /**
+   * (optional) What each device speaks, by name, for GET /agents/{id}. A cloud that does not
+   * know the field ignores it; a relay that does not send it leaves the kinds unknown.
+   */
+  deviceProtocols?: DeviceProtocols;
 }
 
 export interface ResultMessage {

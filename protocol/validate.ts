@@ -25,6 +25,9 @@ import {
   type AckMode,
   BASE_MESSAGE_VERSION,
   type ChannelInfo,
+  DEVICE_PROTOCOLS,
+  type DeviceProtocol,
+  type DeviceProtocols,
   type ChunkFields,
   type CloudMessage,
   INBOUND_MESSAGE_VERSION,
@@ -121,6 +124,23 @@ function chunkFields(obj: Obj): ChunkFields {
   return { v: INBOUND_MESSAGE_VERSION, chunkId: str(obj, 'chunkId', MAX_INBOUND_ID_LENGTH)!, index, count, bytes, sha256, data };
 }
 
+/** hello.deviceProtocols: an object naming only announced devices, each mllp or astm. */
+function deviceProtocols(value: unknown, devices: readonly string[]): DeviceProtocols {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('INVALID_MESSAGE', 'deviceProtocols must be an object of device name -> mllp or astm');
+  }
+  const out: DeviceProtocols = {};
+  for (const [name, protocol] of Object.entries(value)) {
+    if (!devices.includes(name))
+      throw new ProtocolError('INVALID_MESSAGE', `deviceProtocols names ${nameOf(name)}, which is not in devices`);
+    if (!(DEVICE_PROTOCOLS as readonly unknown[]).includes(protocol)) {
+      throw new ProtocolError('INVALID_MESSAGE', `deviceProtocols.${name} must be mllp or astm`);
+    }
+    out[name] = protocol as DeviceProtocol;
+  }
+  return out;
+}
+
 function str(obj: Obj, key: string, max: number, optional = false): string | undefined {
   const value = obj[key];
   if (value === undefined && optional) return undefined;
@@ -155,6 +175,7 @@ export function parseRelayMessage(raw: string | Buffer, reassembled = false): Re
         devices,
       };
       if (obj.channels !== undefined) hello.channels = channels(obj.channels);
+      if (obj.deviceProtocols !== undefined) hello.deviceProtocols = deviceProtocols(obj.deviceProtocols, devices);
       return hello;
     }
     case RESULT_ACTION: {

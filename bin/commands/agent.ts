@@ -20,7 +20,7 @@ export function registerAgentCommands(program: Command): void {
       runCommand('agent create', async () => {
         const res = await callApi(resolveTarget(flags), 'POST', '/agents', { agentId });
         if (res.status !== 201 && res.status !== 200) throw toApiError(res);
-        process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(res.body)}\n`);
         return 0;
       }),
     );
@@ -37,7 +37,7 @@ export function registerAgentCommands(program: Command): void {
       runCommand('agent get', async () => {
         const res = await callApi(resolveTarget(flags), 'GET', `/agents/${encodeURIComponent(agentId)}`);
         if (res.status !== 200) throw toApiError(res);
-        process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(res.body)}\n`);
         return 0;
       }),
     );
@@ -60,7 +60,7 @@ function registerLifecycleCommands(agent: Command): void {
       runCommand('agent list', async () => {
         const res = await callApi(resolveTarget(flags), 'GET', '/agents');
         if (res.status !== 200) throw toApiError(res);
-        process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(res.body)}\n`);
         return 0;
       }),
     );
@@ -105,7 +105,7 @@ function registerLifecycleCommands(agent: Command): void {
         runCommand(`agent ${c.name}`, async () => {
           const res = await callApi(resolveTarget(flags), c.method, c.path(encodeURIComponent(agentId)), c.body);
           if (res.status !== c.ok) throw toApiError(res);
-          if (c.ok !== 204) process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+          if (c.ok !== 204) process.stdout.write(`${JSON.stringify(res.body)}\n`);
           return 0;
         }),
       );

@@ -20,6 +20,8 @@ interface PushView {
   status: string;
   attempts: number;
   error?: string;
+  /** Only while queued: why it waits (API field waitReason). */
+  waitReason?: { code: string; message: string };
 }
 
 const TERMINAL = new Set(['acked', 'nacked', 'failed', 'expired', 'cancelled']);
@@ -58,6 +60,8 @@ export function registerPushSubcommands(push: Command): void {
         const path = `/pushes/${encodeURIComponent(pushId)}`;
         let push = expectOk(await callApi<PushView>(target, 'GET', path), 200);
         print(push);
+        const sayWhy = (p: PushView) => p.waitReason && process.stderr.write(`edgepush push status: ${p.waitReason.message}\n`);
+        sayWhy(push);
         if (!follow) return exitCodeOf(push.status);
         // Interrupted while following: the push is still in flight.
         const interrupted = () => process.exit(3);
@@ -66,7 +70,9 @@ export function registerPushSubcommands(push: Command): void {
           while (!TERMINAL.has(push.status)) {
             await new Promise((resolve) => setTimeout(resolve, POLL_MS));
             const next = expectOk(await callApi<PushView>(target, 'GET', path), 200);
-            if (next.status !== push.status || next.attempts !== push.attempts) print(next);
+            const reasonChanged = next.waitReason?.message !== push.waitReason?.message;
+            if (next.status !== push.status || next.attempts !== push.attempts || reasonChanged) print(next);
+            if (reasonChanged) sayWhy(next);
             push = next;
           }
         } finally {

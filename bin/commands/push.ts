@@ -30,6 +30,8 @@ interface PushView {
   response?: string;
   error?: string;
   attempts: number;
+  /** Only while queued: why it waits (API field waitReason). */
+  waitReason?: { code: string; message: string };
 }
 
 export function registerPushCommand(program: Command): void {
@@ -87,6 +89,8 @@ export function registerPushCommand(program: Command): void {
 
         if (res.status === 202) {
           if (!flags.json) process.stdout.write(`${JSON.stringify({ pushId: push.pushId, status: push.status })}\n`);
+          // Accepted (exit 0), but say at once when nothing can deliver it yet.
+          if (push.waitReason) process.stderr.write(`edgepush push: push ${push.pushId} waits: ${push.waitReason.message}\n`);
           return 0;
         }
         if (push.response && !flags.json) process.stdout.write(`${push.response.replace(/\r\n?/g, '\n').replace(/\n?$/, '\n')}`);
@@ -97,11 +101,13 @@ export function registerPushCommand(program: Command): void {
             process.stderr.write(`edgepush push: the device answered ${push.ackCode} (push ${push.pushId})\n`);
             return 1;
           case 'queued':
-          case 'sent':
+          case 'sent': {
+            const why = push.waitReason ? push.waitReason.message : `no ACK within ${waitTimeout} ms`;
             process.stderr.write(
-              `edgepush push: no ACK within ${waitTimeout} ms; push ${push.pushId} is ${push.status} and continues (GET /pushes/${push.pushId})\n`,
+              `edgepush push: ${why}; push ${push.pushId} is ${push.status} and continues (edgepush push status ${push.pushId} --follow)\n`,
             );
             return 3;
+          }
           default:
             process.stderr.write(`edgepush push: push ${push.pushId} ${push.status}${push.error ? `: ${push.error}` : ''}\n`);
             return 1;

@@ -8,6 +8,7 @@
  * link opens on the first push and refuses the analyser's ENQ (NAK, busy): it keeps its results
  * rather than having them ACKed here and lost.
  */
+import { Reachability } from '../mllp/reachability';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -46,6 +47,7 @@ export interface AstmDeviceOptions {
 export const ASTM_RECONNECT: BackoffOptions = { initialDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export class AstmDevice {
+  private readonly reachability = new Reachability();
   private stream?: LinkStream;
   private opening?: Promise<LinkStream>;
   private closed = false;
@@ -143,10 +145,20 @@ export class AstmDevice {
         if (inbound) detach = inbound.attach(link.link);
         else link.link.setReceiveGate('busy'); // no inbound path: the analyser keeps its results
         this.stream = link;
+        const back = this.reachability.connected();
+        if (back.kind === 'reachable-again') {
+          this.options.logger?.info({ failures: back.failures, downMs: back.downMs }, 'device reachable again');
+        }
         return link;
       },
       (err: Error) => {
         this.opening = undefined;
+        // One line when the analyser goes down, a summary every 10 minutes, one when it is back.
+        const event = this.reachability.failed('CONNECT_FAILED');
+        if (event.kind === 'unreachable') this.options.logger?.warn({ code: 'CONNECT_FAILED' }, 'device unreachable');
+        else if (event.kind === 'still-unreachable') {
+          this.options.logger?.warn({ code: 'CONNECT_FAILED', failures: event.failures, downMs: event.downMs }, 'device still unreachable');
+        }
         throw new AstmDeviceError('CONNECT_FAILED', err.message, false);
       },
     );

@@ -20,6 +20,7 @@ import { dialWithBackoff, type ReconnectOptions } from './dial';
 import { encodeFrame } from './encoder';
 import { decodeText, resolveEncoding } from './encoding';
 import { IdleTimer } from './idle-timer';
+import { Reachability } from './reachability';
 import { WarnLimiter } from './warn-limiter';
 
 export { DeviceError, type DeviceErrorCode } from './device-error';
@@ -104,6 +105,7 @@ export class MllpDeviceClient {
   private ackTimerAt = 0;
   private drainWaiters: Array<() => void> = [];
   private readonly unmatchedWarnings = new WarnLimiter();
+  private readonly reachability = new Reachability();
 
   constructor(options: DeviceClientOptions) {
     if (!options.host) throw new TypeError('host is required');
@@ -340,16 +342,37 @@ export class MllpDeviceClient {
           return;
         }
         this.conn = conn;
+        const back = this.reachability.connected();
+        if (back.kind === 'reachable-again') {
+          this.logger.info({ failures: back.failures, downMs: back.downMs }, 'device reachable again');
+        }
         this.pump();
       },
       (err: DeviceError) => {
         this.connecting = false;
         if (this.closed) return;
-        this.logger.warn({ code: err.code, attempts: this.reconnect.maxAttempts }, 'device unreachable');
+        this.logUnreachable(err);
         for (const job of this.queue.splice(0, this.concurrency)) job.reject(err);
         this.pump();
       },
     );
+  }
+
+  /** One line when the device goes down, a summary every 10 minutes while it stays down. */
+  private logUnreachable(err: DeviceError): void {
+    const event = this.reachability.failed(err.code);
+    if (event.kind === 'unreachable') {
+      this.logger.warn({ code: err.code, attempts: this.reconnect.maxAttempts }, 'device unreachable');
+    } else if (event.kind === 'still-unreachable') {
+      this.logger.warn({ code: err.code, failures: event.failures, downMs: event.downMs }, 'device still unreachable');
+    } else {
+      this.logger.debug({ code: err.code, failures: event.failures }, 'device unreachable');
+    }
+  }
+
+  /** true while every recent attempt to reach the device failed. */
+  get unreachable(): boolean {
+    return this.reachability.unreachable;
   }
 
   private async dial(): Promise<MllpConnection> {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
-import type { PushMessage, ResultMessage } from '../../protocol/messages';
+import type { DeviceProtocols, PushMessage, ResultMessage } from '../../protocol/messages';
 import { AstmDevice } from '../astm/astm-device';
 import { DEVICE_CONNECT_ATTEMPTS, DEVICE_CONNECT_BACKOFF } from '../../protocol/timeouts';
 import { MllpDeviceClient } from '../mllp/device-client';
@@ -39,6 +39,11 @@ export class DeviceRegistry {
 
   names(): string[] {
     return [...this.configs.keys()];
+  }
+
+  /** What each device speaks, for hello.deviceProtocols. */
+  protocols(): DeviceProtocols {
+    return Object.fromEntries([...this.configs.values()].map((d) => [d.name, d.protocol]));
   }
 
   has(name: string): boolean {

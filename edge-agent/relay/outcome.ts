@@ -49,7 +49,15 @@ export function fromAstmError(pushId: string, err: unknown): ResultMessage {
   return failed(pushId, `relay error: ${(err as Error)?.message ?? String(err)}`.slice(0, MAX_ERROR_TEXT_LENGTH), false);
 }
 
+/** The reason a push ends with when the relay stopped after the device got it but before its ACK. */
+export const DELIVERED_NO_ACK = 'delivered, ACK not received';
+
 export function fromError(pushId: string, err: unknown): ResultMessage {
+  if (err instanceof DeviceError && err.delivered && err.code === 'CLIENT_CLOSED') {
+    // The relay is stopping (SIGTERM) and its shutdown time ran out while the device held the
+    // message: the device may well have it, so this must not read as a failure to resend.
+    return failed(pushId, `${DELIVERED_NO_ACK}: the relay stopped before the device answered (${err.code})`, false);
+  }
   if (err instanceof DeviceError) {
     // NOT_HL7 never reached the device, but sending it again would fail the same way.
     const retryable = !err.delivered && err.code !== 'NOT_HL7' && err.code !== 'FRAME_TOO_LARGE';

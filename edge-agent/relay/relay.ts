@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
 import { equalJitterDelay, type BackoffOptions } from '../backoff';
-import { BASE_MESSAGE_VERSION, ProtocolError, type PushMessage, type ResultMessage } from '../../protocol/messages';
+import { BASE_MESSAGE_VERSION, ProtocolError, type HelloMessage, type PushMessage, type ResultMessage } from '../../protocol/messages';
 import { stripDevicePrefix } from '../../protocol/names';
 import { HEARTBEAT_ACTION, HELLO_ACTION } from '../../protocol/relay-routes';
 import { parseCloudMessage } from '../../protocol/validate';
@@ -137,7 +137,14 @@ export class Relay {
   }
 
   private onOpen(): void {
-    this.send(JSON.stringify({ action: HELLO_ACTION, v: BASE_MESSAGE_VERSION, version: VERSION, devices: this.devices.names() }));
+    const hello: HelloMessage = {
+      action: HELLO_ACTION,
+      v: BASE_MESSAGE_VERSION,
+      version: VERSION,
+      devices: this.devices.names(),
+      deviceProtocols: this.devices.protocols(),
+    };
+    this.send(JSON.stringify(hello));
     const pending = this.outbox.all();
     if (pending.length) this.logger.info({ count: pending.length }, 're-sending unacknowledged results');
     this.outbox.resetSends();
@@ -264,7 +271,10 @@ export class Relay {
     const task = driver!.deliver(push).then((result) => {
       // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
       this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : JSON.stringify(result));
-      log.info(
+      // A retryable failure (the device could not be reached) is a debug line: the device's
+      // client logs when it goes down and comes back, not every retry.
+      const level = result.status === 'failed' && result.retryable ? 'debug' : 'info';
+      log[level](
         {
           status: result.status,
           ackCode: result.ackCode,

@@ -36,6 +36,7 @@ import type {
 import { takePage } from '../../lambdas/core/push-list';
 import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type PushSummary } from '../../lambdas/core/records';
 import { StoreHealth } from './store-health';
+import type { DeviceProtocols } from '../../protocol/messages';
 
 export type SyncMode = 'flush' | 'commit';
 
@@ -208,6 +209,10 @@ export class LmdbStore implements PushStore {
    * Newest first from the createdAt index; filters are applied while walking it (the hub's
    * volumes make an index per filter not worth the extra write per push).
    */
+  queueDepths(agentId: string, destinations: readonly string[]): Promise<Record<string, number>> {
+    return Promise.resolve(Object.fromEntries(destinations.map((d) => [d, this.counts.get(['d', agentId, d]) ?? 0])));
+  }
+
   list(query: PushListQuery): Promise<PushListPage> {
     const after = query.after;
     const range = this.byCreated.getRange({ reverse: true, ...(after ? { start: [after.createdAt, after.pushId] } : {}) });
@@ -318,7 +323,10 @@ export class LmdbStore implements PushStore {
     return this.updateAgent(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined));
   }
 
-  async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+  async touch(
+    agentId: string,
+    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
+  ): Promise<void> {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 

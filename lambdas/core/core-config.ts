@@ -10,8 +10,13 @@ export interface CoreConfig {
   maxBodyBytes: number;
   /** How long a dispatched push may wait for the relay's result before it is sent again. */
   resultTimeoutMs: number;
-  /** Retry delay while the relay is offline or the device unreachable. */
+  /**
+   * Retry delay while the relay is offline, and the first retry delay after the device was
+   * unreachable; each further unreachable attempt doubles it, up to maxRetryMs (deviceRetryDelayMs).
+   */
   offlineRetryMs: number;
+  /** The longest wait between two attempts at an unreachable device. */
+  maxRetryMs: number;
   /** Dispatches without a result before a push is failed. */
   maxAttempts: number;
   /**
@@ -41,6 +46,9 @@ export const DEFAULT_CONFIG: CoreConfig = {
   // The relay's worst case for one push (connect attempts, ACK timeout) plus a margin: see protocol/timeouts.ts.
   resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS,
   offlineRetryMs: 2_000,
+  // 2, 4, 8 … 64, 120 s: a dead device costs ~720 attempts a day instead of 43,200, and a device
+  // that comes back gets its push within 2 minutes.
+  maxRetryMs: 120_000,
   maxAttempts: 5,
   maxQueuedPerDestination: 1_000,
   // Ten agents at the cap stay under SQS FIFO's 120,000-message window.
@@ -56,6 +64,15 @@ export function checkCoreConfig(config: CoreConfig): CoreConfig {
     throw new Error(`maxBodyBytes must be from 1 to ${MAX_BODY_BYTES} (the protocol's largest body)`);
   }
   return config;
+}
+
+/**
+ * The wait before the next attempt at a device that was unreachable on `attempts` attempts in a
+ * row (a push's attempts count each dispatch): offlineRetryMs doubled per attempt, up to maxRetryMs.
+ */
+export function deviceRetryDelayMs(config: Pick<CoreConfig, 'offlineRetryMs' | 'maxRetryMs'>, attempts: number): number {
+  const doublings = Math.min(Math.max(0, attempts - 1), 30);
+  return Math.min(config.maxRetryMs, config.offlineRetryMs * 2 ** doublings);
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;

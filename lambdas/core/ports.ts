@@ -4,7 +4,7 @@
  * `hub/adapters` (embedded lmdb store, in-process queue, direct WebSocket sends).
  * test/contract runs one suite against both.
  */
-import type { ChannelInfo, CloudMessage } from '../../protocol/messages';
+import type { ChannelInfo, CloudMessage, DeviceProtocols } from '../../protocol/messages';
 import type { InboundDelivery, InboundRecord, WebhookRecord } from './inbound-records';
 import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
@@ -52,6 +52,11 @@ export interface PushStore {
    * follow (a page may come back short, even empty, with `next`: keep reading until it is absent).
    */
   list(query: PushListQuery): Promise<PushListPage>;
+  /**
+   * Open (queued or sent) pushes per destination of one agent, from the counters the queue limits
+   * keep: each name of `destinations` maps to its count (0 when it has none).
+   */
+  queueDepths(agentId: string, destinations: readonly string[]): Promise<Record<string, number>>;
 }
 
 /** A position in the newest-first order: the last push of the previous page. */
@@ -90,7 +95,10 @@ export interface AgentStore {
   /** Replaces the stored secret hash only while it is still `expected`; true when it did. */
   replaceSecretHash(agentId: string, expected: string, next: string): Promise<boolean>;
   /** hello / heartbeat bookkeeping; a no-op for an unknown agent. */
-  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[]; channels?: ChannelInfo[] }): Promise<void>;
+  touch(
+    agentId: string,
+    patch: { lastSeenAt: number; version?: string; devices?: string[]; channels?: ChannelInfo[]; deviceProtocols?: DeviceProtocols },
+  ): Promise<void>;
   /** Every agent, by id. */
   list(): Promise<AgentRecord[]>;
   /** Sets or clears `disabled`; the updated agent, or undefined when it does not exist. */

@@ -1,7 +1,8 @@
 /** Listing pushes: the query's rules and the opaque cursor, the same on every adapter set. */
 import { DomainError } from './domain-errors';
 import type { Ports, PushListPage, PushListPosition, PushListQuery } from './ports';
-import { PUSH_STATUSES, type PushStatus, type PushSummary } from './records';
+import { getPush } from './push-service';
+import { PUSH_STATUSES, toSummary, type PushStatus, type PushSummary } from './records';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
@@ -67,8 +68,30 @@ export function parseListQuery(params: Record<string, string | undefined>): Push
   return query;
 }
 
-export function listPushes(ports: Ports, query: PushListQuery): Promise<PushListPage> {
-  return ports.pushes.list(query);
+/**
+ * A page of pushes (only of `agents`, when a token is restricted to them), with the expire-on-read rule GET /pushes/{id} applies: a push still `queued`
+ * past its expiresAt (behind a stuck head, on AWS where nothing looks behind a group's head) is
+ * expired before it is shown, and dropped when it no longer matches the filter (a page may come
+ * back short; `next` still says where to go on).
+ */
+export async function listPushes(ports: Ports, query: PushListQuery, agents?: readonly string[]): Promise<PushListPage> {
+  // A token restricted to one agent reads that agent's pushes; to several, pages are filtered.
+  const scoped = agents?.length === 1 && query.agentId === undefined ? { ...query, agentId: agents[0] } : query;
+  const page = await ports.pushes.list(scoped);
+  const allowed = agents === undefined ? page.pushes : page.pushes.filter((p) => agents.includes(p.agentId));
+  const now = ports.clock.now();
+  if (!allowed.some((p) => p.status === 'queued' && p.expiresAt <= now)) return { ...page, pushes: allowed };
+  const pushes: PushSummary[] = [];
+  for (const p of allowed) {
+    if (p.status !== 'queued' || p.expiresAt > now) {
+      pushes.push(p);
+      continue;
+    }
+    const current = await getPush(ports, p.pushId).catch(() => undefined);
+    // Gone since the page was read (retention): nothing to show.
+    if (current && matchesQuery(current, query)) pushes.push(toSummary(current));
+  }
+  return { ...page, pushes };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChannelInfo } from '../../protocol/messages';
+import type { ChannelInfo, DeviceProtocol, DeviceProtocols } from '../../protocol/messages';
 /** Records the domain core keeps. Plain data: both adapter sets store them as they are. */
 import type { ReturnAck } from '../../protocol/messages';
 
@@ -71,6 +71,8 @@ export interface AgentRecord {
   conflictCount?: number;
   version?: string;
   devices: string[];
+  /** What each device speaks, from the relay's last hello (absent from relays before it was added). */
+  deviceProtocols?: DeviceProtocols;
   /** The channels the relay announced in its last hello (protocol v2); absent before. */
   channels?: ChannelInfo[];
   /** PATCH /agents/{id} {enabled:false}: its relay is refused and its pushes get 409. */
@@ -93,6 +95,8 @@ export interface PushView {
   /** Set on an `expired` push whose result arrived after it expired: delivered after expiry. */
   deliveredAfterExpiry?: { status: LateResult['status']; ackCode?: string; response?: string; error?: string; receivedAt: string };
   resendOf?: string;
+  /** Only while queued: why it waits (its relay is not connected, the device refused…). */
+  waitReason?: { code: string; message: string };
 }
 
 export interface AgentView {
@@ -101,7 +105,11 @@ export interface AgentView {
   connectedAt?: string;
   lastSeenAt?: string;
   version?: string;
-  devices: { name: string }[];
+  /**
+   * kind: what the device speaks (mllp or astm; absent when the relay did not say). queueDepth:
+   * its open pushes (queued or sent), on GET /agents/{agentId} only.
+   */
+  devices: { name: string; kind?: DeviceProtocol; queueDepth?: number }[];
   /** A second relay tried to connect with this agent's credentials while it was live. */
   conflict?: { at: string; count: number };
 }

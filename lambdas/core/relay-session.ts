@@ -7,7 +7,7 @@ import { AGENT_CONNECTED_CLOSE, BASE_MESSAGE_VERSION, ProtocolError, type CloudM
 import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import { parseRelayMessage } from '../../protocol/validate';
-import type { CoreConfig } from './core-config';
+import { deviceRetryDelayMs, type CoreConfig } from './core-config';
 import type { LastSeenThrottle } from './last-seen';
 import { finish } from './lifecycle';
 import type { Ports, WakeReason } from './ports';
@@ -123,7 +123,13 @@ async function handle(
   switch (msg.action) {
     case HELLO_ACTION:
       lastSeen?.wrote(agentId, now);
-      await ports.agents.touch(agentId, { lastSeenAt: now, version: msg.version, devices: msg.devices });
+      await ports.agents.touch(agentId, {
+        lastSeenAt: now,
+        version: msg.version,
+        devices: msg.devices,
+        // Always written, so a relay downgraded to one that does not send it leaves no stale kinds.
+        deviceProtocols: msg.deviceProtocols ?? {},
+      });
       ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
       await wake(ports, agentId, 'hello');
       return { type: 'helloAck', v: BASE_MESSAGE_VERSION };
@@ -152,14 +158,16 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   if (msg.status === 'failed') {
     if (msg.retryable) {
       // Nothing reached the device: keep it queued (in order) and try again later.
-      const retryAt = ports.clock.now() + config.offlineRetryMs;
+      // Backs off per attempt, so a device that stays down is not dialled every 2 s all day.
+      const retryAt = ports.clock.now() + deviceRetryDelayMs(config, push.attempts);
       const updated = await ports.pushes.update(push.pushId, ['sent', 'queued'], {
         status: 'queued',
         error: msg.error,
         retryAt,
         connectionId: undefined,
       });
-      if (updated) ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error });
+      if (updated)
+        ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error, retryAt, attempts: push.attempts });
       await wake(ports, agentId, 'retry');
       return;
     }

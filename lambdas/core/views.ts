@@ -1,10 +1,11 @@
 /** Records → the JSON shapes the API returns. */
 import type { AgentRecord, AgentView, PushRecord, PushSummary, PushView } from './records';
+import type { WaitReason } from './wait-reason';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** `p` may be a list summary (no body, no response): the view never carries the body anyway. */
-export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 'lateResult'>>): PushView {
+export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 'lateResult'>>, waitReason?: WaitReason): PushView {
   const view: PushView = {
     pushId: p.pushId,
     agentId: p.agentId,
@@ -20,14 +21,22 @@ export function pushView(p: PushSummary & Partial<Pick<PushRecord, 'response' | 
   if (p.completedAt !== undefined) view.completedAt = iso(p.completedAt);
   if (p.lateResult !== undefined) view.deliveredAfterExpiry = { ...p.lateResult, receivedAt: iso(p.lateResult.receivedAt)! };
   if (p.resendOf !== undefined) view.resendOf = p.resendOf;
+  if (waitReason !== undefined) view.waitReason = waitReason;
   return view;
 }
 
-export function agentView(a: AgentRecord): AgentView {
+/** `queueDepths`: open pushes per destination (GET /agents/{agentId} reads them; lists do not). */
+export function agentView(a: AgentRecord, queueDepths?: Record<string, number>): AgentView {
   const view: AgentView = {
     agentId: a.agentId,
     status: a.disabled ? 'disabled' : a.connectionId ? 'connected' : 'disconnected',
-    devices: (a.devices ?? []).map((name) => ({ name })),
+    devices: (a.devices ?? []).map((name) => {
+      const device: AgentView['devices'][number] = { name };
+      const kind = a.deviceProtocols?.[name];
+      if (kind !== undefined) device.kind = kind;
+      if (queueDepths !== undefined) device.queueDepth = queueDepths[name] ?? 0;
+      return device;
+    }),
   };
   if (a.connectedAt !== undefined) view.connectedAt = iso(a.connectedAt);
   if (a.lastSeenAt !== undefined) view.lastSeenAt = iso(a.lastSeenAt);

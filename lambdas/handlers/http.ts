@@ -7,6 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HttpRequest } from '../http/http-types';
 import { handleHttp } from '../http/router';
+import { agentsClaim } from '../http/agent-access';
 import { getRuntime } from './runtime';
 
 type JwtContext = { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
@@ -21,6 +22,12 @@ export function scopesOf(event: APIGatewayProxyEventV2): string[] | undefined {
   return [];
 }
 
+/** The JWT's `agents` claim (the token acts only on those agents); undefined without one, or with IAM auth. */
+export function agentsOf(event: APIGatewayProxyEventV2): string[] | undefined {
+  const jwt = (event.requestContext as { authorizer?: JwtContext }).authorizer?.jwt;
+  return jwt ? agentsClaim(jwt.claims?.agents) : undefined;
+}
+
 export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -33,7 +40,16 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const proto = headers['x-forwarded-proto'] ?? 'https';
   // rawQueryString, not queryStringParameters: the latter joins repeated names with commas.
   const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? ''));
-  return { method: http.method, path, headers, query, body, scopes: scopesOf(event), baseUrl: `${proto}://${domainName}${prefix}` };
+  return {
+    method: http.method,
+    path,
+    headers,
+    query,
+    body,
+    scopes: scopesOf(event),
+    agents: agentsOf(event),
+    baseUrl: `${proto}://${domainName}${prefix}`,
+  };
 }
 
 /**

@@ -78,6 +78,7 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
     maxBodyBytes: pick('EDGEPUSH_MAX_BODY_BYTES'),
     resultTimeoutMs: pick('EDGEPUSH_RESULT_TIMEOUT_MS'),
     offlineRetryMs: pick('EDGEPUSH_OFFLINE_RETRY_MS'),
+    maxRetryMs: pick('EDGEPUSH_MAX_RETRY_MS'),
     maxAttempts: pick('EDGEPUSH_MAX_ATTEMPTS'),
     maxQueuedPerDestination: pick('EDGEPUSH_MAX_QUEUED_PER_DESTINATION'),
     maxQueuedPerAgent: pick('EDGEPUSH_MAX_QUEUED_PER_AGENT'),

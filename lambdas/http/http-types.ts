@@ -13,6 +13,11 @@ export interface HttpRequest {
    * platform already authorised the route (IAM).
    */
   scopes?: string[];
+  /**
+   * The agents a restricted token may act on (its `agents` claim); undefined: any agent. Others
+   * get 403 and lists are filtered (lambdas/http/agent-access.ts).
+   */
+  agents?: string[];
   /** Base URL for Location headers, e.g. `http://127.0.0.1:8080`. */
   baseUrl?: string;
   /**

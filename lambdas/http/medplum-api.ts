@@ -8,9 +8,8 @@ import { validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody } from '../core/push-request';
 import { json, operationOutcome } from './responses';
-import { location, submitPush } from './push-api';
+import { location, submitPush, viewOf } from './push-api';
 import type { HttpRequest, HttpResponse } from './http-types';
-import { pushView } from '../core/views';
 
 /**
  * A FHIR operation may also be invoked with a `Parameters` resource (Medplum's server accepts
@@ -31,7 +30,7 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
   const body = fromParameters(parseJsonBody(req.body));
   const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body, req.deadline);
   if (!waited) {
-    return json(202, pushView(push), { location: location(req, push.pushId) });
+    return json(202, await viewOf(ports, push), { location: location(req, push.pushId) });
   }
   // Once the push is stored, no answer here may be a 5xx (or 429): MedplumClient resends such a
   // POST (twice), and each resend would be a new push of the same message to the device. Like

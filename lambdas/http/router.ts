@@ -19,6 +19,7 @@ import {
 import { json, jsonError, operationOutcome } from './responses';
 import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
 import { isJsonContentType } from './content-type';
+import { agentRefusal } from './agent-access';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /** Every HTTP route of DESIGN.md, answered by the core's services. Never throws. */
@@ -38,6 +39,8 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
     return fail('UNSUPPORTED_MEDIA_TYPE', 'this route takes a JSON body: send Content-Type: application/json');
   }
   try {
+    const refusal = await agentRefusal(ports, route, req);
+    if (refusal) return fail('FORBIDDEN', refusal);
     switch (route.name) {
       case 'health':
         return json(200, { status: 'ok', version: VERSION });
@@ -50,7 +53,7 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
       case 'getPush':
         return await readPush(ports, route.params.pushId);
       case 'listAgents':
-        return await readAgents(ports);
+        return await readAgents(ports, req.agents);
       case 'patchAgent':
         return await patchAgent(ports, req, route.params.agentId);
       case 'rotateSecret':

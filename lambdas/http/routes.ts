@@ -17,9 +17,17 @@ export type RouteName =
   | 'resendPush'
   | 'medplumPush';
 
+/**
+ * Which agent a route acts on, for tokens restricted to agents (the `agents` claim): `path`, the
+ * {agentId} path parameter; `push`, the agent of the push named by {pushId}; `body`, the agentId
+ * in the JSON body (creating an agent); `list`, a list the router filters; null, no agent.
+ */
+export type AgentTarget = 'path' | 'push' | 'body' | 'list' | null;
+
 export interface RouteMatch {
   name: RouteName;
   scope: Scope | null;
+  agent: AgentTarget;
   params: Record<string, string>;
 }
 
@@ -30,11 +38,12 @@ interface RouteDef {
   pattern: RegExp;
   name: RouteName;
   scope: Scope | null;
+  agent: AgentTarget;
   keys: string[];
 }
 
 /** `{name}` path parts become a capture group; the rest must match literally. */
-function route(routeKey: string, name: RouteName, scope: Scope | null): RouteDef {
+function route(routeKey: string, name: RouteName, scope: Scope | null, agent: AgentTarget): RouteDef {
   const [method, path] = routeKey.split(' ');
   const keys: string[] = [];
   const parts = path.split('/').map((part) => {
@@ -43,7 +52,7 @@ function route(routeKey: string, name: RouteName, scope: Scope | null): RouteDef
     keys.push(param[1]);
     return '([^/]+)';
   });
-  return { routeKey, method, pattern: new RegExp(`^${parts.join('/')}$`), name, scope, keys };
+  return { routeKey, method, pattern: new RegExp(`^${parts.join('/')}$`), name, scope, agent, keys };
 }
 
 /**
@@ -52,19 +61,19 @@ function route(routeKey: string, name: RouteName, scope: Scope | null): RouteDef
  * so the Medplum operation is a parameter and the router checks it is `$push`.
  */
 const ROUTES: RouteDef[] = [
-  route('GET /health', 'health', null),
-  route('POST /agents', 'createAgent', 'edgepush/admin'),
-  route('GET /agents', 'listAgents', 'edgepush/admin'),
-  route('GET /agents/{agentId}', 'getAgent', 'edgepush/admin'),
-  route('PATCH /agents/{agentId}', 'patchAgent', 'edgepush/admin'),
-  route('DELETE /agents/{agentId}', 'deleteAgent', 'edgepush/admin'),
-  route('POST /agents/{agentId}/secret', 'rotateSecret', 'edgepush/admin'),
-  route('POST /agents/{agentId}/push', 'push', 'edgepush/push'),
-  route('GET /pushes', 'listPushes', 'edgepush/push'),
-  route('GET /pushes/{pushId}', 'getPush', 'edgepush/push'),
-  route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push'),
-  route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push'),
-  route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
+  route('GET /health', 'health', null, null),
+  route('POST /agents', 'createAgent', 'edgepush/admin', 'body'),
+  route('GET /agents', 'listAgents', 'edgepush/admin', 'list'),
+  route('GET /agents/{agentId}', 'getAgent', 'edgepush/admin', 'path'),
+  route('PATCH /agents/{agentId}', 'patchAgent', 'edgepush/admin', 'path'),
+  route('DELETE /agents/{agentId}', 'deleteAgent', 'edgepush/admin', 'path'),
+  route('POST /agents/{agentId}/secret', 'rotateSecret', 'edgepush/admin', 'path'),
+  route('POST /agents/{agentId}/push', 'push', 'edgepush/push', 'path'),
+  route('GET /pushes', 'listPushes', 'edgepush/push', 'list'),
+  route('GET /pushes/{pushId}', 'getPush', 'edgepush/push', 'push'),
+  route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push', 'push'),
+  route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push', 'push'),
+  route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push', 'path'),
 ];
 
 /**
@@ -108,7 +117,7 @@ export function matchRoute(method: string, rawPath: string): RouteMatch | 'metho
       // Malformed percent-encoding (`%E0%A4%A`): no id can be spelled that way, so no route.
       return undefined;
     }
-    return { name: route.name, scope: route.scope, params };
+    return { name: route.name, scope: route.scope, agent: route.agent, params };
   }
   return pathMatched ? 'method' : undefined;
 }
@@ -120,7 +129,6 @@ export function requiredScope(method: string, path: string): Scope | null | unde
 }
 
 /** Route keys as API Gateway spells them, for the CDK stack. */
-export const API_GATEWAY_ROUTES: readonly { routeKey: string; scope: Scope | null }[] = ROUTES.map(({ routeKey, scope }) => ({
-  routeKey,
-  scope,
-}));
+export const API_GATEWAY_ROUTES: readonly { routeKey: string; scope: Scope | null; agent: AgentTarget }[] = ROUTES.map(
+  ({ routeKey, scope, agent }) => ({ routeKey, scope, agent }),
+);

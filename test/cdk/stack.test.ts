@@ -39,6 +39,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       stack.edgePush.grantPush(pusher);
       stack.edgePush.grantAdmin(admin);
       stack.edgePush.grantReceive(admin);
+      stack.edgePush.grantPushToAgent(new User(stack, 'SiteOnePusher'), 'site-1');
       grantees = { pusher, admin };
     });
     t = Template.fromJSON(s.template);
@@ -278,6 +279,9 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       '/$default/POST/pushes/*/cancel',
       '/$default/POST/pushes/*/resend',
     ]);
+    // One agent's pusher: only the routes naming that agent in their path.
+    expect(invokeArns('SiteOnePusher')).toEqual(['/$default/POST/agents/site-1/push', '/$default/POST/fhir/R4/Agent/site-1/*']);
+    expect(() => s.stack.edgePush.grantPushToAgent(new User(s.stack, 'Bad'), 'a/b')).toThrow(/agentId must be/);
     expect(invokeArns('Admin')).toEqual([
       '/$default/DELETE/agents/*',
       '/$default/GET/agents',

@@ -249,6 +249,19 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect((await set.pushes.create(agentPush(agentId, 'lab'), one)).full).toBe('destination');
     });
 
+    it('reports the queue depth (open pushes) per destination asked for, 0 for one with none', async () => {
+      const agentId = `agent-${randomUUID().slice(0, 8)}`;
+      const [a, b, c] = [agentPush(agentId, 'lab'), agentPush(agentId, 'lab'), agentPush(agentId, 'ris')];
+      for (const p of [a, b, c]) expect((await set.pushes.create(p, limits)).created).toBe(true);
+      await set.pushes.create(agentPush(`${agentId}-other`, 'lab'), limits);
+      expect(await set.pushes.queueDepths(agentId, ['lab', 'ris', 'idle'])).toStrictEqual({ lab: 2, ris: 1, idle: 0 });
+      await set.pushes.update(a.pushId, ['queued'], { status: 'sent', attempts: 1 });
+      expect((await set.pushes.queueDepths(agentId, ['lab'])).lab).toBe(2); // sent is still open
+      await set.pushes.update(a.pushId, ['sent'], { status: 'acked', ackCode: 'AA', completedAt: 1 });
+      expect(await set.pushes.queueDepths(agentId, ['lab', 'ris'])).toStrictEqual({ lab: 1, ris: 1 });
+      expect(await set.pushes.queueDepths(agentId, [])).toStrictEqual({});
+    });
+
     it('lets exactly the remaining slots go to racing creates', async () => {
       const agentId = `agent-${randomUUID().slice(0, 8)}`;
       const racers = Array.from({ length: 6 }, () => agentPush(agentId, 'race'));
@@ -398,6 +411,8 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       });
       await set.agents.touch(agent.agentId, { lastSeenAt: 60 });
       expect(await set.agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 60, version: '1.2.3', devices: ['lab', 'ris'] });
+      await set.agents.touch(agent.agentId, { lastSeenAt: 70, devices: ['lab', 'an'], deviceProtocols: { lab: 'mllp', an: 'astm' } });
+      expect(await set.agents.get(agent.agentId)).toMatchObject({ devices: ['lab', 'an'], deviceProtocols: { lab: 'mllp', an: 'astm' } });
     });
 
     it('touch and claimConnection for an unknown agent create nothing', async () => {

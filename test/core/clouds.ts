@@ -21,6 +21,7 @@ const ENV: Record<keyof CoreConfig, string> = {
   maxBodyBytes: 'EDGEPUSH_MAX_BODY_BYTES',
   resultTimeoutMs: 'EDGEPUSH_RESULT_TIMEOUT_MS',
   offlineRetryMs: 'EDGEPUSH_OFFLINE_RETRY_MS',
+  maxRetryMs: 'EDGEPUSH_MAX_RETRY_MS',
   maxAttempts: 'EDGEPUSH_MAX_ATTEMPTS',
   maxQueuedPerDestination: 'EDGEPUSH_MAX_QUEUED_PER_DESTINATION',
   maxQueuedPerAgent: 'EDGEPUSH_MAX_QUEUED_PER_AGENT',

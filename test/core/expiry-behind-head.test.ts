@@ -32,14 +32,20 @@ describe.each(CLOUD_KINDS)('a push behind a stuck head, on the %s', (kind) => {
     expect(head.status).toBe(202);
     expect((await relay.nextPush(10_000)).pushId).toBe(head.body.pushId);
 
-    // Behind the head: one caller waits (waitTimeout 4 s), one push is only read back later.
-    const [waited, unread] = await Promise.all([
+    // Behind the head: one caller waits (waitTimeout 4 s), one push is only read back later,
+    // one only ever seen in a list.
+    const [waited, unread, listed] = await Promise.all([
       api('POST', '/agents/stuck/push', { destination: 'lab', body: MSG('W1'), expiresIn: 1, waitTimeout: 4000 }),
       api('POST', '/agents/stuck/push', { destination: 'lab', body: MSG('U1'), expiresIn: 1, waitForResponse: false }),
+      api('POST', '/agents/stuck/push', { destination: 'lab', body: MSG('L1'), expiresIn: 1, waitForResponse: false }),
     ]);
     expect(waited).toMatchObject({ status: 504, body: { status: 'expired' } });
     expect(waited.body.error).toMatch(/expired before/);
     await sleep(200);
+    const list = await api('GET', '/pushes?agentId=stuck');
+    const statusOf = (id: string) => (list.body.pushes as { pushId: string; status: string }[]).find((p) => p.pushId === id)?.status;
+    expect(statusOf(listed.body.pushId)).toBe('expired');
+    expect((await api('GET', '/pushes?agentId=stuck&status=queued')).body.pushes).toStrictEqual([]);
     expect((await api('GET', `/pushes/${unread.body.pushId}`)).body.status).toBe('expired');
     // Neither ever went to the relay; the head is still waiting for its result.
     expect(relay.received.filter((m) => m.type === 'push')).toHaveLength(0);

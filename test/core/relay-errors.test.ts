@@ -35,6 +35,7 @@ function core() {
     create: (p) => store.create(p),
     update: (...args) => store.update(...args),
     list: (q) => store.list(q),
+    queueDepths: (a, d) => store.queueDepths(a, d),
     get: (id) => (failReads ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : store.get(id)),
   };
   return createCore({ agents: store.agentStore(), pushes, gateway, clock: { now: () => Date.now() } } as unknown as Ports);

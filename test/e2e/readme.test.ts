@@ -5,7 +5,7 @@
  *    with only the ports, the data dir and the printed secret filled in.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../support/free-port';
@@ -128,8 +128,13 @@ describe('README', () => {
           expect(secret).not.toBe('');
           background(fill(line, secret));
         } else {
-          const created = foreground(line).match(/"secret"\s*:\s*"([^"]+)"/);
-          if (created) secret = created[1];
+          const out = foreground(line);
+          const created = out.match(/"secret"\s*:\s*"([^"]+)"/);
+          if (created) {
+            secret = created[1];
+            // The README says `agent create` prints one line.
+            expect(out.trim().split('\n')).toHaveLength(1);
+          }
         }
       }
 
@@ -146,6 +151,25 @@ describe('README', () => {
       const answer = JSON.parse(foreground(curl!.join(' ')));
       expect(answer).toMatchObject({ status: 'acked', ackCode: 'AA', attempts: 1 });
       expect(answer.response).toMatch(/MSA\|AA\|MSG0001/);
+      // The README's example answer has exactly the keys the API returns.
+      const example = README.match(/The answer:\s*```json\n(.*)\n```/)?.[1];
+      expect(Object.keys(JSON.parse(example!) as object).sort()).toStrictEqual(Object.keys(answer as object).sort());
+
+      // The MedplumClient snippet, saved as push.js and run with node, as the README says.
+      const snippet = README.match(/```js\n([\s\S]*?)```/)?.[1];
+      expect(snippet).toContain("require('@medplum/core')");
+      const snippetDir = mkdtempSync(join(tmpdir(), 'edgepush-readme-js-'));
+      try {
+        writeFileSync(join(snippetDir, 'push.js'), snippet!);
+        const printed = execFileSync(process.execPath, ['push.js'], {
+          cwd: snippetDir,
+          env: { ...env, NODE_PATH: join(ROOT, 'node_modules') },
+          encoding: 'utf8',
+        });
+        expect(printed).toMatch(/MSA\|AA\|MSG0003/);
+      } finally {
+        rmSync(snippetDir, { recursive: true, force: true });
+      }
     }, 60_000);
 
     it('runs the ASTM example: an order to the analyser simulator, acked frame by frame', async () => {

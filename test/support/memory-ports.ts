@@ -5,7 +5,7 @@
  * real adapters. Records are copied in and out, as a real store would serialise them.
  */
 import { EventWatcher } from '../../hub/adapters/event-watcher';
-import type { CloudMessage } from '../../protocol/messages';
+import type { CloudMessage, DeviceProtocols } from '../../protocol/messages';
 import type {
   AgentStore,
   ConnectionGateway,
@@ -109,6 +109,10 @@ export class MemoryPushStore implements PushStore {
     return Promise.resolve(copy(next));
   }
 
+  queueDepths(agentId: string, destinations: readonly string[]): Promise<Record<string, number>> {
+    return Promise.resolve(Object.fromEntries(destinations.map((d) => [d, this.counts.get(`d\n${agentId}\n${d}`) ?? 0])));
+  }
+
   list(query: PushListQuery): Promise<PushListPage> {
     const ordered = [...this.pushes.values()].filter((p) => isAfter(p, query.after)).sort(newestFirst);
     return Promise.resolve(takePage(ordered.map(toSummary), query));
@@ -165,7 +169,10 @@ export class MemoryAgentStore implements AgentStore {
     );
   }
 
-  touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+  touch(
+    agentId: string,
+    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
+  ): Promise<void> {
     this.change(agentId, (a) => applyPatch(a, copy(patch)));
     return Promise.resolve();
   }

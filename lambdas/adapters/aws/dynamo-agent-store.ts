@@ -4,6 +4,7 @@ import type { AgentStore, ClaimResult, ConnectionClaim } from '../../core/ports'
 import type { AgentRecord } from '../../core/records';
 import { PK, agentKey, isConditionFailure, stripKeys } from './dynamo-keys';
 import { AGENTS_INDEX, AGENT_LIST, AGENT_LIST_VALUE } from './dynamo-list-index';
+import type { DeviceProtocols } from '../../../protocol/messages';
 
 export class DynamoAgentStore implements AgentStore {
   constructor(
@@ -133,7 +134,10 @@ export class DynamoAgentStore implements AgentStore {
     return this.conditionalUpdate(agentId, 'SET #secretHash = :next', '#secretHash = :expected', { ':next': next, ':expected': expected });
   }
 
-  async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+  async touch(
+    agentId: string,
+    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
+  ): Promise<void> {
     const sets = ['#lastSeenAt = :seen'];
     const values: Record<string, unknown> = { ':seen': patch.lastSeenAt };
     if (patch.version !== undefined) {
@@ -143,6 +147,10 @@ export class DynamoAgentStore implements AgentStore {
     if (patch.devices !== undefined) {
       sets.push('#devices = :devices');
       values[':devices'] = patch.devices;
+    }
+    if (patch.deviceProtocols !== undefined) {
+      sets.push('#deviceProtocols = :deviceProtocols');
+      values[':deviceProtocols'] = patch.deviceProtocols;
     }
     // The condition keeps a touch for an unknown agent from creating a half item.
     await this.conditionalUpdate(agentId, `SET ${sets.join(', ')}`, `attribute_exists(${PK})`, values);
@@ -181,6 +189,7 @@ const NAMES: Record<string, string> = {
   '#lastSeenAt': 'lastSeenAt',
   '#version': 'version',
   '#devices': 'devices',
+  '#deviceProtocols': 'deviceProtocols',
   '#secretHash': 'secretHash',
   '#inst': 'relayInstance',
   '#disabled': 'disabled',

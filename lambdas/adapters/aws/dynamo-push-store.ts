@@ -176,6 +176,10 @@ export class DynamoPushStore implements PushStore {
    * FilterExpression. DynamoDB applies Limit before the filter, so this reads on until the
    * page is full, and after MAX_LIST_ROUNDS answers a short page whose cursor is where it stopped.
    */
+  queueDepths(agentId: string, destinations: readonly string[]): Promise<Record<string, number>> {
+    return this.counters.depths(agentId, destinations);
+  }
+
   async list(query: PushListQuery): Promise<PushListPage> {
     const names: Record<string, string> = { '#pk': query.agentId !== undefined ? 'agentId' : LIST_ALL };
     const values: Record<string, unknown> = { ':pk': query.agentId ?? LIST_ALL_VALUE };

@@ -20,7 +20,7 @@
  * `queue#…` item of an agent with nothing open to reset it). On real AWS a TransactWriteItems
  * of push + counters would close the window, at twice the write cost per push.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { QueueFull, QueueLimits } from '../../core/ports';
 import { PK, isConditionFailure, queueCountKey } from './dynamo-keys';
 
@@ -61,6 +61,26 @@ export class QueueCounters {
     // Separately: each decrement is floored at zero by its own condition, so one counter that
     // drifted to zero cannot keep the other from coming down.
     if (here <= 0) await this.add(queueCountKey(agentId), 0, undefined, { by: -1 });
+  }
+
+  /** Open pushes per destination of one agent (GET /agents/{id}): BatchGet, 100 keys a call. */
+  async depths(agentId: string, destinations: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = Object.fromEntries(destinations.map((d) => [d, 0]));
+    const byKey = new Map(destinations.map((d) => [queueCountKey(agentId, d), d]));
+    const keys = [...byKey.keys()];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ [PK]: k }));
+      // UnprocessedKeys come back under throttling: ask again for those (a few rounds at most).
+      for (let round = 0; pending && pending.length > 0 && round < 5; round++) {
+        const res: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        for (const item of res.Responses?.[this.table] ?? []) {
+          const destination = byKey.get(String(item[PK]));
+          if (destination !== undefined) out[destination] = Math.max(0, Number(item.queued ?? 0));
+        }
+        pending = res.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return out;
   }
 
   /**

@@ -10,6 +10,13 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('relay -> cloud messages', () => {
+  it('accepts a hello with or without deviceProtocols (optional: a v1 hello has none)', () => {
+    const base = { action: 'hello', v: 1, version: '1', devices: ['lab', 'an'] };
+    expect(parseRelayMessage(JSON.stringify(base))).toEqual(base);
+    const kinds = { lab: 'mllp', an: 'astm' };
+    expect(parseRelayMessage(JSON.stringify({ ...base, deviceProtocols: kinds }))).toEqual({ ...base, deviceProtocols: kinds });
+  });
+
   it('accepts a valid result and keeps only known fields', () => {
     const msg = parseRelayMessage(
       JSON.stringify({
@@ -35,6 +42,21 @@ describe('relay -> cloud messages', () => {
     ['a nacked result without an ackCode', JSON.stringify({ action: 'result', v: 1, pushId: 'p', status: 'nacked' }), 'INVALID_MESSAGE'],
     ['a hello with non-string devices', JSON.stringify({ action: 'hello', v: 1, version: '1', devices: [1] }), 'INVALID_MESSAGE'],
     ['an oversized message', 'x'.repeat(MAX_MESSAGE_BYTES + 1), 'MESSAGE_TOO_LARGE'],
+    [
+      'deviceProtocols as an array',
+      JSON.stringify({ action: 'hello', v: 1, version: '1', devices: ['a'], deviceProtocols: ['mllp'] }),
+      'INVALID_MESSAGE',
+    ],
+    [
+      'deviceProtocols naming another device',
+      JSON.stringify({ action: 'hello', v: 1, version: '1', devices: ['a'], deviceProtocols: { b: 'mllp' } }),
+      'INVALID_MESSAGE',
+    ],
+    [
+      'deviceProtocols with an unknown protocol',
+      JSON.stringify({ action: 'hello', v: 1, version: '1', devices: ['a'], deviceProtocols: { a: 'dicom' } }),
+      'INVALID_MESSAGE',
+    ],
   ])('refuses %s', (_name, raw, code) => {
     expect(codeOf(() => parseRelayMessage(raw))).toBe(code);
   });
