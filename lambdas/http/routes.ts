@@ -1,6 +1,6 @@
 /** The HTTP routes, matched on method and path, with the scope each needs. */
 
-export type Scope = 'edgepush/push' | 'edgepush/admin';
+export type Scope = 'edgepush/push' | 'edgepush/receive' | 'edgepush/admin';
 
 export type RouteName =
   | 'health'
@@ -15,7 +15,12 @@ export type RouteName =
   | 'listPushes'
   | 'cancelPush'
   | 'resendPush'
-  | 'medplumPush';
+  | 'medplumPush'
+  | 'putWebhook'
+  | 'getWebhook'
+  | 'deleteWebhook'
+  | 'listMessages'
+  | 'getMessage';
 
 export interface RouteMatch {
   name: RouteName;
@@ -65,6 +70,11 @@ const ROUTES: RouteDef[] = [
   route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push'),
   route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push'),
   route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
+  route('PUT /agents/{agentId}/webhook', 'putWebhook', 'edgepush/admin'),
+  route('GET /agents/{agentId}/webhook', 'getWebhook', 'edgepush/admin'),
+  route('DELETE /agents/{agentId}/webhook', 'deleteWebhook', 'edgepush/admin'),
+  route('GET /agents/{agentId}/messages', 'listMessages', 'edgepush/receive'),
+  route('GET /messages/{messageId}', 'getMessage', 'edgepush/receive'),
 ];
 
 /** The only operation the Medplum route serves. */
