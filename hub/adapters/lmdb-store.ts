@@ -318,7 +318,7 @@ export class LmdbStore implements PushStore {
     return this.updateAgent(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined));
   }
 
-  async touch(agentId: string, patch: { lastSeenAt: number; version?: string; devices?: string[] }): Promise<void> {
+  async touch(agentId: string, patch: Parameters<AgentStore['touch']>[1]): Promise<void> {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 
