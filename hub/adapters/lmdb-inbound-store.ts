@@ -87,7 +87,12 @@ export class LmdbInboundStore implements InboundStore {
   }
 
   list(query: InboundListQuery): Promise<InboundListPage> {
-    const after = query.after === undefined ? 0 : parseCursor(query.after);
+    let after: number;
+    try {
+      after = query.after === undefined ? 0 : parseCursor(query.after);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const ids =
       query.channel === undefined
         ? this.byAgent.getRange({ start: [query.agentId, after + 1], end: [query.agentId, MAX_SEQ], limit: query.limit })
