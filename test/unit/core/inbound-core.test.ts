@@ -237,6 +237,13 @@ describe('delivering', () => {
     expect((await ports.inbound.store.get(id))?.delivery.status).toBe('delivered');
   });
 
+  it('deleting the agent deletes its webhook, so a new agent of that id does not inherit it', async () => {
+    await setWebhook();
+    const { deleteAgent } = await import('../../../lambdas/core/agent-lifecycle');
+    await deleteAgent(ports, agentId);
+    expect(await ports.inbound.webhooks.get(agentId)).toBeUndefined();
+  });
+
   it('a webhook deleted before delivery leaves the message for pull', async () => {
     await setWebhook();
     const id = await stored();
