@@ -25,6 +25,8 @@ const GROUPS: Record<string, () => Register> = {
   hl7: () => require('./commands/hl7').registerHl7Commands,
   astm: () => require('./commands/astm').registerAstmCommands,
   demo: () => require('./commands/demo').registerDemoCommand,
+  webhook: () => require('./commands/webhook').registerWebhookCommands,
+  messages: () => require('./commands/messages').registerMessagesCommand,
 };
 
 const program = new Command('edgepush')

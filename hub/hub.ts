@@ -4,6 +4,8 @@
  *   relays    ws://host:port/ws      (WsGateway -> relay-backend.ts -> core.relay*)
  * Store: lmdb in <dataDir>/store. Queue: in-process, rebuilt from the store at start, so
  * queued and in-flight pushes survive a restart (kill -9 included).
+ * Inbound: lmdb in <dataDir>/inbound, webhook deliveries on an in-process queue rebuilt from its
+ * pending messages at start.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,6 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { EventWatcher } from './adapters/event-watcher';
+import { InboundMemoryQueue } from './adapters/inbound-queue';
+import { InboundEventWatcher } from './adapters/inbound-watcher';
+import { LmdbInboundStore } from './adapters/lmdb-inbound-store';
+import { FetchWebhookSender } from '../lambdas/adapters/fetch-webhook-sender';
 import { LmdbStore, type SyncMode } from './adapters/lmdb-store';
 import { MemoryQueue } from './adapters/memory-queue';
 import { StoreUnavailableError } from './adapters/store-health';
@@ -94,6 +100,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const lock = await lockDataDir(dataDir);
   const log = pinoLog(logger);
   const store = new LmdbStore({ path: join(dataDir, 'store'), sync: options.sync, reserveBytes: options.storeReserveBytes, log });
+  const inboundStore = new LmdbInboundStore({ path: join(dataDir, 'inbound'), sync: options.sync });
   // On a full disk this write fails: start anyway (reads and the API still work), or systemd
   // would restart the hub into the same failure forever.
   const stale = await store.clearAllConnections().catch((err: unknown) => {
@@ -110,6 +117,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     onExpire: (item) => core.expireQueued(item.pushId),
   });
   const watcher = new EventWatcher(store);
+  const inboundQueue = new InboundMemoryQueue({
+    onError: (err, item) => logger.error({ err, messageId: item.messageId }, 'inbound delivery failed'),
+  });
+  const inboundWatcher = new InboundEventWatcher();
   // Assigned below: the core needs the gateway and the gateway's backend needs the core.
   // eslint-disable-next-line prefer-const
   let core!: EdgePushCore;
@@ -131,9 +142,23 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     watcher,
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(agentSecretKey) },
+    inbound: {
+      store: inboundStore,
+      webhooks: inboundStore.webhookStore(),
+      queue: inboundQueue,
+      sender: new FetchWebhookSender(),
+      watcher: inboundWatcher,
+    },
     log,
   };
-  core = createCore(ports, options.core);
+  const retentionDays = options.retentionDays ?? 30;
+  core = createCore(ports, {
+    // The application often runs on the same machine as the hub.
+    allowLocalHttpWebhooks: true,
+    // --retention-days 0 keeps everything: a century is forever for a message.
+    inboundRetentionMs: (retentionDays > 0 ? retentionDays : 36_500) * 86_400_000,
+    ...options.core,
+  });
 
   const handler = createHttpHandler({
     core,
@@ -158,6 +183,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     });
   } catch (err) {
     await store.close();
+    await inboundStore.close();
     lock.release();
     throw err;
   }
@@ -168,9 +194,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     (item) => core.dispatch(item),
     open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, expiresAt: p.expiresAt })),
   );
-  logger.info({ port, host, dataDir, requeued: open.length, staleConnections: stale }, 'hub started');
+  const pendingInbound = inboundStore.listPending();
+  inboundQueue.start(
+    (item) => core.deliverInbound(item),
+    pendingInbound.map((m) => ({ messageId: m.messageId, agentId: m.agentId, channel: m.channel })),
+  );
+  logger.info(
+    { port, host, dataDir, requeued: open.length, inboundRequeued: pendingInbound.length, staleConnections: stale },
+    'hub started',
+  );
 
-  const retentionDays = options.retentionDays ?? 30;
   let purging: Promise<void> | undefined;
   const stopPurge = new AbortController();
   const runPurge = (): void => {
@@ -180,6 +213,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       .then(
         (n) => void (n && logger.info({ purged: n }, 'retention: deleted finished pushes')),
         (err: unknown) => logger.error({ err }, 'retention purge failed'),
+      )
+      // Inbound messages carry their own expiresAt (stored + inboundRetentionMs).
+      .then(() => inboundStore.purgeExpired(Date.now()))
+      .then(
+        (n) => void (n && logger.info({ purged: n }, 'retention: deleted expired inbound messages')),
+        (err: unknown) => logger.error({ err }, 'inbound retention purge failed'),
       )
       .finally(() => (purging = undefined));
   };
@@ -206,14 +245,17 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         watcher.close(); // requests waiting for a result answer now, while the store is still open
+        inboundWatcher.close(); // long polls answer now too
         // Let those answers (a chain of promise callbacks: read the push, build the response)
         // be written before connections are cut below.
         await new Promise<void>((resolve) => setImmediate(resolve));
         await gateway.closeAll();
         await queue.stop();
+        await inboundQueue.stop();
         server.closeAllConnections(); // requests still waiting for a result: the push continues after a restart
         await serverClosed;
         await store.close();
+        await inboundStore.close();
         lock.release();
         logger.info('hub stopped');
       })();

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import type { Scope } from '../lambdas/http/routes';
 import { JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, type HubKeys } from './keys';
 
-export const ALL_SCOPES: readonly Scope[] = ['edgepush/push', 'edgepush/admin'];
+export const ALL_SCOPES: readonly Scope[] = ['edgepush/push', 'edgepush/receive', 'edgepush/admin'];
 
 export interface TokenOptions {
   scopes?: readonly string[];

@@ -586,7 +586,7 @@ export class EdgePush extends Construct {
     return this.grantRoutes(grantee, 'edgepush/push');
   }
 
-  /** IAM auth: lets `grantee` read inbound messages (the `edgepush/receive` routes; none in this version). */
+  /** IAM auth: lets `grantee` read inbound messages (the `edgepush/receive` routes). */
   grantReceive(grantee: IGrantable): Grant {
     return this.grantRoutes(grantee, 'edgepush/receive');
   }

@@ -17,6 +17,8 @@ export const PROTOCOL_ERROR_CODES = [
   // The cloud, about a relay's result.
   'UNKNOWN_PUSH',
   'INVALID_RESULT',
+  // The cloud, about a relay's inbound message (v2): a channel the relay did not announce in hello.
+  'UNKNOWN_CHANNEL',
   // The cloud could not process the message; the relay sends it again after reconnecting.
   'INTERNAL',
 ] as const;

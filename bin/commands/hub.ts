@@ -5,6 +5,7 @@ import { startHub } from '../../hub/hub';
 import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { startupBanner } from '../../hub/banner';
 import { installProcessGuard } from '../../hub/process-guard';
+import { parseDuration } from '../duration';
 import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
 import { UsageError, runCommand } from './target';
 
@@ -24,6 +25,10 @@ interface HubFlags {
   tlsCert?: string;
   tlsKey?: string;
   publicUrl?: string;
+  webhookRetryPeriod: string;
+  webhookMaxBackoff: string;
+  webhookTimeout: string;
+  inboundDedupeWindow: string;
 }
 
 export function registerHubCommand(program: Command): void {
@@ -53,6 +58,22 @@ export function registerHubCommand(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve https:// and wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--public-url <url>', "the hub's address as callers reach it, for Location headers (default: the request's Host)")
+    .option(
+      '--webhook-retry-period <duration>',
+      "retry a failed webhook delivery this long, then mark it failed and go on with the channel's next",
+      '24h',
+    )
+    .option(
+      '--webhook-max-backoff <duration>',
+      'longest wait between two webhook delivery attempts (they back off from 1s, doubling)',
+      '5m',
+    )
+    .option('--webhook-timeout <duration>', 'how long one webhook delivery may take', '10s')
+    .option(
+      '--inbound-dedupe-window <duration>',
+      'inbound messages with the same channel and MSH-10 within this window are stored once',
+      '24h',
+    )
     .action((flags: HubFlags) =>
       runCommand('hub', async () => {
         const port = Number(flags.port);
@@ -67,11 +88,20 @@ export function registerHubCommand(program: Command): void {
           if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of 1 or more, got ${raw}`);
           return n;
         };
+        const positiveDuration = (flag: string, raw: string): number => {
+          const ms = parseDuration(flag, raw, 's');
+          if (ms < 1) throw new UsageError(`${flag} must be more than 0, got ${raw}`);
+          return ms;
+        };
         const core = {
           maxQueuedPerDestination: positiveInt('--max-queued-per-destination', flags.maxQueuedPerDestination),
           maxQueuedPerAgent: positiveInt('--max-queued-per-agent', flags.maxQueuedPerAgent),
           maxDestinationsBeforeHello: positiveInt('--max-destinations-before-hello', flags.maxDestinationsBeforeHello),
           maxBodyBytes: positiveInt('--max-body-kb', flags.maxBodyKb) * 1024,
+          webhookRetryPeriodMs: parseDuration('--webhook-retry-period', flags.webhookRetryPeriod, 's'),
+          webhookMaxBackoffMs: positiveDuration('--webhook-max-backoff', flags.webhookMaxBackoff),
+          webhookTimeoutMs: positiveDuration('--webhook-timeout', flags.webhookTimeout),
+          inboundDedupeWindowMs: parseDuration('--inbound-dedupe-window', flags.inboundDedupeWindow, 's'),
         };
         if (core.maxBodyBytes > MAX_BODY_BYTES)
           throw new UsageError(`--max-body-kb must be at most ${MAX_BODY_BYTES / 1024}, got ${flags.maxBodyKb}`);

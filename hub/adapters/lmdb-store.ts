@@ -36,7 +36,6 @@ import type {
 import { takePage } from '../../lambdas/core/push-list';
 import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type PushSummary } from '../../lambdas/core/records';
 import { StoreHealth } from './store-health';
-import type { DeviceProtocols } from '../../protocol/messages';
 
 export type SyncMode = 'flush' | 'commit';
 
@@ -323,10 +322,7 @@ export class LmdbStore implements PushStore {
     return this.updateAgent(agentId, (a) => (a.secretHash === expected ? { ...a, secretHash: next } : undefined));
   }
 
-  async touch(
-    agentId: string,
-    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
-  ): Promise<void> {
+  async touch(agentId: string, patch: Parameters<AgentStore['touch']>[1]): Promise<void> {
     await this.updateAgent(agentId, (a) => applyPatch(a, patch));
   }
 

@@ -53,4 +53,7 @@ export async function deleteAgent(ports: Ports, agentId: string): Promise<void> 
   if (!(await ports.agents.delete(agentId))) throw new DomainError('AGENT_NOT_FOUND', `agent ${agentId} does not exist`);
   ports.log?.info('agent deleted', { agentId });
   await dropConnection(ports, agent, 'deleted');
+  // An agent created later with the same id must not inherit this one's webhook (URL and secret).
+  // Its stored messages stay until retention, as its pushes do.
+  if (ports.inbound) await ports.inbound.webhooks.delete(agentId);
 }

@@ -38,6 +38,26 @@ export interface CoreConfig {
   liveWindowMs: number;
   /** lastSeenAt is written at most this often per agent: a heartbeat flood costs no writes. */
   lastSeenWriteMs: number;
+  /**
+   * Inbound messages with the same (agent, channel, MSH-10) within this window are one message
+   * (the relay resends after a lost inboundAck; a device resends after a lost ACK).
+   */
+  inboundDedupeWindowMs: number;
+  /** An inbound message is kept this long after it was stored, delivered or not. */
+  inboundRetentionMs: number;
+  /** A webhook delivery is retried for this long after the message was stored; then it is `failed`. */
+  webhookRetryPeriodMs: number;
+  /** The first retry waits this long; each next one twice as long, up to webhookMaxBackoffMs. */
+  webhookInitialBackoffMs: number;
+  webhookMaxBackoffMs: number;
+  /** How long one webhook POST may take (connect to last byte of the answer we read). */
+  webhookTimeoutMs: number;
+  /**
+   * Webhook URLs must be https; with this, also http://localhost, 127.0.0.1 and [::1] (the hub,
+   * where the application often runs on the same machine). Never on AWS: a Lambda's localhost
+   * is itself.
+   */
+  allowLocalHttpWebhooks: boolean;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
@@ -56,6 +76,17 @@ export const DEFAULT_CONFIG: CoreConfig = {
   maxDestinationsBeforeHello: 100,
   liveWindowMs: 90_000,
   lastSeenWriteMs: 15_000,
+  // A day covers every resend we know of (relay after a reconnect, device after a lost ACK),
+  // while a device whose MSH-10 counter restarts (many do, daily or at power-up) is not taken
+  // for a duplicate of last week's message.
+  inboundDedupeWindowMs: 24 * 3600_000,
+  inboundRetentionMs: 30 * 24 * 3600_000,
+  // A day of retries rides out an application's overnight outage; order holds the channel meanwhile.
+  webhookRetryPeriodMs: 24 * 3600_000,
+  webhookInitialBackoffMs: 1_000,
+  webhookMaxBackoffMs: 5 * 60_000,
+  webhookTimeoutMs: 10_000,
+  allowLocalHttpWebhooks: false,
 };
 
 /** The protocol carries bodies up to MAX_BODY_BYTES; a larger setting could never be delivered. */
@@ -81,3 +112,8 @@ export const MAX_WAIT_TIMEOUT_MS = 25_000;
 export const DEFAULT_EXPIRES_IN_S = 3600;
 /** SQS FIFO keeps a message at most 14 days; a week leaves margin. */
 export const MAX_EXPIRES_IN_S = 7 * 24 * 3600;
+
+/** Long polls on GET /agents/{id}/messages wait at most this long (inside API Gateway's 30 s). */
+export const MAX_PULL_WAIT_S = 20;
+export const DEFAULT_PULL_LIMIT = 100;
+export const MAX_PULL_LIMIT = 500;

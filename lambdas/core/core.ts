@@ -6,7 +6,8 @@
 import { authenticateAgent } from './agent-service';
 import { checkCoreConfig, DEFAULT_CONFIG, type CoreConfig } from './core-config';
 import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
-import type { Ports } from './ports';
+import type { InboundDeliveryOutcome, InboundQueueItem, Ports } from './ports';
+import { deliverInbound } from './inbound-delivery';
 import { LastSeenThrottle } from './last-seen';
 import { relayConnected, relayDisconnected, relayMessage, type ConnectDecision } from './relay-session';
 import type { QueueItem } from './records';
@@ -15,6 +16,7 @@ import { expireQueued } from './push-service';
 export type { CoreConfig } from './core-config';
 export type { DispatchOutcome } from './push-dispatcher';
 export type { ConnectDecision } from './relay-session';
+export type { InboundDeliveryOutcome, InboundQueueItem } from './ports';
 
 export interface EdgePushCore {
   readonly config: CoreConfig;
@@ -36,6 +38,12 @@ export interface EdgePushCore {
   abandon(item: QueueItem): Promise<void>;
   /** A push waiting behind its group's head reached expiresAt: expire it if it is still queued. */
   expireQueued(pushId: string): Promise<void>;
+  /**
+   * One webhook delivery attempt of a queued inbound message (the head of its channel's group).
+   * `done`: remove it, the channel's next may go; `retry`: hand it over again after delayMs.
+   * Never throws.
+   */
+  deliverInbound(item: InboundQueueItem): Promise<InboundDeliveryOutcome>;
 }
 
 export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): EdgePushCore {
@@ -52,5 +60,6 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
     abandon: (item) => abandon(ports, item),
     expireQueued: (pushId) => expireQueued(ports, pushId),
+    deliverInbound: (item) => deliverInbound(ports, config, item),
   };
 }

@@ -183,7 +183,9 @@ export interface InboundStore {
    * `after`, at most `limit`. A reader following `next` sees every message exactly once, with no
    * gaps, even while messages are being stored: a store that cannot assign cursors in commit
    * order holds recent ones back until they are settled. `next` is the cursor to continue from
-   * (the last message returned, or `after` when none).
+   * (the last message returned, or `after` when none). Messages past expiresAt may still be
+   * listed until the store drops them (the core filters them out). An `after` this store could
+   * not have made throws DomainError INVALID_QUERY (400), never a store error.
    */
   list(query: InboundListQuery): Promise<InboundListPage>;
   /**
@@ -230,6 +232,13 @@ export interface InboundQueue {
   enqueue(item: InboundQueueItem): Promise<void>;
 }
 
+/**
+ * What one delivery attempt (EdgePushCore.deliverInbound) tells the queue: `done` (delivered,
+ * failed for good, or nothing to do): remove the item, the channel's next may go; `retry`: keep
+ * it at the head of its group and hand it over again after `delayMs`.
+ */
+export type InboundDeliveryOutcome = { outcome: 'done' } | { outcome: 'retry'; delayMs: number };
+
 /** The HTTP POST of a webhook delivery. Both adapter sets use fetch; tests use a real server. */
 export interface WebhookSender {
   post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse>;
@@ -244,8 +253,13 @@ export interface WebhookResponse {
 
 /** Long polls on GET /agents/{id}/messages: wakes waiters when an agent gets a message. */
 export interface InboundWatcher {
-  /** Resolves when a message of the agent is stored, or after timeoutMs (AWS: polls the store). */
-  waitForMessage(agentId: string, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves when a message of the agent is stored, or after timeoutMs, or once `signal` aborts
+   * (AWS: polls the store). The core calls it before it reads the store, so a message stored
+   * between the read and the wait is not missed: an implementation must be listening when the
+   * call returns.
+   */
+  waitForMessage(agentId: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   notify(agentId: string): void;
 }
 

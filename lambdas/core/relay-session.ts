@@ -4,10 +4,11 @@
  */
 import { ackStatus } from '../../protocol/ack-codes';
 import { AGENT_CONNECTED_CLOSE, BASE_MESSAGE_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
-import { HEARTBEAT_ACTION, HELLO_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
+import { HEARTBEAT_ACTION, HELLO_ACTION, INBOUND_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import { parseRelayMessage } from '../../protocol/validate';
 import { deviceRetryDelayMs, type CoreConfig } from './core-config';
+import { receiveInbound } from './inbound-receive';
 import type { LastSeenThrottle } from './last-seen';
 import { finish } from './lifecycle';
 import type { Ports, WakeReason } from './ports';
@@ -76,38 +77,45 @@ export async function relayMessage(
   lastSeen?: LastSeenThrottle,
   reassembled = false,
 ): Promise<void> {
-  const reply = await handle(ports, config, agentId, raw, lastSeen, reassembled).catch((err: unknown): CloudMessage => {
-    // The pushId, when the message has one, tells the relay which result this answer is about.
-    const pushId = pushIdOf(raw);
-    const about = pushId === undefined ? {} : { pushId };
+  const replies = await handle(ports, config, agentId, raw, lastSeen, reassembled).catch((err: unknown): CloudMessage[] => {
+    // The pushId or inboundId, when the message has one, tells the relay which message this answer is about.
+    const about = aboutOf(raw);
     if (err instanceof ProtocolError) {
       ports.log?.warn('relay sent an invalid message', { agentId, connectionId, code: err.code, error: err.message, ...about });
-      return { type: 'error', v: BASE_MESSAGE_VERSION, code: err.code, error: err.message, ...about };
+      return [{ type: 'error', v: BASE_MESSAGE_VERSION, code: err.code, error: err.message, ...about }];
     }
     ports.log?.error('relay message failed', { agentId, connectionId, error: (err as Error).message, ...about });
-    return {
-      type: 'error',
-      v: BASE_MESSAGE_VERSION,
-      code: 'INTERNAL',
-      error: 'the cloud could not process the message; send it again',
-      ...about,
-    };
+    return [
+      {
+        type: 'error',
+        v: BASE_MESSAGE_VERSION,
+        code: 'INTERNAL',
+        error: 'the cloud could not process the message; send it again',
+        ...about,
+      },
+    ];
   });
-  try {
-    await ports.gateway.post(connectionId, reply);
-  } catch (err) {
-    ports.log?.warn('reply to relay failed', { agentId, connectionId, error: (err as Error).message });
+  for (const reply of replies) {
+    try {
+      await ports.gateway.post(connectionId, reply);
+    } catch (err) {
+      ports.log?.warn('reply to relay failed', { agentId, connectionId, error: (err as Error).message });
+      return;
+    }
   }
 }
 
-/** The message's pushId if it parses far enough to have one (the protocol's limit: 128 characters). */
-function pushIdOf(raw: string): string | undefined {
+/** The message's pushId or inboundId if it parses far enough to have one (the protocol's limit: 128 characters). */
+function aboutOf(raw: string): { pushId?: string; inboundId?: string } {
+  const id = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 128;
   try {
-    const id = (JSON.parse(raw) as { pushId?: unknown } | null)?.pushId;
-    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+    const msg = JSON.parse(raw) as { pushId?: unknown; inboundId?: unknown } | null;
+    if (id(msg?.pushId)) return { pushId: msg.pushId };
+    if (id(msg?.inboundId)) return { inboundId: msg.inboundId };
   } catch {
-    return undefined;
+    // not JSON: about nothing in particular
   }
+  return {};
 }
 
 async function handle(
@@ -117,30 +125,33 @@ async function handle(
   raw: string,
   lastSeen?: LastSeenThrottle,
   reassembled = false,
-): Promise<CloudMessage> {
+): Promise<CloudMessage[]> {
   const msg = parseRelayMessage(raw, reassembled);
   const now = ports.clock.now();
   switch (msg.action) {
     case HELLO_ACTION:
       lastSeen?.wrote(agentId, now);
+      // A v1 hello has no channels or device kinds: written anyway, so a downgraded relay leaves nothing stale.
       await ports.agents.touch(agentId, {
         lastSeenAt: now,
         version: msg.version,
         devices: msg.devices,
-        // Always written, so a relay downgraded to one that does not send it leaves no stale kinds.
         deviceProtocols: msg.deviceProtocols ?? {},
+        channels: msg.channels ?? [],
       });
-      ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length });
+      ports.log?.info('relay hello', { agentId, version: msg.version, devices: msg.devices.length, channels: msg.channels?.length ?? 0 });
       await wake(ports, agentId, 'hello');
-      return { type: 'helloAck', v: BASE_MESSAGE_VERSION };
+      return [{ type: 'helloAck', v: BASE_MESSAGE_VERSION }];
     case HEARTBEAT_ACTION:
       if (!lastSeen || lastSeen.due(agentId, now)) await ports.agents.touch(agentId, { lastSeenAt: now });
-      return { type: 'heartbeatAck', v: BASE_MESSAGE_VERSION };
+      return [{ type: 'heartbeatAck', v: BASE_MESSAGE_VERSION }];
     case RESULT_ACTION:
       await recordResult(ports, config, agentId, msg);
-      return { type: 'resultAck', v: BASE_MESSAGE_VERSION, pushId: msg.pushId };
+      return [{ type: 'resultAck', v: BASE_MESSAGE_VERSION, pushId: msg.pushId }];
+    case INBOUND_ACTION:
+      return receiveInbound(ports, config, agentId, msg);
     default:
-      // Inbound and chunked messages arrive with the inbound work; until then they are unknown here.
+      // `chunk` is joined by the chunking layer before it reaches here; on its own it is unknown.
       throw new ProtocolError('UNKNOWN_ACTION', `action ${msg.action} is not handled by this cloud`);
   }
 }

@@ -32,6 +32,10 @@ export async function agentRefusal(ports: Ports, route: RouteMatch, req: HttpReq
       const push = await ports.pushes.get(route.params.pushId);
       return push ? refuse(push.agentId) : undefined;
     }
+    case 'message': {
+      const message = await ports.inbound?.store.get(route.params.messageId);
+      return message ? refuse(message.agentId) : undefined;
+    }
     case 'body': {
       const agentId = bodyAgentId(req.body);
       return agentId === undefined ? undefined : refuse(agentId);

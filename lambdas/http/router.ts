@@ -3,6 +3,7 @@ import type { EdgePushCore } from '../core/core';
 import { DomainError } from '../core/domain-errors';
 import { VERSION } from '../../protocol/version';
 import { medplumPush } from './medplum-api';
+import { putWebhook, readMessage, readMessages, readWebhook, removeWebhook } from './inbound-api';
 import {
   patchAgent,
   postAgent,
@@ -34,7 +35,7 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
   if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
     return fail('FORBIDDEN', `this route needs the ${route.scope} scope`);
   }
-  const takesJson = route.name === 'createAgent' || route.name === 'push' || route.name === 'medplumPush';
+  const takesJson = route.name === 'createAgent' || route.name === 'push' || route.name === 'medplumPush' || route.name === 'putWebhook';
   if (takesJson && !isJsonContentType(req.headers['content-type'])) {
     return fail('UNSUPPORTED_MEDIA_TYPE', 'this route takes a JSON body: send Content-Type: application/json');
   }
@@ -71,6 +72,16 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
           return fail('NOT_FOUND', `no operation ${route.params.operation} on Agent`);
         }
         return await medplumPush(ports, config, req, route.params.agentId);
+      case 'putWebhook':
+        return await putWebhook(ports, config, req, route.params.agentId);
+      case 'getWebhook':
+        return await readWebhook(ports, route.params.agentId);
+      case 'deleteWebhook':
+        return await removeWebhook(ports, route.params.agentId);
+      case 'listMessages':
+        return await readMessages(ports, req, route.params.agentId);
+      case 'getMessage':
+        return await readMessage(ports, route.params.messageId);
     }
   } catch (err) {
     if (err instanceof DomainError) return fail(err.code, err.message);

@@ -1,6 +1,6 @@
 /** The HTTP routes, matched on method and path, with the scope each needs. */
 
-export type Scope = 'edgepush/push' | 'edgepush/admin';
+export type Scope = 'edgepush/push' | 'edgepush/receive' | 'edgepush/admin';
 
 export type RouteName =
   | 'health'
@@ -15,14 +15,20 @@ export type RouteName =
   | 'listPushes'
   | 'cancelPush'
   | 'resendPush'
-  | 'medplumPush';
+  | 'medplumPush'
+  | 'putWebhook'
+  | 'getWebhook'
+  | 'deleteWebhook'
+  | 'listMessages'
+  | 'getMessage';
 
 /**
  * Which agent a route acts on, for tokens restricted to agents (the `agents` claim): `path`, the
- * {agentId} path parameter; `push`, the agent of the push named by {pushId}; `body`, the agentId
+ * {agentId} path parameter; `push`, the agent of the push named by {pushId}; `message`, the agent of
+ * the inbound message named by {messageId}; `body`, the agentId
  * in the JSON body (creating an agent); `list`, a list the router filters; null, no agent.
  */
-export type AgentTarget = 'path' | 'push' | 'body' | 'list' | null;
+export type AgentTarget = 'path' | 'push' | 'message' | 'body' | 'list' | null;
 
 export interface RouteMatch {
   name: RouteName;
@@ -74,6 +80,11 @@ const ROUTES: RouteDef[] = [
   route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push', 'push'),
   route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push', 'push'),
   route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push', 'path'),
+  route('PUT /agents/{agentId}/webhook', 'putWebhook', 'edgepush/admin', 'path'),
+  route('GET /agents/{agentId}/webhook', 'getWebhook', 'edgepush/admin', 'path'),
+  route('DELETE /agents/{agentId}/webhook', 'deleteWebhook', 'edgepush/admin', 'path'),
+  route('GET /agents/{agentId}/messages', 'listMessages', 'edgepush/receive', 'path'),
+  route('GET /messages/{messageId}', 'getMessage', 'edgepush/receive', 'message'),
 ];
 
 /**

@@ -258,7 +258,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     t.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
   });
 
-  it('grantPush/grantAdmin allow execute-api:Invoke on exactly their routes; grantReceive adds nothing yet', () => {
+  it('grantPush/grantAdmin/grantReceive allow execute-api:Invoke on exactly their routes', () => {
     const invokeArns = (prefix: string) =>
       resourcesOf(s.template, 'AWS::IAM::Policy')
         .filter(([id]) => id.startsWith(prefix))
@@ -282,13 +282,19 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     // One agent's pusher: only the routes naming that agent in their path.
     expect(invokeArns('SiteOnePusher')).toEqual(['/$default/POST/agents/site-1/push', '/$default/POST/fhir/R4/Agent/site-1/*']);
     expect(() => s.stack.edgePush.grantPushToAgent(new User(s.stack, 'Bad'), 'a/b')).toThrow(/agentId must be/);
+    // Admin was granted edgepush/admin and edgepush/receive.
     expect(invokeArns('Admin')).toEqual([
       '/$default/DELETE/agents/*',
+      '/$default/DELETE/agents/*/webhook',
       '/$default/GET/agents',
       '/$default/GET/agents/*',
+      '/$default/GET/agents/*/messages',
+      '/$default/GET/agents/*/webhook',
+      '/$default/GET/messages/*',
       '/$default/PATCH/agents/*',
       '/$default/POST/agents',
       '/$default/POST/agents/*/secret',
+      '/$default/PUT/agents/*/webhook',
     ]);
   });
 

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { decodeJwt } from 'jose';
-import { run, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token } from '../e2e/harness';
+import { ScriptedRelay } from '../core/scripted-relay';
+import { http, run, runToEnd, startDevice, startHub, startRelay, stopAll, tempDir, token } from '../e2e/harness';
 import { freePort } from '../support/free-port';
 import { waitFor } from '../support/wait';
 
@@ -331,5 +332,81 @@ describe('relay --check', () => {
     const r = await runToEnd([...base, '--device', 'lab=http://127.0.0.1:1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/scheme must be mllp/);
+  });
+});
+
+describe('webhook and messages', () => {
+  it('webhook set prints the secret once; show never does; a bad URL exits 2, an unknown agent 1', async () => {
+    const data = dir();
+    const hub = await startHub(data);
+    const api = ['--api', hub.url, '--token', await token(data)];
+    expect((await runToEnd(['agent', 'create', 'site', ...api])).code).toBe(0);
+    const plain = await runToEnd(['webhook', 'set', 'site', '--url', 'http://example.com/hook', ...api]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/must be https:\/\//);
+    expect((await runToEnd(['webhook', 'set', 'nobody', '--url', 'https://example.com/hook', ...api])).code).toBe(1);
+    const set = await runToEnd(['webhook', 'set', 'site', '--url', 'http://127.0.0.1:9/hook', ...api]);
+    expect(set.code).toBe(0);
+    const { url, secret } = JSON.parse(set.stdout) as { url: string; secret: string };
+    expect(url).toBe('http://127.0.0.1:9/hook');
+    const shown = await runToEnd(['webhook', 'show', 'site', ...api]);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ url });
+    expect(shown.stdout).not.toContain(secret);
+    expect((await runToEnd(['webhook', 'delete', 'site', ...api])).code).toBe(0);
+    const again = await runToEnd(['webhook', 'delete', 'site', ...api]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/has no webhook/);
+  });
+
+  it('messages prints one JSON message per line and the cursor on stderr; --follow prints new ones until SIGINT', async () => {
+    const data = dir();
+    const hub = await startHub(data);
+    const tok = await token(data);
+    const api = ['--api', hub.url, '--token', tok];
+    const { body } = await http(`${hub.url}/agents`, { token: tok, body: { agentId: 'site' } });
+    const relay = await ScriptedRelay.connect(hub.wsUrl, 'site', body.secret as string, null);
+    relay.send({ action: 'hello', v: 1, version: 'scripted', devices: [], channels: [{ name: 'lab-in', protocol: 'mllp', ack: 'fast' }] });
+    await relay.next((m) => m.type === 'helloAck');
+    const send = async (controlId: string): Promise<string> => {
+      const msg = {
+        action: 'inbound',
+        v: 2,
+        inboundId: `r-${controlId}`,
+        channel: 'lab-in',
+        contentType: 'x-application/hl7-v2+er7',
+        body: `MSH|^~\\&|L|D|E|H|20240101000000||ORU^R01|${controlId}|P|2.5`,
+        receivedAt: Date.now(),
+        ack: 'fast',
+        controlId,
+      };
+      relay.send(msg);
+      const ack = await relay.next((m) => m.type === 'inboundAck' && m.inboundId === msg.inboundId);
+      return (ack as { messageId: string }).messageId;
+    };
+    const ids = [await send('M1'), await send('M2')];
+
+    const all = await runToEnd(['messages', 'site', ...api]);
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { messageId: string }).messageId)).toStrictEqual(ids);
+    const [, next] = /next: (\S+)/.exec(all.stderr)!;
+    const none = await runToEnd(['messages', 'site', '--after', next, ...api]);
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+
+    expect((await runToEnd(['messages', 'site', '--limit', 'x', ...api])).code).toBe(2);
+    expect((await runToEnd(['messages', 'site', '--limit', '0', ...api])).code).toBe(2);
+    expect((await runToEnd(['messages', 'site', '--after', 'garbage', ...api])).code).toBe(2);
+    expect((await runToEnd(['messages', 'nobody', ...api])).code).toBe(1);
+
+    const follow = run(['messages', 'site', '--follow', '--after', next, ...api]);
+    await new Promise((r) => setTimeout(r, 500));
+    const third = await send('M3');
+    await follow.waitFor(new RegExp(third), 10_000);
+    follow.child.kill('SIGINT');
+    expect(await follow.exited).toBe(0);
+    expect(follow.stdout().trim().split('\n')).toHaveLength(1);
+    expect(follow.stderr()).toContain(`next: `);
+    relay.close();
   });
 });

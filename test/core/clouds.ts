@@ -28,6 +28,13 @@ const ENV: Record<keyof CoreConfig, string> = {
   maxDestinationsBeforeHello: 'EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO',
   liveWindowMs: 'EDGEPUSH_LIVE_WINDOW_MS',
   lastSeenWriteMs: 'EDGEPUSH_LAST_SEEN_WRITE_MS',
+  inboundDedupeWindowMs: 'EDGEPUSH_INBOUND_DEDUPE_WINDOW_MS',
+  inboundRetentionMs: 'EDGEPUSH_INBOUND_RETENTION_MS',
+  webhookRetryPeriodMs: 'EDGEPUSH_WEBHOOK_RETRY_PERIOD_MS',
+  webhookInitialBackoffMs: 'EDGEPUSH_WEBHOOK_INITIAL_BACKOFF_MS',
+  webhookMaxBackoffMs: 'EDGEPUSH_WEBHOOK_MAX_BACKOFF_MS',
+  webhookTimeoutMs: 'EDGEPUSH_WEBHOOK_TIMEOUT_MS',
+  allowLocalHttpWebhooks: 'EDGEPUSH_ALLOW_LOCAL_HTTP_WEBHOOKS',
 };
 
 function client(url: string, token?: string): Cloud['api'] {

@@ -5,7 +5,10 @@
  * real adapters. Records are copied in and out, as a real store would serialise them.
  */
 import { EventWatcher } from '../../hub/adapters/event-watcher';
-import type { CloudMessage, DeviceProtocols } from '../../protocol/messages';
+import { InboundEventWatcher } from '../../hub/adapters/inbound-watcher';
+import { DomainError } from '../../lambdas/core/domain-errors';
+import type { InboundDelivery, InboundRecord, WebhookRecord } from '../../lambdas/core/inbound-records';
+import type { CloudMessage } from '../../protocol/messages';
 import type {
   AgentStore,
   ConnectionGateway,
@@ -21,6 +24,16 @@ import type {
   ConnectionClaim,
   QueueFull,
   QueueLimits,
+  InboundListPage,
+  InboundListQuery,
+  InboundPorts,
+  InboundQueue,
+  InboundQueueItem,
+  InboundStore,
+  PutInboundResult,
+  WebhookResponse,
+  WebhookSender,
+  WebhookStore,
 } from '../../lambdas/core/ports';
 import { isAfter, newestFirst, takePage } from '../../lambdas/core/push-list';
 import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
@@ -169,10 +182,7 @@ export class MemoryAgentStore implements AgentStore {
     );
   }
 
-  touch(
-    agentId: string,
-    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
-  ): Promise<void> {
+  touch(agentId: string, patch: Parameters<AgentStore['touch']>[1]): Promise<void> {
     this.change(agentId, (a) => applyPatch(a, copy(patch)));
     return Promise.resolve();
   }
@@ -320,6 +330,152 @@ export class MemoryLog implements Log {
   }
 }
 
+/** Inbound messages in memory, with the lmdb store's cursors (a sequence number as text). */
+export class MemoryInboundStore implements InboundStore {
+  private readonly messages = new Map<string, InboundRecord>();
+  private readonly dedupe = new Map<string, { messageId: string; storedAt: number }>();
+  private seq = 0;
+
+  put(message: Omit<InboundRecord, 'cursor'>, dedupeWindowMs: number): Promise<PutInboundResult> {
+    const key = `${message.agentId}\n${message.channel}\n${message.dedupeKey}`;
+    const earlier = this.dedupe.get(key);
+    const stored = earlier && this.messages.get(earlier.messageId);
+    if (earlier && stored && earlier.storedAt > message.storedAt - dedupeWindowMs)
+      return Promise.resolve({ message: copy(stored), created: false });
+    const record: InboundRecord = { ...copy(message), cursor: String(++this.seq) };
+    this.messages.set(record.messageId, record);
+    this.dedupe.set(key, { messageId: record.messageId, storedAt: record.storedAt });
+    return Promise.resolve({ message: copy(record), created: true });
+  }
+
+  get(messageId: string): Promise<InboundRecord | undefined> {
+    const m = this.messages.get(messageId);
+    return Promise.resolve(m && copy(m));
+  }
+
+  list(query: InboundListQuery): Promise<InboundListPage> {
+    if (query.after !== undefined && !/^\d{1,15}$/.test(query.after)) {
+      return Promise.reject(new DomainError('INVALID_QUERY', 'after is not a cursor this API returned'));
+    }
+    const after = Number(query.after ?? 0);
+    const messages = [...this.messages.values()]
+      .filter(
+        (m) => m.agentId === query.agentId && (query.channel === undefined || m.channel === query.channel) && Number(m.cursor) > after,
+      )
+      .sort((a, b) => Number(a.cursor) - Number(b.cursor))
+      .slice(0, query.limit)
+      .map(copy);
+    const next = messages.length > 0 ? messages[messages.length - 1].cursor : query.after;
+    return Promise.resolve(next === undefined ? { messages } : { messages, next });
+  }
+
+  updateDelivery(messageId: string, patch: Partial<InboundDelivery>, expectAttempts: number): Promise<InboundRecord | undefined> {
+    const current = this.messages.get(messageId);
+    if (!current || current.delivery.attempts !== expectAttempts) return Promise.resolve(undefined);
+    const next = { ...current, delivery: applyPatch(current.delivery, copy(patch)) };
+    this.messages.set(messageId, next);
+    return Promise.resolve(copy(next));
+  }
+}
+
+export class MemoryWebhookStore implements WebhookStore {
+  private readonly hooks = new Map<string, WebhookRecord>();
+  put(webhook: WebhookRecord): Promise<void> {
+    this.hooks.set(webhook.agentId, copy(webhook));
+    return Promise.resolve();
+  }
+  get(agentId: string): Promise<WebhookRecord | undefined> {
+    const hook = this.hooks.get(agentId);
+    return Promise.resolve(hook && copy(hook));
+  }
+  delete(agentId: string): Promise<boolean> {
+    return Promise.resolve(this.hooks.delete(agentId));
+  }
+}
+
+/**
+ * A FIFO queue per (agentId, channel) that a test drains by hand: receive() hands out the head of
+ * each group with nothing in flight; done() removes it, so the group's next can go.
+ */
+export class ManualInboundQueue implements InboundQueue {
+  private readonly groups = new Map<string, InboundQueueItem[]>();
+  private readonly inFlight = new Set<string>();
+
+  enqueue(item: InboundQueueItem): Promise<void> {
+    const key = `${item.agentId}\n${item.channel}`;
+    const items = this.groups.get(key) ?? [];
+    if (!items.some((i) => i.messageId === item.messageId))
+      items.push({ messageId: item.messageId, agentId: item.agentId, channel: item.channel });
+    this.groups.set(key, items);
+    return Promise.resolve();
+  }
+
+  receive(): InboundQueueItem | undefined {
+    for (const [key, items] of this.groups) {
+      if (this.inFlight.has(key) || items.length === 0) continue;
+      this.inFlight.add(key);
+      return { ...items[0] };
+    }
+    return undefined;
+  }
+
+  /** The delivery of `item` is over (done): its group's next may go. */
+  done(item: InboundQueueItem): void {
+    const key = `${item.agentId}\n${item.channel}`;
+    this.inFlight.delete(key);
+    this.groups.set(
+      key,
+      (this.groups.get(key) ?? []).filter((i) => i.messageId !== item.messageId),
+    );
+  }
+
+  /** The delivery of `item` will be retried: it stays at the head. */
+  retry(item: InboundQueueItem): void {
+    this.inFlight.delete(`${item.agentId}\n${item.channel}`);
+  }
+
+  size(): number {
+    let n = 0;
+    for (const items of this.groups.values()) n += items.length;
+    return n;
+  }
+}
+
+/** Records every webhook POST; answers what the test scripted (default 200 with an empty body), or throws it. */
+export class ScriptedWebhookSender implements WebhookSender {
+  readonly posts: { url: string; headers: Record<string, string>; body: string }[] = [];
+  private readonly answers: (WebhookResponse | Error)[] = [];
+
+  /** Answers for the next posts, in order; after them, 200. */
+  script(...answers: (WebhookResponse | Error)[]): void {
+    this.answers.push(...answers);
+  }
+
+  post(url: string, headers: Record<string, string>, body: string): Promise<WebhookResponse> {
+    this.posts.push({ url, headers: { ...headers }, body });
+    const answer = this.answers.shift() ?? { status: 200, body: '' };
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+}
+
+export interface MemoryInboundPorts extends InboundPorts {
+  store: MemoryInboundStore;
+  webhooks: MemoryWebhookStore;
+  queue: ManualInboundQueue;
+  sender: ScriptedWebhookSender;
+  watcher: InboundEventWatcher;
+}
+
+export function memoryInboundPorts(): MemoryInboundPorts {
+  return {
+    store: new MemoryInboundStore(),
+    webhooks: new MemoryWebhookStore(),
+    queue: new ManualInboundQueue(),
+    sender: new ScriptedWebhookSender(),
+    watcher: new InboundEventWatcher(),
+  };
+}
+
 export interface MemoryPorts extends Ports {
   pushes: MemoryPushStore;
   agents: MemoryAgentStore;
@@ -328,6 +484,7 @@ export interface MemoryPorts extends Ports {
   watcher: RecordingWatcher;
   clock: FakeClock;
   log: MemoryLog;
+  inbound: MemoryInboundPorts;
 }
 
 /** A full port set in memory, on a fake clock. */
@@ -341,6 +498,7 @@ export function memoryPorts(clock = new FakeClock()): MemoryPorts {
     watcher: new RecordingWatcher(pushes),
     clock,
     log: new MemoryLog(),
+    inbound: memoryInboundPorts(),
     // A fixed key: agent secrets are HMAC'd with it exactly as with the hub's key file.
     secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 7)) },
   };
