@@ -55,5 +55,5 @@ export async function deleteAgent(ports: Ports, agentId: string): Promise<void> 
   await dropConnection(ports, agent, 'deleted');
   // An agent created later with the same id must not inherit this one's webhook (URL and secret).
   // Its stored messages stay until retention, as its pushes do.
-  if (ports.inbound) await ports.inbound.webhooks.delete(agentId);
+  await ports.inbound.webhooks.delete(agentId);
 }

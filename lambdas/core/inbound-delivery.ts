@@ -13,7 +13,6 @@ import { INBOUND_MESSAGE_VERSION, type AppAckMessage } from '../../protocol/mess
 import { VERSION } from '../../protocol/version';
 import type { CoreConfig } from './core-config';
 import type { InboundDelivery, InboundRecord } from './inbound-records';
-import { inboundPorts } from './inbound-ports';
 import { inboundView } from './inbound-view';
 import type { InboundDeliveryOutcome, InboundQueueItem, Ports, WebhookResponse } from './ports';
 import { openSecret } from './webhook-secret';
@@ -39,7 +38,7 @@ export async function deliverInbound(ports: Ports, config: CoreConfig, item: Inb
 }
 
 async function attempt(ports: Ports, config: CoreConfig, item: InboundQueueItem): Promise<InboundDeliveryOutcome> {
-  const inbound = inboundPorts(ports);
+  const inbound = ports.inbound;
   const message = await inbound.store.get(item.messageId);
   if (!message || message.delivery.status !== 'pending') return DONE; // delivered, failed, or a repeat of the queue item
   const hook = await inbound.webhooks.get(message.agentId);
@@ -100,7 +99,7 @@ async function attempt(ports: Ports, config: CoreConfig, item: InboundQueueItem)
 }
 
 function settle(ports: Ports, message: InboundRecord, patch: Partial<InboundDelivery>): Promise<InboundRecord | undefined> {
-  return inboundPorts(ports).store.updateDelivery(message.messageId, patch, message.delivery.attempts);
+  return ports.inbound.store.updateDelivery(message.messageId, patch, message.delivery.attempts);
 }
 
 /** A 2xx answer with an HL7 content type and an MSH segment is the application's ACK. */

@@ -8,7 +8,6 @@ import { isChannelName } from '../../protocol/names';
 import { getAgent } from './agent-service';
 import { DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PULL_WAIT_S } from './core-config';
 import { DomainError } from './domain-errors';
-import { inboundPorts } from './inbound-ports';
 import { inboundView, type InboundMessageView } from './inbound-view';
 import type { Ports } from './ports';
 
@@ -56,7 +55,7 @@ export function parsePullQuery(params: Record<string, string | undefined>): Pull
 /** `deadline` (epoch ms): the platform's own limit on the request, which the wait never passes. */
 export async function pullMessages(ports: Ports, agentId: string, query: PullQuery, deadline?: number): Promise<PullPage> {
   await getAgent(ports, agentId);
-  const inbound = inboundPorts(ports);
+  const inbound = ports.inbound;
   const until = Math.min(ports.clock.now() + query.waitMs, deadline ?? Infinity);
   const read = async (): Promise<PullPage> => {
     const page = await inbound.store.list({ agentId, channel: query.channel, after: query.after, limit: query.limit });
@@ -83,7 +82,7 @@ export async function pullMessages(ports: Ports, agentId: string, query: PullQue
 }
 
 export async function readInbound(ports: Ports, messageId: string): Promise<InboundMessageView> {
-  const message = messageId.length <= 128 ? await inboundPorts(ports).store.get(messageId) : undefined;
+  const message = messageId.length <= 128 ? await ports.inbound.store.get(messageId) : undefined;
   if (!message || message.expiresAt <= ports.clock.now()) throw new DomainError('MESSAGE_NOT_FOUND', `message ${messageId} does not exist`);
   return inboundView(message);
 }

@@ -14,7 +14,6 @@ import {
 } from '../../protocol/messages';
 import type { CoreConfig } from './core-config';
 import type { InboundRecord } from './inbound-records';
-import { inboundPorts } from './inbound-ports';
 import type { Ports } from './ports';
 
 /** The dedupe key: MSH-10 when the message has one, else the relay's own id (a resend keeps it). */
@@ -24,7 +23,7 @@ export function dedupeKeyOf(msg: Pick<InboundMessage, 'controlId' | 'inboundId'>
 
 /** The replies to send the relay, in order: inboundAck, then an appAck when one is already known. */
 export async function receiveInbound(ports: Ports, config: CoreConfig, agentId: string, msg: InboundMessage): Promise<CloudMessage[]> {
-  const inbound = inboundPorts(ports);
+  const inbound = ports.inbound;
   const agent = await ports.agents.get(agentId);
   // A relay may send only for its own channels: the ones its last hello named.
   if (!agent?.channels?.some((c) => c.name === msg.channel)) {

@@ -297,11 +297,8 @@ export interface Ports {
   watcher: PushWatcher;
   clock: Clock;
   secretKey: SecretKey;
-  /**
-   * The inbound direction. Optional only while the adapter sets gain it (each set wires it in
-   * its own change); becomes required once both have.
-   */
-  inbound?: InboundPorts;
+  /** The inbound direction: device -> relay -> cloud -> the application. */
+  inbound: InboundPorts;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

@@ -5,7 +5,6 @@
 import { getAgent } from './agent-service';
 import type { CoreConfig } from './core-config';
 import { DomainError } from './domain-errors';
-import { inboundPorts } from './inbound-ports';
 import type { Ports } from './ports';
 import { generateWebhookSecret, sealSecret } from './webhook-secret';
 
@@ -56,14 +55,14 @@ export async function setWebhook(
   await getAgent(ports, agentId);
   const secret = generateWebhookSecret();
   const secretSealed = sealSecret(secret, agentId, await ports.secretKey.get());
-  await inboundPorts(ports).webhooks.put({ agentId, url, secretSealed, createdAt: ports.clock.now() });
+  await ports.inbound.webhooks.put({ agentId, url, secretSealed, createdAt: ports.clock.now() });
   ports.log?.info('webhook set', { agentId });
   return { url, secret };
 }
 
 export async function getWebhook(ports: Ports, agentId: string): Promise<WebhookView> {
   await getAgent(ports, agentId);
-  const hook = await inboundPorts(ports).webhooks.get(agentId);
+  const hook = await ports.inbound.webhooks.get(agentId);
   if (!hook) throw new DomainError('WEBHOOK_NOT_FOUND', `agent ${agentId} has no webhook: set one with PUT /agents/${agentId}/webhook`);
   return { url: hook.url, createdAt: new Date(hook.createdAt).toISOString() };
 }
@@ -71,7 +70,7 @@ export async function getWebhook(ports: Ports, agentId: string): Promise<Webhook
 /** Messages already pending keep their delivery state; their next attempt finds no webhook and ends it. */
 export async function deleteWebhook(ports: Ports, agentId: string): Promise<void> {
   await getAgent(ports, agentId);
-  if (!(await inboundPorts(ports).webhooks.delete(agentId))) {
+  if (!(await ports.inbound.webhooks.delete(agentId))) {
     throw new DomainError('WEBHOOK_NOT_FOUND', `agent ${agentId} has no webhook`);
   }
   ports.log?.info('webhook deleted', { agentId });

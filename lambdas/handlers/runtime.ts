@@ -8,11 +8,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
 import { AWS_MAX_BODY_BYTES } from '../adapters/aws/aws-limits';
 import { DynamoChunkStore } from '../adapters/aws/dynamo-chunk-store';
-import { createAwsInboundAdapters, createAwsPorts } from '../adapters/aws/aws-ports';
+import { createAwsPorts } from '../adapters/aws/aws-ports';
 import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
 import { createClients, type AwsClients } from '../adapters/aws/clients';
 import { createCore, type CoreConfig, type EdgePushCore } from '../core/core';
-import type { InboundPorts, Log } from '../core/ports';
+import type { Log } from '../core/ports';
 
 export interface Runtime {
   core: EdgePushCore;
@@ -23,13 +23,7 @@ export interface Runtime {
   /** Parts of chunked relay messages, between ws-message invocations. */
   chunks: DynamoChunkStore;
   /** The inbound FIFO queue the webhook Lambda consumes (EDGEPUSH_INBOUND_QUEUE_URL). */
-  inboundQueueUrl?: string;
-  /**
-   * The aws inbound adapters (store, webhooks, queue, watcher, events). They become the core's
-   * `ports.inbound` together with the shared webhook sender (lambdas/adapters/fetch-webhook-sender.ts),
-   * which lands with the core's inbound service.
-   */
-  inbound?: Omit<InboundPorts, 'sender'>;
+  inboundQueueUrl: string;
   logger: Logger;
   metrics: Metrics;
 }
@@ -60,7 +54,6 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
     queue: ports.queue,
     chunks: new DynamoChunkStore(clients.dynamo, config.tableName),
     inboundQueueUrl: config.inboundQueueUrl,
-    inbound: createAwsInboundAdapters(config, clients),
     logger,
     metrics,
   };

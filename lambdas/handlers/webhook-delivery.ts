@@ -88,17 +88,11 @@ export function createWebhookDeliveryHandler(deps: WebhookDeliveryDeps): (event:
   };
 }
 
-function canDeliver(core: object): core is InboundDeliverer {
-  return typeof (core as Partial<InboundDeliverer>).deliverInbound === 'function';
-}
-
 let lambdaHandler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   if (!lambdaHandler) {
     const rt = getRuntime();
-    if (!canDeliver(rt.core)) throw new Error('this build of the core has no inbound delivery (deliverInbound)');
-    if (!rt.inboundQueueUrl) throw new Error('environment variable EDGEPUSH_INBOUND_QUEUE_URL is required');
     lambdaHandler = createWebhookDeliveryHandler({
       core: rt.core,
       sqs: rt.clients.sqs,

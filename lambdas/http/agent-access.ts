@@ -33,7 +33,7 @@ export async function agentRefusal(ports: Ports, route: RouteMatch, req: HttpReq
       return push ? refuse(push.agentId) : undefined;
     }
     case 'message': {
-      const message = await ports.inbound?.store.get(route.params.messageId);
+      const message = await ports.inbound.store.get(route.params.messageId);
       return message ? refuse(message.agentId) : undefined;
     }
     case 'body': {

@@ -70,6 +70,7 @@ describe('AWS limits on dynalite', () => {
       credentials: TEST_CREDENTIALS,
       tableName: table,
       queueUrl: 'unused',
+      inboundQueueUrl: 'unused',
       managementEndpoint: 'http://127.0.0.1:1',
       retentionDays: 30,
       dynamoEndpoint: dynalite.endpoint,

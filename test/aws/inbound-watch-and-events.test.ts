@@ -29,6 +29,7 @@ beforeAll(async () => {
     credentials: TEST_CREDENTIALS,
     tableName: table,
     queueUrl: 'unused',
+    inboundQueueUrl: 'unused',
     managementEndpoint: 'http://127.0.0.1:1',
     retentionDays: 30,
     dynamoEndpoint: dynalite.endpoint,

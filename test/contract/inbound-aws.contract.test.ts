@@ -56,6 +56,7 @@ const clientConfig = () => ({
   credentials: TEST_CREDENTIALS,
   tableName: table,
   queueUrl,
+  inboundQueueUrl: queueUrl,
   managementEndpoint: 'http://127.0.0.1:1',
   retentionDays: 30,
   dynamoEndpoint: dynalite.endpoint,

@@ -4,6 +4,7 @@
  * dispatcher that runs in that window sees 'gone' for a connection that is about to be live.
  * Stores are the aws adapters on dynalite; the gateway below models only that window.
  */
+import { memoryInboundPorts } from '../support/memory-ports';
 import { randomUUID } from 'node:crypto';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
 import { DynamoAgentStore } from '../../lambdas/adapters/aws/dynamo-agent-store';
@@ -50,6 +51,7 @@ beforeAll(async () => {
     credentials: TEST_CREDENTIALS,
     tableName,
     queueUrl: 'unused',
+    inboundQueueUrl: 'unused',
     managementEndpoint: 'http://127.0.0.1:1',
     retentionDays: 30,
     dynamoEndpoint: dynalite.endpoint,
@@ -60,6 +62,7 @@ beforeAll(async () => {
     pushes,
     agents: new DynamoAgentStore(clients.dynamo, tableName),
     queue: new MemoryQueue(),
+    inbound: memoryInboundPorts(),
     gateway,
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },

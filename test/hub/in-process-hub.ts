@@ -3,6 +3,7 @@
  * queue, WsGateway on a real loopback server, relay backend, domain core), without the JWT
  * layer (jose is ESM-only and jest cannot load it). HTTP calls go straight to core.handleHttp.
  */
+import { memoryInboundPorts } from '../support/memory-ports';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -48,6 +49,8 @@ export async function startInProcessHub(
     watcher,
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 9)) },
+    // In memory: these tests are about the push path and the gateway; test/e2e/inbound covers the hub's own.
+    inbound: memoryInboundPorts(),
     log: {
       info: (msg, fields) => logger.info(fields ?? {}, msg),
       warn: (msg, fields) => logger.warn(fields ?? {}, msg),

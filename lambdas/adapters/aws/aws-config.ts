@@ -7,7 +7,7 @@ export interface AwsAdapterConfig {
   tableName: string;
   queueUrl: string;
   /** The inbound FIFO queue (webhook deliveries); absent in deployments without the inbound direction. */
-  inboundQueueUrl?: string;
+  inboundQueueUrl: string;
   /** An EventBridge bus that gets an event per stored inbound message; optional. */
   eventBusName?: string;
   /** The WebSocket API's Management API endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -48,7 +48,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
     idempotentCreate: create,
     tableName: required(env, 'EDGEPUSH_TABLE'),
     queueUrl: required(env, 'EDGEPUSH_QUEUE_URL'),
-    inboundQueueUrl: env.EDGEPUSH_INBOUND_QUEUE_URL || undefined,
+    inboundQueueUrl: required(env, 'EDGEPUSH_INBOUND_QUEUE_URL'),
     eventBusName: env.EDGEPUSH_EVENT_BUS || undefined,
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
     retentionDays: retention,

@@ -1,5 +1,6 @@
 /** Builds the aws adapter set from config and the SDK clients. */
 import type { InboundPorts, Log, Ports } from '../../core/ports';
+import { FetchWebhookSender } from '../fetch-webhook-sender';
 import { ApiGatewayConnectionGateway } from './apigw-gateway';
 import type { AwsAdapterConfig } from './aws-config';
 import type { AwsClients } from './clients';
@@ -25,16 +26,12 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
+    inbound: createAwsInboundPorts(config, clients),
   };
 }
 
-/**
- * The inbound ports of the aws set, all but the webhook sender: that one is shared with the hub
- * (fetch-based) and joins them where the runtime assembles the ports. Undefined when the
- * deployment has no inbound queue.
- */
-export function createAwsInboundAdapters(config: AwsAdapterConfig, clients: AwsClients): Omit<InboundPorts, 'sender'> | undefined {
-  if (!config.inboundQueueUrl) return undefined;
+/** The inbound ports of the aws set; the webhook sender is the fetch-based one the hub uses too. */
+function createAwsInboundPorts(config: AwsAdapterConfig, clients: AwsClients): InboundPorts {
   const store = new DynamoInboundStore(clients.dynamo, config.tableName, {
     transactions: config.idempotentCreate === 'two-step-for-dynalite' ? 'two-step-for-dynalite' : 'transaction',
   });
@@ -43,6 +40,7 @@ export function createAwsInboundAdapters(config: AwsAdapterConfig, clients: AwsC
     webhooks: new DynamoWebhookStore(clients.dynamo, config.tableName),
     queue: new SqsInboundQueue(clients.sqs, config.inboundQueueUrl),
     watcher: new PollingInboundWatcher(store),
+    sender: new FetchWebhookSender(),
     ...(config.eventBusName && clients.events ? { events: new EventBridgeInboundEvents(clients.events, config.eventBusName) } : {}),
   };
 }
