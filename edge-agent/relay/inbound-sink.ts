@@ -3,6 +3,7 @@
  * (fast: the on-disk spool; cloud: the cloud stored it; app: the application answered) and says
  * what to answer the device; the channel driver (MLLP, ASTM) turns that into its protocol's reply.
  */
+import type { Logger } from 'pino';
 import type { AckMode, ChannelProtocol } from '../../protocol/messages';
 
 export interface InboundSubmission {
@@ -25,7 +26,12 @@ export type InboundVerdict =
   | { outcome: 'refused'; reason: string };
 
 export interface InboundSink {
-  submit(message: InboundSubmission): Promise<InboundVerdict>;
+  /**
+   * `progress.stored` is called once the message is durably stored (fast: spooled; cloud and
+   * app: the cloud's inboundAck), before the verdict when the verdict comes later: an `app`
+   * channel's driver may send the commit ACK (CA) then, and the application's ACK afterwards.
+   */
+  submit(message: InboundSubmission, progress?: { stored?: () => void }): Promise<InboundVerdict>;
 }
 
 /** A channel the relay listens on, as configured (`--channel name=url`, relay.json, EDGEPUSH_CHANNELS). */
@@ -33,7 +39,23 @@ export interface ChannelSettings {
   name: string;
   protocol: ChannelProtocol;
   ack: AckMode;
+  /** Where to listen (`0.0.0.0` for every interface). */
+  host: string;
+  port: number;
+  /** Character set the devices send (and receive their ACKs) in. */
+  encoding: string;
+  /** cloud and app: how long a device waits for the cloud (or the application) before it gets AE. */
+  timeoutMs: number;
+  /** The largest message a device may send; a larger one is refused (AR) and its connection closed. */
+  maxMessageBytes: number;
+  /** A device connection with no traffic for this long is closed (devices reconnect). */
+  idleTimeoutMs: number;
+  /** Device connections open at once on this channel; more are refused at accept. */
+  maxConnections: number;
 }
+
+/** Builds the driver of one protocol's channel (see channel-drivers.ts). */
+export type ChannelDriverFactory = (settings: ChannelSettings, sink: InboundSink, logger: Logger) => ChannelDriver;
 
 /** A listening channel of one protocol: accepts devices, hands their messages to the sink. */
 export interface ChannelDriver {
