@@ -72,7 +72,17 @@ export function registerRelayCommand(program: Command): void {
           process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} channel ${r.name} ${r.host}:${r.port}${r.ok ? '' : ` ${r.why}`}\n`);
         process.exit(results.every((r) => r.ok) && channels.every((r) => r.ok) ? EXIT_OK : EXIT_NEGATIVE);
       }
-      const relay = new Relay(config, createRelayLogger(config.logLevel, logDestination(logFormat)));
+      let relay: Relay;
+      try {
+        relay = new Relay(config, createRelayLogger(config.logLevel, logDestination(logFormat)));
+      } catch (err) {
+        // The spool of a fast channel could not be opened (data dir not writable, a corrupt file).
+        const e = err as NodeJS.ErrnoException;
+        process.stderr.write(
+          `edgepush relay: cannot open the data dir ${config.dataDir}: ${e.code ?? e.message}; give a writable --data DIR\n`,
+        );
+        process.exit(EXIT_NEGATIVE);
+      }
       const onSignal = (signal: NodeJS.Signals): void => {
         relay.logger.info({ signal }, 'signal received');
         relay.stop().then(
