@@ -21,6 +21,12 @@ export interface MshHeader {
   version: string;
   /** MSH-11, e.g. 'P' (production) or 'T' (training). */
   processingId: string;
+  /**
+   * MSH-15 and MSH-16 (HL7 table 0155: AL, NE, ER, SU), '' when absent: either valued means the
+   * sender asks for enhanced acknowledgement (a commit ACK, then an application ACK).
+   */
+  acceptAckType?: string;
+  applicationAckType?: string;
 }
 
 /** True when the text starts with an MSH segment that declares its separators. */
@@ -80,9 +86,9 @@ export function readMsh(text: string): MshHeader {
   const fieldSeparator = body[3];
   const end = segmentEnd(body);
   // f[i] is MSH-(i+2): MSH-1 is the separator itself. indexOf rather than split(): hot path.
-  const f: string[] = ['', '', '', '', '', '', '', '', '', '', ''];
+  const f: string[] = ['', '', '', '', '', '', '', '', '', '', '', '', '', '', ''];
   let from = 4;
-  for (let n = 0; n < 11 && from <= end; n++) {
+  for (let n = 0; n < 15 && from <= end; n++) {
     let next = body.indexOf(fieldSeparator, from);
     if (next === -1 || next > end) next = end;
     f[n] = body.slice(from, next);
@@ -108,6 +114,8 @@ export function readMsh(text: string): MshHeader {
     receivingFacility: f[4],
     processingId: f[9],
     version: f[10],
+    acceptAckType: f[13].trim().toUpperCase(),
+    applicationAckType: f[14].trim().toUpperCase(),
   };
 }
 

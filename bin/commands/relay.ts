@@ -8,7 +8,7 @@ import { Relay } from '../../edge-agent/relay/relay';
 import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
 import { parseDuration } from '../duration';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from '../exit-codes';
-import { checkDevices } from './relay-check';
+import { checkChannels, checkDevices } from './relay-check';
 import { UsageError } from './target';
 
 interface RelayCommandFlags extends RelayFlags {
@@ -31,11 +31,21 @@ export function registerRelayCommand(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--channel <name=mllp://0.0.0.0:port>',
+      'listen for devices that send to the relay, repeatable; ?ack=fast|cloud|app&encoding=...&timeout=10s',
+      collect,
+      [],
+    )
+    .option('--data <dir>', 'state dir: the inbound spool of fast channels (env EDGEPUSH_DATA_DIR; systemd StateDirectory)')
     .option('--heartbeat <duration>', 'heartbeat interval, e.g. 30s or 2m (default 60s)')
     .option('--allow-insecure', 'allow plain ws:// to another host (secret and messages in clear); env EDGEPUSH_ALLOW_INSECURE=1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env EDGEPUSH_LOG_LEVEL)')
     .addOption(logFormatOption())
-    .option('--check', 'validate the config and try a TCP connect to each device, without contacting the cloud; then exit')
+    .option(
+      '--check',
+      'validate the config, try a TCP connect to each device and bind each channel port, without contacting the cloud; then exit',
+    )
     .action(async (flags: RelayCommandFlags) => {
       // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
       // Measured (BENCHMARKS.md): RSS after a 10,000-push burst falls from ~75 MB to under
@@ -57,9 +67,22 @@ export function registerRelayCommand(program: Command): void {
         const results = await checkDevices(config.devices);
         for (const r of results)
           process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} ${r.host}:${r.port}${r.ok ? '' : ` ${r.why}`}\n`);
-        process.exit(results.every((r) => r.ok) ? EXIT_OK : EXIT_NEGATIVE);
+        const channels = await checkChannels(config.channels, config.dataDir);
+        for (const r of channels)
+          process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} channel ${r.name} ${r.host}:${r.port}${r.ok ? '' : ` ${r.why}`}\n`);
+        process.exit(results.every((r) => r.ok) && channels.every((r) => r.ok) ? EXIT_OK : EXIT_NEGATIVE);
       }
-      const relay = new Relay(config, createRelayLogger(config.logLevel, logDestination(logFormat)));
+      let relay: Relay;
+      try {
+        relay = new Relay(config, createRelayLogger(config.logLevel, logDestination(logFormat)));
+      } catch (err) {
+        // The spool of a fast channel could not be opened (data dir not writable, a corrupt file).
+        const e = err as NodeJS.ErrnoException;
+        process.stderr.write(
+          `edgepush relay: cannot open the data dir ${config.dataDir}: ${e.code ?? e.message}; give a writable --data DIR\n`,
+        );
+        process.exit(EXIT_NEGATIVE);
+      }
       const onSignal = (signal: NodeJS.Signals): void => {
         relay.logger.info({ signal }, 'signal received');
         relay.stop().then(
@@ -73,6 +96,11 @@ export function registerRelayCommand(program: Command): void {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
       relay.start();
+      relay.ready.catch((err: Error) => {
+        relay.logger.fatal({ err: err.message }, 'relay cannot start');
+        process.stderr.write(`edgepush relay: ${err.message}\n`);
+        void relay.stop().finally(() => process.exit(EXIT_NEGATIVE));
+      });
     });
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import type { BackoffOptions } from '../backoff';
 import type { DeviceDriver } from '../relay/devices';
-import type { ChannelDriver, ChannelSettings, InboundSink } from '../relay/inbound-sink';
+import type { ChannelDriver, ChannelIdentity, InboundSink } from '../relay/inbound-sink';
 import { astmAcked, fromAstmError } from '../relay/outcome';
 import { AstmDeviceError } from './astm-device';
 import { AstmInbound, logInboundEvent } from './astm-inbound';
@@ -42,7 +42,7 @@ export class AstmChannel implements ChannelDriver {
   private boundPort = 0;
 
   constructor(
-    readonly settings: ChannelSettings,
+    readonly settings: ChannelIdentity,
     sink: InboundSink,
     private readonly options: AstmChannelOptions,
   ) {
@@ -144,10 +144,14 @@ export class AstmChannel implements ChannelDriver {
     this.links.add(link);
     log?.info({ channel: this.settings.name, remote: socket.remoteAddress }, 'ASTM analyser connected');
   }
+
+  asDevice(): DeviceDriver {
+    return astmChannelDevice(this);
+  }
 }
 
 /** The ChannelDriver for an `astm://…?listen` channel (see AstmChannel). */
-export function createAstmChannel(settings: ChannelSettings, sink: InboundSink, options: AstmChannelOptions): AstmChannel {
+export function createAstmChannel(settings: ChannelIdentity, sink: InboundSink, options: AstmChannelOptions): AstmChannel {
   return new AstmChannel(settings, sink, options);
 }
 

@@ -5,9 +5,12 @@
  * one ConfigError.
  */
 import { parseAstmUrl, type AstmEndpoint } from '../astm/astm-url';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { AGENT_ID_RULE, DEVICE_NAME_RULE, isAgentId, isDeviceName } from '../../protocol/names';
 import { DEVICE_ACK_TIMEOUT_MS, DEVICE_CONNECT_TIMEOUT_MS } from '../../protocol/timeouts';
 import { SUPPORTED_ENCODINGS, resolveEncoding } from '../mllp/encoding';
+import { CHANNEL_DEFAULTS, parseChannelFlag, parseChannelUrl, type ChannelLimits } from './channel-config';
+import type { ChannelSettings } from './inbound-sink';
 
 export interface DeviceConfig {
   name: string;
@@ -26,6 +29,12 @@ export interface RelayConfig {
   agentId: string;
   secret: string;
   devices: DeviceConfig[];
+  /** Where devices send to the relay (channel-config.ts). */
+  channels: ChannelSettings[];
+  /** The relay's own state: the inbound spool of `fast` channels (`--data`, systemd's StateDirectory). */
+  dataDir: string;
+  /** The inbound spool of each `fast` channel. */
+  spool: { maxBytes: number; fsync: boolean };
   /** How often the relay sends a heartbeat (API Gateway drops a connection idle for 10 min). */
   heartbeatIntervalMs: number;
   /** After a heartbeat, how long to wait for any message before calling the connection dead. */
@@ -52,6 +61,13 @@ export interface RawConfig {
   secret?: unknown;
   /** `{ name: "mllp://host:port?encoding=..." }` or `["name=mllp://host:port", ...]`. */
   devices?: unknown;
+  /** `{ name: "mllp://0.0.0.0:2575?ack=fast" }` or `["name=mllp://0.0.0.0:2575", ...]`. */
+  channels?: unknown;
+  /** Limits shared by every channel: `{maxMessageBytes, idleTimeoutMs, maxConnections}`. */
+  inbound?: unknown;
+  dataDir?: unknown;
+  /** `{maxBytes, fsync}`. */
+  spool?: unknown;
   heartbeatIntervalMs?: unknown;
   heartbeatTimeoutMs?: unknown;
   maxConnectionAgeMs?: unknown;
@@ -81,6 +97,10 @@ export const DEFAULTS = {
   resultCache: { maxEntries: 10_000, ttlMs: 24 * 60 * 60_000 },
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
+  dataDir: '.edgepush-relay',
+  // 256 MB per fast channel: at a busy lab's 10 messages/s of 5 KB, over an hour and a half of
+  // cloud outage; a disk small enough to mind this is told so at start (ENOSPC shows as AE).
+  spool: { maxBytes: 256 * 1024 * 1024, fsync: true },
 } as const;
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -215,10 +235,6 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
   } else if (raw.devices !== undefined) {
     problems.push('devices must be an object {name: "mllp://host:port"} or a list of name=mllp://host:port');
   }
-  if (devices.length === 0 && !problems.some((p) => p.startsWith('device'))) {
-    problems.push('at least one device is required (--device name=mllp://host:port)');
-  }
-
   const ms = (value: unknown, fallback: number, field: string, min: number, max: number): number => {
     if (value === undefined) return fallback;
     const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -257,6 +273,53 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
     maxEntries: ms(cache.maxEntries, DEFAULTS.resultCache.maxEntries, 'resultCache.maxEntries', 1, 1_000_000),
     ttlMs: ms(cache.ttlMs, DEFAULTS.resultCache.ttlMs, 'resultCache.ttlMs', 1_000, 7 * 24 * 60 * 60_000),
   };
+  const ib = obj(raw.inbound, 'inbound');
+  const limits: ChannelLimits = {
+    maxMessageBytes: ms(ib.maxMessageBytes, CHANNEL_DEFAULTS.limits.maxMessageBytes, 'inbound.maxMessageBytes', 1024, MAX_BODY_BYTES),
+    idleTimeoutMs: ms(ib.idleTimeoutMs, CHANNEL_DEFAULTS.limits.idleTimeoutMs, 'inbound.idleTimeoutMs', 100, 24 * 60 * 60_000),
+    maxConnections: ms(ib.maxConnections, CHANNEL_DEFAULTS.limits.maxConnections, 'inbound.maxConnections', 1, 10_000),
+  };
+  const channels: ChannelSettings[] = [];
+  const addChannel = (fn: () => ChannelSettings): void => {
+    try {
+      const c = fn();
+      const clash = channels.find((x) => x.name === c.name);
+      const port = channels.find((x) => x.port === c.port);
+      if (clash) problems.push(`channel ${c.name} is configured twice`);
+      else if (devices.some((d) => d.protocol === 'astm' && d.name === c.name))
+        problems.push(`channel ${c.name}: ASTM device ${c.name} already receives on a channel of that name; name the channel otherwise`);
+      else if (port) problems.push(`channel ${c.name}: port ${c.port} is already channel ${port.name}'s`);
+      else channels.push(c);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  };
+  if (Array.isArray(raw.channels)) {
+    for (const entry of raw.channels) {
+      if (typeof entry !== 'string') problems.push('channels entries must be strings like name=mllp://0.0.0.0:2575');
+      else addChannel(() => parseChannelFlag(entry, limits));
+    }
+  } else if (isPlainObject(raw.channels)) {
+    for (const [name, value] of Object.entries(raw.channels)) {
+      if (typeof value !== 'string') problems.push(`channel ${name}: value must be a string like mllp://0.0.0.0:2575`);
+      else addChannel(() => parseChannelUrl(name, value, limits));
+    }
+  } else if (raw.channels !== undefined) {
+    problems.push('channels must be an object {name: "mllp://0.0.0.0:2575"} or a list of name=mllp://0.0.0.0:2575');
+  }
+  if (devices.length === 0 && channels.length === 0 && !problems.some((p) => p.startsWith('device') || p.startsWith('channel'))) {
+    problems.push('at least one device or channel is required (--device name=mllp://host:port, --channel name=mllp://0.0.0.0:2575)');
+  }
+  let dataDir: string = DEFAULTS.dataDir;
+  if (typeof raw.dataDir === 'string' && raw.dataDir.trim() !== '') dataDir = raw.dataDir;
+  else if (raw.dataDir !== undefined) problems.push('dataDir must be a directory path (--data DIR)');
+  const sp = obj(raw.spool, 'spool');
+  const spool = {
+    maxBytes: ms(sp.maxBytes, DEFAULTS.spool.maxBytes, 'spool.maxBytes', 64 * 1024, 1024 * 1024 * 1024 * 1024),
+    fsync: sp.fsync === undefined ? DEFAULTS.spool.fsync : sp.fsync === true,
+  };
+  if (sp.fsync !== undefined && typeof sp.fsync !== 'boolean') problems.push('spool.fsync must be true or false');
+
   const shutdownTimeoutMs = ms(raw.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 'shutdownTimeoutMs', 0, 10 * 60_000);
   const logLevel =
     raw.logLevel === undefined ? DEFAULTS.logLevel : typeof raw.logLevel === 'string' ? raw.logLevel : JSON.stringify(raw.logLevel);
@@ -269,6 +332,9 @@ export function resolveConfig(raw: RawConfig): RelayConfig {
     agentId,
     secret,
     devices,
+    channels,
+    dataDir,
+    spool,
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     maxConnectionAgeMs,

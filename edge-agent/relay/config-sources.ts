@@ -44,13 +44,20 @@ function jsonErrorWithoutText(text: string, err: Error): string {
   return `${reason} at line ${line}, column ${column}`;
 }
 
-/** EDGEPUSH_URL, EDGEPUSH_AGENT_ID, EDGEPUSH_AGENT_SECRET, EDGEPUSH_DEVICES (space or comma separated name=url). */
+/**
+ * EDGEPUSH_URL, EDGEPUSH_AGENT_ID, EDGEPUSH_AGENT_SECRET, EDGEPUSH_DEVICES and EDGEPUSH_CHANNELS
+ * (space or comma separated name=url), EDGEPUSH_DATA_DIR, else systemd's STATE_DIRECTORY.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   const raw: RawConfig = {};
   if (env.EDGEPUSH_URL) raw.url = env.EDGEPUSH_URL;
   if (env.EDGEPUSH_AGENT_ID) raw.agentId = env.EDGEPUSH_AGENT_ID;
   if (env.EDGEPUSH_AGENT_SECRET) raw.secret = env.EDGEPUSH_AGENT_SECRET;
   if (env.EDGEPUSH_DEVICES) raw.devices = env.EDGEPUSH_DEVICES.split(/[\s,]+/).filter(Boolean);
+  if (env.EDGEPUSH_CHANNELS) raw.channels = env.EDGEPUSH_CHANNELS.split(/[\s,]+/).filter(Boolean);
+  // StateDirectory= may list several, separated by ':'; the relay's own is the first.
+  const dataDir = env.EDGEPUSH_DATA_DIR || env.STATE_DIRECTORY?.split(':')[0];
+  if (dataDir) raw.dataDir = dataDir;
   if (env.EDGEPUSH_LOG_LEVEL) raw.logLevel = env.EDGEPUSH_LOG_LEVEL;
   if (env.EDGEPUSH_ALLOW_INSECURE === '1' || env.EDGEPUSH_ALLOW_INSECURE === 'true') raw.allowInsecure = true;
   return raw;
@@ -62,6 +69,8 @@ export interface RelayFlags {
   agent?: string;
   secret?: string;
   device?: string[];
+  channel?: string[];
+  data?: string;
   heartbeat?: string;
   logLevel?: string;
   allowInsecure?: boolean;
@@ -73,6 +82,8 @@ export function configFromFlags(flags: RelayFlags): RawConfig {
     agentId: flags.agent,
     secret: flags.secret,
     devices: flags.device?.length ? flags.device : undefined,
+    channels: flags.channel?.length ? flags.channel : undefined,
+    dataDir: flags.data,
     heartbeatIntervalMs: flags.heartbeat,
     logLevel: flags.logLevel,
     allowInsecure: flags.allowInsecure,

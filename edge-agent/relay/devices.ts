@@ -4,8 +4,9 @@
  * was not configured with. Clients are created on first use and kept (one connection each).
  */
 import type { Logger } from 'pino';
+import type { InboundSink } from './inbound-sink';
 import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE } from '../../protocol/content-types';
-import type { DeviceProtocols, PushMessage, ResultMessage } from '../../protocol/messages';
+import type { ChannelProtocol, DeviceProtocols, PushMessage, ResultMessage } from '../../protocol/messages';
 import { AstmDevice } from '../astm/astm-device';
 import { DEVICE_CONNECT_ATTEMPTS, DEVICE_CONNECT_BACKOFF } from '../../protocol/timeouts';
 import { MllpDeviceClient } from '../mllp/device-client';
@@ -29,31 +30,52 @@ export class DeviceRegistry {
   private readonly clients = new Map<string, MllpDeviceClient>();
   private readonly astm = new Map<string, AstmDevice>();
 
+  /**
+   * `inbound`: where an ASTM analyser's own transfers (results, host queries) go, on a channel of
+   * the device's name. Without it, an analyser's ENQ is refused (NAK) and it keeps its results.
+   */
   constructor(
     devices: DeviceConfig[],
     private readonly settings: RelayConfig['device'],
     private readonly logger: Logger,
+    private readonly inbound?: InboundSink,
   ) {
     for (const d of devices) this.configs.set(d.name, d);
   }
 
+  /** Opens every ASTM analyser's link now: it can only send its results on a line the relay holds open. */
+  startAstm(): void {
+    if (!this.inbound) return;
+    for (const d of this.configs.values()) if (d.protocol === 'astm') this.astmDevice(d).start();
+  }
+
+  /** Push destinations served by a listening channel (an ASTM analyser that dials in). */
+  private readonly channelDevices = new Map<string, { protocol: ChannelProtocol; driver: DeviceDriver }>();
+
+  addChannelDevice(name: string, protocol: ChannelProtocol, driver: DeviceDriver): void {
+    this.channelDevices.set(name, { protocol, driver });
+  }
+
   names(): string[] {
-    return [...this.configs.keys()];
+    return [...this.configs.keys(), ...this.channelDevices.keys()];
   }
 
   /** What each device speaks, for hello.deviceProtocols. */
   protocols(): DeviceProtocols {
-    return Object.fromEntries([...this.configs.values()].map((d) => [d.name, d.protocol]));
+    const kinds: DeviceProtocols = {};
+    for (const d of this.configs.values()) kinds[d.name] = d.protocol;
+    for (const [name, c] of this.channelDevices) kinds[name] = c.protocol;
+    return kinds;
   }
 
   has(name: string): boolean {
-    return this.configs.has(name);
+    return this.configs.has(name) || this.channelDevices.has(name);
   }
 
   /** The driver for a configured device, or undefined for any other name. */
   driver(name: string): DeviceDriver | undefined {
     const d = this.configs.get(name);
-    if (!d) return undefined;
+    if (!d) return this.channelDevices.get(name)?.driver;
     if (d.protocol === 'astm') {
       const device = this.astmDevice(d);
       return {
@@ -85,6 +107,7 @@ export class DeviceRegistry {
         endpoint: d.astm!,
         connectTimeoutMs: this.settings.connectTimeoutMs,
         logger: this.logger.child({ destination: d.name }),
+        ...(this.inbound ? { inbound: { channel: d.name, sink: this.inbound } } : {}),
       });
       this.astm.set(d.name, device);
     }

@@ -7,6 +7,9 @@
  *                    -> device queue -> acked | nacked (ACK text) | failed (reason, retryable?)
  *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect, and again
  *             on a backoff timer while connected (the cloud may not have recorded it)
+ *
+ *   device -> channel driver (MLLP, ASTM) -> inbound forwarder (fast: spool; cloud, app: direct)
+ *          -> `inbound` -> cloud; inboundAck / appAck / error{inboundId} -> forwarder -> device's ACK
  */
 import type { Logger } from 'pino';
 import { MAX_PUSH_ID_LENGTH } from '../../protocol/limits';
@@ -24,6 +27,9 @@ import { parseGatewayError } from './gateway-error';
 import { createRelayLogger } from './logger';
 import { failed } from './outcome';
 import { Outbox } from './outbox';
+import { createChannelDriver } from './channel-drivers';
+import type { ChannelDriver } from './inbound-sink';
+import { InboundForwarder } from './inbound-forwarder';
 import { ResultCache } from './result-cache';
 
 export interface RelayStats {
@@ -58,6 +64,10 @@ export class Relay {
   /** Results as the JSON text sent to the cloud: one flat string each is the cheapest to keep 10,000 of. */
   readonly cache: ResultCache<string>;
   readonly outbox: Outbox;
+  readonly inbound: InboundForwarder;
+  readonly channels: ChannelDriver[] = [];
+  /** Settles once every channel listens; rejects when one cannot (port taken, no driver). */
+  ready: Promise<void> = Promise.resolve();
   readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0, resultResends: 0, gatewayErrors: 0 };
   private readonly inFlight = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
@@ -69,7 +79,6 @@ export class Relay {
     logger?: Logger,
   ) {
     this.logger = logger ?? createRelayLogger(config.logLevel);
-    this.devices = new DeviceRegistry(config.devices, config.device, this.logger);
     this.cache = new ResultCache(config.resultCache);
     this.outbox = new Outbox(config.resultCache.maxEntries);
     this.resend = config.resultResend ?? DEFAULT_RESULT_RESEND;
@@ -84,13 +93,49 @@ export class Relay {
       heartbeat: JSON.stringify({ action: HEARTBEAT_ACTION, v: BASE_MESSAGE_VERSION }),
       logger: this.logger,
     });
+    this.inbound = new InboundForwarder({
+      channels: config.channels,
+      devices: config.devices,
+      dataDir: config.dataDir,
+      spool: config.spool,
+      link: { send: (text) => this.connection.send(text), isOpen: () => this.connection.isOpen },
+      logger: this.logger,
+    });
+    this.devices = new DeviceRegistry(config.devices, config.device, this.logger, this.inbound);
     this.connection.on('open', () => this.onOpen());
     this.connection.on('message', (text, reassembled) => this.onMessage(text, reassembled));
   }
 
   start(): void {
-    this.logger.info({ agentId: this.config.agentId, devices: this.devices.names(), version: VERSION }, 'relay starting');
+    this.logger.info(
+      { agentId: this.config.agentId, devices: this.devices.names(), channels: this.inbound.channels(), version: VERSION },
+      'relay starting',
+    );
+    this.ready = this.startChannels();
+    this.devices.startAstm();
+    this.ready.catch(() => undefined); // the owner awaits `ready`; an unawaited one must not crash
     this.connection.start();
+  }
+
+  private async startChannels(): Promise<void> {
+    // Every driver exists before the first await, so the first hello already names channel destinations.
+    const drivers = this.config.channels.map((settings) => {
+      const driver = createChannelDriver(settings, this.inbound, this.logger);
+      const device = driver.asDevice?.();
+      if (device) this.devices.addChannelDevice(settings.name, settings.protocol, device);
+      this.channels.push(driver);
+      return { settings, driver };
+    });
+    for (const { settings, driver } of drivers) {
+      try {
+        await driver.start();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new Error(
+          `channel ${settings.name} cannot listen on ${settings.host}:${settings.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`,
+        );
+      }
+    }
   }
 
   /**
@@ -106,6 +151,8 @@ export class Relay {
   private async shutdown(): Promise<void> {
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     this.logger.info({ inFlight: this.inFlight.size, unacknowledged: this.outbox.size }, 'relay stopping');
+    // Devices first: no new messages; those in hand are stored and answered (bounded, see STOP_GRACE_MS).
+    await Promise.allSettled(this.channels.map((c) => c.stop()));
     await withTimeout(Promise.allSettled([...this.inFlight]), this.config.shutdownTimeoutMs);
     await this.devices.closeAll(); // anything still waiting on a device fails now, and is reported
     await withTimeout(Promise.allSettled([...this.inFlight]), 1_000);
@@ -115,6 +162,7 @@ export class Relay {
     if (this.outbox.size > 0 && !this.connection.isOpen) await this.waitForOpen(deadline - Date.now());
     if (this.connection.isOpen) await this.outbox.waitEmpty(Math.max(0, Math.min(2_000, deadline - Date.now())));
     clearTimeout(this.resendTimer);
+    await this.inbound.stop();
     await this.connection.stop();
     this.logger.info({ unacknowledged: this.outbox.size }, 'relay stopped');
   }
@@ -137,18 +185,21 @@ export class Relay {
   }
 
   private onOpen(): void {
+    const channels = this.inbound.channels();
     const hello: HelloMessage = {
       action: HELLO_ACTION,
       v: BASE_MESSAGE_VERSION,
       version: VERSION,
       devices: this.devices.names(),
       deviceProtocols: this.devices.protocols(),
+      ...(channels.length ? { channels } : {}),
     };
     this.send(JSON.stringify(hello));
     const pending = this.outbox.all();
     if (pending.length) this.logger.info({ count: pending.length }, 're-sending unacknowledged results');
     this.outbox.resetSends();
     for (const result of pending) this.sendResult(result);
+    this.inbound.onOpen();
   }
 
   /** Arms the timer for the earliest unacknowledged result's next re-send. */
@@ -197,7 +248,14 @@ export class Relay {
       case 'resultAck':
         this.outbox.ack(msg.pushId);
         return;
+      case 'inboundAck':
+        this.inbound.onInboundAck(msg);
+        return;
+      case 'appAck':
+        this.inbound.onAppAck(msg);
+        return;
       case 'error':
+        if (this.inbound.onError(msg)) return; // about an inbound message: its lane logs it
         this.logger.warn({ code: msg.code, error: msg.error, pushId: msg.pushId }, 'cloud reported an error');
         // An answer about one result is the cloud's final word on it, unless it asks for a resend.
         if (msg.pushId && msg.code !== 'INTERNAL') this.outbox.ack(msg.pushId);

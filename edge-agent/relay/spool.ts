@@ -30,10 +30,12 @@ import {
   readFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { fdatasync, write } from 'node:fs';
+import { fdatasync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
 const HEADER = 16;
+/** How long an acknowledgement may wait before the cursor file records it. */
+const CURSOR_DELAY_MS = 50;
 const SEGMENT = /^seg-(\d{16})\.log$/;
 
 export class SpoolFullError extends Error {
@@ -92,6 +94,7 @@ export class Spool {
   private readSeg = 0;
   private readOff = 0;
   private readSeq = 0;
+  private cursorTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -181,13 +184,25 @@ export class Spool {
     }
     this.acked = seq;
     while (this.ackedAhead.delete(this.acked + 1)) this.acked++;
-    this.writeCursor();
+    // At most every CURSOR_DELAY_MS: a file write and a rename per message capped the drain at a
+    // few hundred messages a second (BENCHMARKS.md, "Inbound"). A crash inside the delay only
+    // sends the last few acknowledged entries again, and the cloud deduplicates them.
+    this.cursorTimer ??= setTimeout(() => {
+      this.cursorTimer = undefined;
+      this.writeCursor();
+    }, CURSOR_DELAY_MS);
+    this.cursorTimer.unref();
     this.dropAckedSegments();
   }
 
   /** Waits for appends in progress, then closes the files. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.cursorTimer) {
+      clearTimeout(this.cursorTimer);
+      this.cursorTimer = undefined;
+      this.writeCursor();
+    }
     while (this.flushing || this.batch.length) await new Promise((r) => setImmediate(r));
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
@@ -226,7 +241,11 @@ export class Spool {
       });
   }
 
-  /** Writes and syncs on libuv's threads, so the relay's event loop keeps serving while the disk works. */
+  /**
+   * Writes into the page cache at once (a memory copy: cheaper than a hop to libuv's threads and
+   * back, which cost a sequential sender about 200 µs a message under load: BENCHMARKS.md,
+   * "Inbound"), then syncs on libuv's threads, so the event loop keeps serving while the disk works.
+   */
   private async writeBatch(batch: Waiting[]): Promise<void> {
     let seg = this.segments[this.segments.length - 1];
     if (!seg || seg.bytes >= this.segmentBytes) seg = this.startSegment(batch[0].seq);
@@ -234,7 +253,7 @@ export class Spool {
     const fd = this.fd;
     try {
       let written = 0;
-      while (written < data.length) written += await writeAsync(fd, data, written);
+      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
       if (this.sync) await fdatasyncAsync(fd);
     } catch (err) {
       // Nothing of a failed batch may count as written: cut the segment back to where it was.
@@ -352,10 +371,6 @@ export class Spool {
       closeSync(fd);
     }
   }
-}
-
-function writeAsync(fd: number, data: Buffer, from: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, data, from, data.length - from, null, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function fdatasyncAsync(fd: number): Promise<void> {

@@ -66,7 +66,7 @@ describe('edgepush relay (child process)', () => {
     expect(err).toMatch(/url is required/);
     expect(err).toMatch(/agent id is required/);
     expect(err).toMatch(/agent secret is required/);
-    expect(err).toMatch(/at least one device is required/);
+    expect(err).toMatch(/at least one device or channel is required/);
   });
 
   it.each([

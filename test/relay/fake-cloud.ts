@@ -2,12 +2,22 @@
  * A small cloud for relay tests: a real `ws` server on a loopback port that speaks the
  * relay<->cloud protocol. It checks the agent headers on the upgrade, validates what the relay
  * sends with the shared validator, and answers hello/heartbeat/result the way the cloud does.
- * Switches let a test make it silent (no heartbeatAck) or withhold resultAcks.
+ * Switches let a test make it silent (no heartbeatAck) or withhold resultAcks. Inbound messages
+ * are stored once per inboundId and per (channel, controlId), like the cloud's dedupe, and
+ * answered with inboundAck (and, for ack=app, the appAck a test scripts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, BASE_MESSAGE_VERSION, type PushMessage, type RelayMessage } from '../../protocol/messages';
+import {
+  AGENT_ID_HEADER,
+  AGENT_SECRET_HEADER,
+  BASE_MESSAGE_VERSION,
+  INBOUND_MESSAGE_VERSION,
+  type InboundMessage,
+  type PushMessage,
+  type RelayMessage,
+} from '../../protocol/messages';
 import { parseRelayMessage } from '../../protocol/validate';
 
 export interface FakeCloudOptions {
@@ -35,6 +45,19 @@ export class FakeCloud {
    * `{"message":"Internal server error",...}`, or a cloud error); undefined: answer as usual.
    */
   resultReply: ((result: Extract<RelayMessage, { action: 'result' }>, nth: number) => string | undefined) | undefined;
+  /** Answer `inbound` with inboundAck (set false to play a cloud that never stores). */
+  ackInbound = true;
+  /**
+   * Answer an inbound message with this raw frame instead (e.g. an `error` with its inboundId);
+   * `nth` counts this inboundId's arrivals from 1. undefined: answer as usual.
+   */
+  inboundReply: ((msg: InboundMessage, nth: number) => string | undefined) | undefined;
+  /** For ack=app messages, after the inboundAck: the application's answer; undefined sends no appAck. */
+  appReply: ((msg: InboundMessage) => { response?: string; error?: string } | undefined) | undefined;
+  /** Inbound messages stored, once each (deduplicated by inboundId and by channel + controlId). */
+  readonly stored: InboundMessage[] = [];
+  private readonly storedIds = new Map<string, string>();
+  private readonly arrivals = new Map<string, number>();
   connections = 0;
   current: WebSocket | undefined;
   private waiters: Array<() => void> = [];
@@ -85,6 +108,11 @@ export class FakeCloud {
     return this.received.filter(
       (m): m is Extract<RelayMessage, { action: 'result' }> => m.action === 'result' && (pushId === undefined || m.pushId === pushId),
     );
+  }
+
+  /** Every inbound message received, resends included. */
+  inbound(): InboundMessage[] {
+    return this.received.filter((m): m is InboundMessage => m.action === 'inbound');
   }
 
   count(action: RelayMessage['action']): number {
@@ -153,7 +181,32 @@ export class FakeCloud {
       if (raw !== undefined) ws.send(raw);
       else if (this.ackResults) reply({ type: 'resultAck', pushId: msg.pushId });
     } else if (msg.action === 'result' && this.ackResults) reply({ type: 'resultAck', pushId: msg.pushId });
+    else if (msg.action === 'inbound') this.onInbound(ws, msg);
     this.notify();
+  }
+
+  private onInbound(ws: WebSocket, msg: InboundMessage): void {
+    // A count per id, not a scan of everything received: a bench drains 100,000 through here.
+    const nth = (this.arrivals.get(msg.inboundId) ?? 0) + 1;
+    this.arrivals.set(msg.inboundId, nth);
+    const raw = this.inboundReply?.(msg, nth);
+    if (raw !== undefined) {
+      ws.send(raw);
+      return;
+    }
+    if (!this.ackInbound) return;
+    const key = `${msg.channel}\u0000${msg.controlId ?? msg.inboundId}`;
+    const earlier = this.storedIds.get(msg.inboundId) ?? this.storedIds.get(key);
+    const messageId = earlier ?? `msg-${this.stored.length + 1}`;
+    if (!earlier) {
+      this.stored.push(msg);
+      this.storedIds.set(msg.inboundId, messageId);
+      this.storedIds.set(key, messageId);
+    }
+    const v2 = (m: object): void => ws.send(JSON.stringify({ v: INBOUND_MESSAGE_VERSION, ...m }));
+    v2({ type: 'inboundAck', inboundId: msg.inboundId, messageId, duplicate: earlier !== undefined });
+    const app = msg.ack === 'app' ? this.appReply?.(msg) : undefined;
+    if (app) v2({ type: 'appAck', inboundId: msg.inboundId, messageId, ...app });
   }
 
   private notify(): void {

@@ -44,7 +44,14 @@ describe('parseMsh', () => {
       receivingFacility: 'RECVFAC',
       version: '2.5.1',
       processingId: 'T',
+      acceptAckType: '',
+      applicationAckType: '',
     });
+  });
+
+  it('reads MSH-15 and MSH-16 (enhanced acknowledgement), upper-cased', () => {
+    const msh = parseMsh('MSH|^~\\&|A|F|R|RF|2024||ORU^R01|C1|P|2.5.1|||al|er\rOBR|1');
+    expect([msh.acceptAckType, msh.applicationAckType]).toStrictEqual(['AL', 'ER']);
   });
 
   it('honours non-default separators', () => {
