@@ -113,7 +113,7 @@ function apply(step: Step, v: unknown, out: unknown[]): void {
       if (Array.isArray(v) && step.index < v.length) out.push(v[step.index]);
       return;
     case 'all':
-      out.push(...(Array.isArray(v) ? (v as unknown[]) : Object.values(v)));
+      out.push(...(Array.isArray(v) ? (v as unknown[]) : (Object.values(v) as unknown[])));
       return;
     case 'filter':
       if (!Array.isArray(v)) return;
