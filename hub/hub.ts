@@ -116,6 +116,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     watcher,
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(agentSecretKey) },
+    templates: store.templateStore(),
     log,
   };
   core = createCore(ports, options.core);

@@ -6,6 +6,7 @@
  */
 import type { ChannelInfo, CloudMessage } from '../../protocol/messages';
 import type { InboundDelivery, InboundRecord, WebhookRecord } from './inbound-records';
+import type { FhirHookRecord, TemplateRecord, TemplateSummary } from './mapping-records';
 import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
 export interface CreatePushResult {
@@ -256,6 +257,22 @@ export interface InboundPorts {
   events?: InboundEvents;
 }
 
+// ---- mapping (templates and FHIR hooks) ----
+
+/** Templates by name, and the FHIR hooks' settings. Small, admin-written, rarely changed. */
+export interface TemplateStore {
+  /** Creates or replaces the template of that name. */
+  put(template: TemplateRecord): Promise<void>;
+  get(name: string): Promise<TemplateRecord | undefined>;
+  /** Every template, by name, without documents. */
+  list(): Promise<TemplateSummary[]>;
+  /** false when there was none. */
+  delete(name: string): Promise<boolean>;
+  /** Creates or replaces the hook of (agentId, destination). */
+  putHook(hook: FhirHookRecord): Promise<void>;
+  getHook(agentId: string, destination: string): Promise<FhirHookRecord | undefined>;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -280,6 +297,12 @@ export interface Ports {
    * its own change); becomes required once both have.
    */
   inbound?: InboundPorts;
+  /**
+   * Templates and FHIR hooks. Optional so port sets built for other tests need no change; the
+   * hub, the AWS set and memoryPorts() wire it; without it the mapping routes answer
+   * STORE_UNAVAILABLE.
+   */
+  templates?: TemplateStore;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

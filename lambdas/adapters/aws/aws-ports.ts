@@ -9,6 +9,7 @@ import { ParkedMessages } from './parked-messages';
 import { PollingWatcher } from './polling-watcher';
 import { SecretsManagerKey } from './secrets-manager-key';
 import { SqsPushQueue } from './sqs-queue';
+import { DynamoTemplateStore } from './dynamo-template-store';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, log?: Log): Ports & { queue: SqsPushQueue } {
   const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays, { idempotentCreate: config.idempotentCreate });
@@ -20,5 +21,6 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
+    templates: new DynamoTemplateStore(clients.dynamo, config.tableName),
   };
 }
