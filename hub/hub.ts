@@ -19,6 +19,7 @@ import { systemClock } from './adapters/system-clock';
 import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
 import type { Log, Ports } from '../lambdas/core/ports';
+import { FetchFhirClient } from '../lambdas/adapters/http/fetch-fhir-client';
 import { WsGateway } from './gateway/ws-gateway';
 import type { UpgradeGuardOptions } from './gateway/upgrade-guard';
 import { AGENT_ID_HEADER } from '../protocol/messages';
@@ -117,6 +118,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(agentSecretKey) },
     templates: store.templateStore(),
+    fhir: new FetchFhirClient(),
     log,
   };
   core = createCore(ports, options.core);

@@ -3,7 +3,7 @@
  * device), Patient / Encounter -> ADT^A04 (first version) or ADT^A08 (later versions).
  */
 import { ADT_A04, ADT_A08, ASTM_ORDER, ORM_O01 } from './builtin-templates';
-import { fhirContext, type FhirContext } from './fhir-context';
+import { fhirContext, isResource, type FhirContext } from './fhir-context';
 import { MappingError } from './mapping-errors';
 import { renderTemplate, type Rendered, type RenderOptions } from './template';
 import type { Target, TemplateDocument } from './template-model';
@@ -24,4 +24,20 @@ export function builtinTemplateFor(ctx: FhirContext, target: Target): TemplateDo
 export function renderFhir(input: unknown, target: Target, options: RenderOptions): Rendered {
   const ctx = fhirContext(input, options.now);
   return renderTemplate(builtinTemplateFor(ctx, target), ctx, options);
+}
+
+/**
+ * The data a stored template gets for a FHIR input: the same context as the built-ins
+ * (`$.patient`, `$.serviceRequest`, ...; `$.focus` is the resource itself), or only `$.focus`
+ * for a resource type the built-ins do not know.
+ */
+export function fhirTemplateData(input: unknown, now: Date): unknown {
+  try {
+    return fhirContext(input, now);
+  } catch (err) {
+    if (err instanceof MappingError && err.code === 'UNSUPPORTED_RESOURCE' && isResource(input) && input.resourceType !== 'Bundle') {
+      return { focus: input, recordedAt: now.toISOString() };
+    }
+    throw err;
+  }
 }

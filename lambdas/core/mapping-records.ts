@@ -34,5 +34,7 @@ export interface FhirHookRecord {
   template?: string;
   /** What the destination speaks: HL7 v2 (default) or ASTM (built-in ServiceRequest -> H/P/O/L). */
   contentType?: string;
+  /** IANA zone the built-in mappings write dates in (default UTC); a template names its own. */
+  timeZone?: string;
   updatedAt: number;
 }

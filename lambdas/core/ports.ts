@@ -273,6 +273,12 @@ export interface TemplateStore {
   getHook(agentId: string, destination: string): Promise<FhirHookRecord | undefined>;
 }
 
+/** Reads resources from a FHIR server, for id-only subscription notifications. Both sets use fetch. */
+export interface FhirClient {
+  /** GET {baseUrl}/{type}/{id}; rejects (with a message naming the status or network error) unless 2xx JSON. */
+  read(baseUrl: string, token: string | undefined, type: string, id: string): Promise<unknown>;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -303,6 +309,8 @@ export interface Ports {
    * STORE_UNAVAILABLE.
    */
   templates?: TemplateStore;
+  /** Optional like `templates`: without it an id-only FHIR notification answers HOOK_NOT_CONFIGURED. */
+  fhir?: FhirClient;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

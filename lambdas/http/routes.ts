@@ -15,7 +15,15 @@ export type RouteName =
   | 'listPushes'
   | 'cancelPush'
   | 'resendPush'
-  | 'medplumPush';
+  | 'medplumPush'
+  | 'listTemplates'
+  | 'getTemplate'
+  | 'putTemplate'
+  | 'deleteTemplate'
+  | 'renderTemplate'
+  | 'putFhirHook'
+  | 'getFhirHook'
+  | 'fhirHook';
 
 export interface RouteMatch {
   name: RouteName;
@@ -65,6 +73,16 @@ const ROUTES: RouteDef[] = [
   route('POST /pushes/{pushId}/cancel', 'cancelPush', 'edgepush/push'),
   route('POST /pushes/{pushId}/resend', 'resendPush', 'edgepush/push'),
   route('POST /fhir/R4/Agent/{agentId}/{operation}', 'medplumPush', 'edgepush/push'),
+  // Mapping: templates are configuration (admin); reading and previewing them serves pushers.
+  route('GET /templates', 'listTemplates', 'edgepush/push'),
+  route('GET /templates/{name}', 'getTemplate', 'edgepush/push'),
+  route('PUT /templates/{name}', 'putTemplate', 'edgepush/admin'),
+  route('DELETE /templates/{name}', 'deleteTemplate', 'edgepush/admin'),
+  route('POST /templates/{name}/render', 'renderTemplate', 'edgepush/push'),
+  route('PUT /agents/{agentId}/fhir-hook/{destination}', 'putFhirHook', 'edgepush/admin'),
+  route('GET /agents/{agentId}/fhir-hook/{destination}', 'getFhirHook', 'edgepush/admin'),
+  // What a FHIR server's Subscription posts: it pushes, so it needs the push scope.
+  route('POST /agents/{agentId}/fhir-hook/{destination}', 'fhirHook', 'edgepush/push'),
 ];
 
 /** The only operation the Medplum route serves. */

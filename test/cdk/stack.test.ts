@@ -258,18 +258,26 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(invokeArns('Pusher')).toEqual([
       '/$default/GET/pushes',
       '/$default/GET/pushes/*',
+      '/$default/GET/templates',
+      '/$default/GET/templates/*',
+      '/$default/POST/agents/*/fhir-hook/*',
       '/$default/POST/agents/*/push',
       '/$default/POST/fhir/R4/Agent/*/*',
       '/$default/POST/pushes/*/cancel',
       '/$default/POST/pushes/*/resend',
+      '/$default/POST/templates/*/render',
     ]);
     expect(invokeArns('Admin')).toEqual([
       '/$default/DELETE/agents/*',
+      '/$default/DELETE/templates/*',
       '/$default/GET/agents',
       '/$default/GET/agents/*',
+      '/$default/GET/agents/*/fhir-hook/*',
       '/$default/PATCH/agents/*',
       '/$default/POST/agents',
       '/$default/POST/agents/*/secret',
+      '/$default/PUT/agents/*/fhir-hook/*',
+      '/$default/PUT/templates/*',
     ]);
   });
 

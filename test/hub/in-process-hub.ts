@@ -17,6 +17,7 @@ import { relayBackend } from '../../hub/relay-backend';
 import { createCore, type CoreConfig, type EdgePushCore } from '../../lambdas/core/core';
 import type { Ports } from '../../lambdas/core/ports';
 import { handleHttp } from '../../lambdas/http/router';
+import { FetchFhirClient } from '../../lambdas/adapters/http/fetch-fhir-client';
 import { tempDir } from './fixtures';
 
 export interface InProcessHub {
@@ -48,6 +49,8 @@ export async function startInProcessHub(
     watcher,
     clock: systemClock,
     secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 9)) },
+    templates: store.templateStore(),
+    fhir: new FetchFhirClient(),
     log: {
       info: (msg, fields) => logger.info(fields ?? {}, msg),
       warn: (msg, fields) => logger.warn(fields ?? {}, msg),
