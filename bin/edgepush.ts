@@ -25,6 +25,7 @@ const GROUPS: Record<string, () => Register> = {
   hl7: () => require('./commands/hl7').registerHl7Commands,
   astm: () => require('./commands/astm').registerAstmCommands,
   demo: () => require('./commands/demo').registerDemoCommand,
+  template: () => require('./commands/template').registerTemplateCommands,
 };
 
 const program = new Command('edgepush')
