@@ -4,7 +4,8 @@
  * (MSH-10 / H-3) and the site's zone come in as options.
  */
 import { ASTM_CONTENT_TYPE, HL7_V2_CONTENT_TYPE } from '../protocol/content-types';
-import { buildHeader, buildRecord, buildRecordAt, astmDateTime, type FieldValue } from '../astm/records';
+import { buildHeader, buildRecord, buildRecordAt, type FieldValue } from '../astm/records';
+import { formatDtm } from '../hl7/datetime';
 import { buildMessage } from '../hl7/builder';
 import { controlIdForPush } from '../hl7/control-id';
 import type { Hl7Component, Hl7Field, Hl7Leaf, Hl7Repetition, Hl7Segment } from '../hl7/er7-model';
@@ -112,7 +113,8 @@ class Renderer {
         undefined,
         this.choice(h('processingId'), ['P', 'T', 'D', 'Q'], 'header.processingId') ?? 'P',
         this.t.version,
-        astmDateTime(now, this.zone),
+        // H-14 as astmDateTime writes it (local, no offset), through datetime.ts's cached formatters.
+        formatDtm(now, { timeZone: this.zone, offset: false }),
       ]),
     ];
     this.emit(this.t.body, root, (seg, scope) => records.push(this.record(seg, scope)));

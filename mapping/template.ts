@@ -7,8 +7,14 @@ import { compileTemplate } from './validate-template';
 
 export type { Rendered, RenderOptions } from './render-template';
 
-/** Compiled templates by document object: a stored template is checked once, not per render. */
+/** Compiled templates by document object: a template in memory (the built-ins) is compiled once. */
 const compiled = new WeakMap<object, CompiledTemplate>();
+/**
+ * Compiled stored templates by their hash: a store hands back a new object on every read, so
+ * the WeakMap would miss. Bounded: the oldest entry goes first.
+ */
+const byHash = new Map<string, CompiledTemplate>();
+const MAX_BY_HASH = 256;
 
 /** Throws MappingError INVALID_TEMPLATE naming the bad rule; returns the document as typed. */
 export function validateTemplate(doc: unknown): TemplateDocument {
@@ -16,8 +22,16 @@ export function validateTemplate(doc: unknown): TemplateDocument {
   return doc as TemplateDocument;
 }
 
-export function renderTemplate(doc: TemplateDocument, data: unknown, options: RenderOptions): Rendered {
-  return renderCompiled(compile(doc), data, options);
+/** `hash`: the stored template's documentHash, so a re-read template is not compiled again. */
+export function renderTemplate(doc: TemplateDocument, data: unknown, options: RenderOptions, hash?: string): Rendered {
+  if (hash === undefined) return renderCompiled(compile(doc), data, options);
+  let c = byHash.get(hash);
+  if (!c) {
+    c = compileTemplate(doc);
+    if (byHash.size >= MAX_BY_HASH) byHash.delete(byHash.keys().next().value as string);
+    byHash.set(hash, c);
+  }
+  return renderCompiled(c, data, options);
 }
 
 function compile(doc: unknown): CompiledTemplate {

@@ -3,7 +3,6 @@
  * offset) or ASTM date-times (local, no offset: LIS02-A2 has none), and HumanName / Address to
  * components. A value that cannot be read as asked is WRONG_DATA_TYPE, naming the rule.
  */
-import { astmDateTime } from '../astm/records';
 import { formatDt, formatDtm } from '../hl7/datetime';
 import { MappingError } from './mapping-errors';
 import type { Target } from './template-model';
@@ -25,7 +24,8 @@ export function formatDate(value: string, kind: 'date' | 'datetime', target: Tar
     );
   }
   if (kind === 'date') return formatDt(instant, { timeZone });
-  if (target === 'astm') return astmDateTime(instant, timeZone);
+  // ASTM: local wall-clock time, no offset (LIS02-A2 has none).
+  if (target === 'astm') return formatDtm(instant, { timeZone, offset: false });
   return formatDtm(instant, { timeZone, precision: m[7] ? 'millisecond' : m[6] ? 'second' : 'minute' });
 }
 

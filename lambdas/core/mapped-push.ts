@@ -33,7 +33,9 @@ export async function mappedPushRequest(
     if (!('data' in obj))
       throw new DomainError('MISSING_DATA', 'a push with template needs data: the JSON the template takes its values from');
     const pushId = randomUUID();
-    const rendered = mapping(() => renderTemplate(template.document, obj.data, { now: new Date(ports.clock.now()), pushId }));
+    const rendered = mapping(() =>
+      renderTemplate(template.document, obj.data, { now: new Date(ports.clock.now()), pushId }, template.hash),
+    );
     return finish(obj, rendered, pushId, maxBodyBytes, { template: template.name, hash: template.hash, data: obj.data });
   }
   if (obj.contentType !== FHIR_JSON_CONTENT_TYPE) return undefined;
@@ -63,7 +65,7 @@ export async function renderForHook(
   const now = new Date(ports.clock.now());
   if (hook?.template !== undefined) {
     const template = await getTemplate(ports, hook.template);
-    const rendered = mapping(() => renderTemplate(template.document, fhirTemplateData(input, now), { now, pushId }));
+    const rendered = mapping(() => renderTemplate(template.document, fhirTemplateData(input, now), { now, pushId }, template.hash));
     return { rendered, identity: { template: template.name, hash: template.hash } };
   }
   const target: Target = hook?.contentType === ASTM_CONTENT_TYPE ? 'astm' : 'hl7v2';

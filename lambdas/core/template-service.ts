@@ -73,5 +73,7 @@ export function listTemplates(ports: Ports): Promise<TemplateSummary[]> {
 export async function previewTemplate(ports: Ports, name: string, body: Record<string, unknown>): Promise<Rendered> {
   const template = await getTemplate(ports, name);
   if (!('data' in body)) throw new DomainError('MISSING_DATA', 'send {"data": {...}}: the JSON the template takes its values from');
-  return mapping(() => renderTemplate(template.document, body.data, { now: new Date(ports.clock.now()), controlId: 'PREVIEW' }));
+  return mapping(() =>
+    renderTemplate(template.document, body.data, { now: new Date(ports.clock.now()), controlId: 'PREVIEW' }, template.hash),
+  );
 }
