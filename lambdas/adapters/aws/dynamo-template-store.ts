@@ -4,15 +4,7 @@
  * templates and listing them is rare. The document is kept as JSON text, so any JSON (empty
  * strings, nulls, deep nesting) round-trips unchanged; items stay far under 400 KB.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FhirHookRecord, TemplateRecord } from '../../core/mapping-records';
 import { toTemplateSummary, type TemplateSummary } from '../../core/mapping-records';
 import type { TemplateStore } from '../../core/ports';
@@ -69,21 +61,12 @@ export class DynamoTemplateStore implements TemplateStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
+  /** One GetItem per name (the HTTP function's role has no BatchGetItem; templates are few). */
   async list(): Promise<TemplateSummary[]> {
     const index = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: TEMPLATE_NAMES_KEY }, ConsistentRead: true }));
     const names = [...((index.Item?.names as Set<string> | undefined) ?? [])].sort();
-    const found: TemplateSummary[] = [];
-    for (let i = 0; i < names.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = names.slice(i, i + 100).map((n) => ({ [PK]: templateKey(n) }));
-      while (keys && keys.length > 0) {
-        const out: BatchGetCommandOutput = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) found.push(toTemplateSummary(fromItem(item)));
-        keys = out.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const found = await Promise.all(names.map((name) => this.get(name)));
+    return found.filter((t): t is TemplateRecord => t !== undefined).map(toTemplateSummary);
   }
 
   async delete(name: string): Promise<boolean> {
