@@ -27,6 +27,7 @@ const GROUPS: Record<string, () => Register> = {
   demo: () => require('./commands/demo').registerDemoCommand,
   webhook: () => require('./commands/webhook').registerWebhookCommands,
   messages: () => require('./commands/messages').registerMessagesCommand,
+  template: () => require('./commands/template').registerTemplateCommands,
 };
 
 const program = new Command('edgepush')

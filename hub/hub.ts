@@ -25,6 +25,7 @@ import { systemClock } from './adapters/system-clock';
 import { WsConnectionGateway } from './adapters/ws-connection-gateway';
 import { createCore, type CoreConfig, type EdgePushCore } from '../lambdas/core/core';
 import type { Log, Ports } from '../lambdas/core/ports';
+import { FetchFhirClient } from '../lambdas/adapters/http/fetch-fhir-client';
 import { WsGateway } from './gateway/ws-gateway';
 import type { UpgradeGuardOptions } from './gateway/upgrade-guard';
 import { AGENT_ID_HEADER } from '../protocol/messages';
@@ -149,6 +150,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       sender: new FetchWebhookSender(),
       watcher: inboundWatcher,
     },
+    templates: store.templateStore(),
+    fhir: new FetchFhirClient(),
     log,
   };
   const retentionDays = options.retentionDays ?? 30;

@@ -35,6 +35,7 @@ import type {
 } from '../../lambdas/core/ports';
 import { takePage } from '../../lambdas/core/push-list';
 import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type PushSummary } from '../../lambdas/core/records';
+import { LmdbTemplateStore } from './lmdb-template-store';
 import { StoreHealth } from './store-health';
 
 export type SyncMode = 'flush' | 'commit';
@@ -85,7 +86,7 @@ export class LmdbStore implements PushStore {
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
-    this.root = open({ path: options.path, maxDbs: 9 });
+    this.root = open({ path: options.path, maxDbs: 16 });
     this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
@@ -380,6 +381,11 @@ export class LmdbStore implements PushStore {
       setDisabled: (agentId, disabled) => this.setDisabled(agentId, disabled),
       delete: (agentId) => this.deleteAgent(agentId),
     };
+  }
+
+  /** The TemplateStore port on this environment (templates and FHIR hooks; docs in lmdb-template-store.ts). */
+  templateStore(): LmdbTemplateStore {
+    return new LmdbTemplateStore(this.root, () => this.durable());
   }
 
   async close(): Promise<void> {

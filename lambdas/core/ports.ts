@@ -6,6 +6,7 @@
  */
 import type { ChannelInfo, CloudMessage, DeviceProtocols } from '../../protocol/messages';
 import type { InboundDelivery, InboundRecord, WebhookRecord } from './inbound-records';
+import type { FhirHookRecord, TemplateRecord, TemplateSummary } from './mapping-records';
 import type { AgentRecord, PushRecord, PushStatus, PushSummary, QueueItem } from './records';
 
 export interface CreatePushResult {
@@ -278,6 +279,28 @@ export interface InboundPorts {
   events?: InboundEvents;
 }
 
+// ---- mapping (templates and FHIR hooks) ----
+
+/** Templates by name, and the FHIR hooks' settings. Small, admin-written, rarely changed. */
+export interface TemplateStore {
+  /** Creates or replaces the template of that name. */
+  put(template: TemplateRecord): Promise<void>;
+  get(name: string): Promise<TemplateRecord | undefined>;
+  /** Every template, by name, without documents. */
+  list(): Promise<TemplateSummary[]>;
+  /** false when there was none. */
+  delete(name: string): Promise<boolean>;
+  /** Creates or replaces the hook of (agentId, destination). */
+  putHook(hook: FhirHookRecord): Promise<void>;
+  getHook(agentId: string, destination: string): Promise<FhirHookRecord | undefined>;
+}
+
+/** Reads resources from a FHIR server, for id-only subscription notifications. Both sets use fetch. */
+export interface FhirClient {
+  /** GET {baseUrl}/{type}/{id}; rejects (with a message naming the status or network error) unless 2xx JSON. */
+  read(baseUrl: string, token: string | undefined, type: string, id: string): Promise<unknown>;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -299,6 +322,14 @@ export interface Ports {
   secretKey: SecretKey;
   /** The inbound direction: device -> relay -> cloud -> the application. */
   inbound: InboundPorts;
+  /**
+   * Templates and FHIR hooks. Optional so port sets built for other tests need no change; the
+   * hub, the AWS set and memoryPorts() wire it; without it the mapping routes answer
+   * STORE_UNAVAILABLE.
+   */
+  templates?: TemplateStore;
+  /** Optional like `templates`: without it an id-only FHIR notification answers HOOK_NOT_CONFIGURED. */
+  fhir?: FhirClient;
   /** Optional: the core logs nothing when absent. */
   log?: Log;
 }

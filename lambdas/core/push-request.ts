@@ -25,6 +25,8 @@ export interface PushRequest {
   expiresInS: number;
   /** MSH-10 of an HL7 message (the id its ACK must carry in MSA-2); H-3 of an ASTM one, or ''. */
   controlId: string;
+  /** Set when the body was rendered for this push id (MSH-10 = controlIdForPush(pushId)). */
+  pushId?: string;
 }
 
 const HL7_CONTENT_TYPES = new Set([HL7_CONTENT_TYPE, ...HL7_V2_CONTENT_TYPE_ALIASES]);

@@ -30,7 +30,7 @@ export async function acceptPush(
 
   const now = ports.clock.now();
   const candidate: PushRecord = {
-    pushId: randomUUID(),
+    pushId: req.pushId ?? randomUUID(),
     agentId,
     destination: req.destination,
     contentType: req.contentType,

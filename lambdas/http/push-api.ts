@@ -5,6 +5,7 @@ import { deleteAgent, listAgents, parseAgentPatch, rotateSecret, setAgentEnabled
 import type { Ports } from '../core/ports';
 import { parseJsonBody, parsePushRequest } from '../core/push-request';
 import { acceptPush, getPush } from '../core/push-service';
+import { mappedPushRequest } from '../core/mapped-push';
 import { cancelPush, resendPush } from '../core/push-management';
 import { encodeCursor, listPushes, parseListQuery } from '../core/push-list';
 import { isTerminal, type PushRecord, type PushStatus } from '../core/records';
@@ -51,7 +52,7 @@ export async function submitPush(
   body: Record<string, unknown>,
   deadline?: number,
 ): Promise<{ push: PushRecord; waited: boolean }> {
-  const request = parsePushRequest(body, config.maxBodyBytes);
+  const request = (await mappedPushRequest(ports, agentId, body, config.maxBodyBytes)) ?? parsePushRequest(body, config.maxBodyBytes);
   const { push } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push

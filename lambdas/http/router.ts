@@ -17,11 +17,32 @@ import {
   readPushes,
   removeAgent,
 } from './push-api';
+import {
+  deleteTemplateRoute,
+  fhirHookRoute,
+  getHookRoute,
+  getTemplateRoute,
+  listTemplatesRoute,
+  putHookRoute,
+  putTemplateRoute,
+  renderTemplateRoute,
+} from './mapping-api';
 import { json, jsonError, operationOutcome } from './responses';
-import { MEDPLUM_PUSH_OPERATION, matchRoute } from './routes';
+import { MEDPLUM_PUSH_OPERATION, matchRoute, type RouteName } from './routes';
 import { isJsonContentType } from './content-type';
 import { agentRefusal } from './agent-access';
 import type { HttpRequest, HttpResponse } from './http-types';
+
+const JSON_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
+  'createAgent',
+  'push',
+  'medplumPush',
+  'putWebhook',
+  'putTemplate',
+  'renderTemplate',
+  'putFhirHook',
+  'fhirHook',
+]);
 
 /** Every HTTP route of DESIGN.md, answered by the core's services. Never throws. */
 export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, req: HttpRequest): Promise<HttpResponse> {
@@ -35,7 +56,7 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
   if (route.scope && req.scopes !== undefined && !req.scopes.includes(route.scope)) {
     return fail('FORBIDDEN', `this route needs the ${route.scope} scope`);
   }
-  const takesJson = route.name === 'createAgent' || route.name === 'push' || route.name === 'medplumPush' || route.name === 'putWebhook';
+  const takesJson = JSON_ROUTES.has(route.name);
   if (takesJson && !isJsonContentType(req.headers['content-type'])) {
     return fail('UNSUPPORTED_MEDIA_TYPE', 'this route takes a JSON body: send Content-Type: application/json');
   }
@@ -82,6 +103,22 @@ export async function handleHttp(core: Pick<EdgePushCore, 'ports' | 'config'>, r
         return await readMessages(ports, req, route.params.agentId);
       case 'getMessage':
         return await readMessage(ports, route.params.messageId);
+      case 'listTemplates':
+        return await listTemplatesRoute(ports);
+      case 'getTemplate':
+        return await getTemplateRoute(ports, route.params.name);
+      case 'putTemplate':
+        return await putTemplateRoute(ports, req, route.params.name);
+      case 'deleteTemplate':
+        return await deleteTemplateRoute(ports, route.params.name);
+      case 'renderTemplate':
+        return await renderTemplateRoute(ports, req, route.params.name);
+      case 'putFhirHook':
+        return await putHookRoute(ports, req, route.params.agentId, route.params.destination);
+      case 'getFhirHook':
+        return await getHookRoute(ports, route.params.agentId, route.params.destination);
+      case 'fhirHook':
+        return await fhirHookRoute(ports, config, req, route.params.agentId, route.params.destination);
     }
   } catch (err) {
     if (err instanceof DomainError) return fail(err.code, err.message);

@@ -20,7 +20,15 @@ export type RouteName =
   | 'getWebhook'
   | 'deleteWebhook'
   | 'listMessages'
-  | 'getMessage';
+  | 'getMessage'
+  | 'listTemplates'
+  | 'getTemplate'
+  | 'putTemplate'
+  | 'deleteTemplate'
+  | 'renderTemplate'
+  | 'putFhirHook'
+  | 'getFhirHook'
+  | 'fhirHook';
 
 /**
  * Which agent a route acts on, for tokens restricted to agents (the `agents` claim): `path`, the
@@ -85,6 +93,16 @@ const ROUTES: RouteDef[] = [
   route('DELETE /agents/{agentId}/webhook', 'deleteWebhook', 'edgepush/admin', 'path'),
   route('GET /agents/{agentId}/messages', 'listMessages', 'edgepush/receive', 'path'),
   route('GET /messages/{messageId}', 'getMessage', 'edgepush/receive', 'message'),
+  // Mapping: templates are configuration (admin); reading and previewing them serves pushers.
+  route('GET /templates', 'listTemplates', 'edgepush/push', null),
+  route('GET /templates/{name}', 'getTemplate', 'edgepush/push', null),
+  route('PUT /templates/{name}', 'putTemplate', 'edgepush/admin', null),
+  route('DELETE /templates/{name}', 'deleteTemplate', 'edgepush/admin', null),
+  route('POST /templates/{name}/render', 'renderTemplate', 'edgepush/push', null),
+  route('PUT /agents/{agentId}/fhir-hook/{destination}', 'putFhirHook', 'edgepush/admin', 'path'),
+  route('GET /agents/{agentId}/fhir-hook/{destination}', 'getFhirHook', 'edgepush/admin', 'path'),
+  // What a FHIR server's Subscription posts: it pushes, so it needs the push scope.
+  route('POST /agents/{agentId}/fhir-hook/{destination}', 'fhirHook', 'edgepush/push', 'path'),
 ];
 
 /**

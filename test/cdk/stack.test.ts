@@ -274,10 +274,14 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(invokeArns('Pusher')).toEqual([
       '/$default/GET/pushes',
       '/$default/GET/pushes/*',
+      '/$default/GET/templates',
+      '/$default/GET/templates/*',
+      '/$default/POST/agents/*/fhir-hook/*',
       '/$default/POST/agents/*/push',
       '/$default/POST/fhir/R4/Agent/*/*',
       '/$default/POST/pushes/*/cancel',
       '/$default/POST/pushes/*/resend',
+      '/$default/POST/templates/*/render',
     ]);
     // One agent's pusher: only the routes naming that agent in their path.
     expect(invokeArns('SiteOnePusher')).toEqual(['/$default/POST/agents/site-1/push', '/$default/POST/fhir/R4/Agent/site-1/*']);
@@ -286,15 +290,19 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(invokeArns('Admin')).toEqual([
       '/$default/DELETE/agents/*',
       '/$default/DELETE/agents/*/webhook',
+      '/$default/DELETE/templates/*',
       '/$default/GET/agents',
       '/$default/GET/agents/*',
+      '/$default/GET/agents/*/fhir-hook/*',
       '/$default/GET/agents/*/messages',
       '/$default/GET/agents/*/webhook',
       '/$default/GET/messages/*',
       '/$default/PATCH/agents/*',
       '/$default/POST/agents',
       '/$default/POST/agents/*/secret',
+      '/$default/PUT/agents/*/fhir-hook/*',
       '/$default/PUT/agents/*/webhook',
+      '/$default/PUT/templates/*',
     ]);
   });
 

@@ -59,6 +59,10 @@ describe('exit codes', () => {
     ['astm', 'listen'],
     ['astm', 'send'],
     ['demo'],
+    ['template'],
+    ['template', 'put'],
+    ['template', 'render'],
+    ['template', 'from-sample'],
     [],
   ];
   it.each(commands)('--help of %j lists them and exits 0', async (...cmd) => {

@@ -14,7 +14,8 @@ import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { SqsPushQueue } from '../../lambdas/adapters/aws/sqs-queue';
 import { LmdbStore } from '../../hub/adapters/lmdb-store';
 import { MemoryQueue } from '../../hub/adapters/memory-queue';
-import type { AgentStore, PushQueue, PushStore } from '../../lambdas/core/ports';
+import { DynamoTemplateStore } from '../../lambdas/adapters/aws/dynamo-template-store';
+import type { AgentStore, PushQueue, PushStore, TemplateStore } from '../../lambdas/core/ports';
 import type { QueueItem } from '../../lambdas/core/records';
 import { memoryPorts } from '../support/memory-ports';
 import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from '../aws/emulators';
@@ -36,6 +37,7 @@ export interface AdapterSet {
   pushes: PushStore;
   agents: AgentStore;
   queue: QueueProbe;
+  templates: TemplateStore;
   cleanup(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export const awsAdapterSet: AdapterSetFactory = {
     return {
       pushes: new DynamoPushStore(clients.dynamo, tableName, 30, { idempotentCreate: 'two-step-for-dynalite' }),
       agents: new DynamoAgentStore(clients.dynamo, tableName),
+      templates: new DynamoTemplateStore(clients.dynamo, tableName),
       queue: {
         port: new SqsPushQueue(clients.sqs, queueUrl),
         async receiveOne() {
@@ -99,6 +102,7 @@ export const localAdapterSet: AdapterSetFactory = {
     return {
       pushes: store,
       agents: store.agentStore(),
+      templates: store.templateStore(),
       queue: {
         port: queue,
         async receiveOne() {
@@ -124,6 +128,7 @@ export const memoryAdapterSet: AdapterSetFactory = {
     return Promise.resolve({
       pushes: ports.pushes,
       agents: ports.agents,
+      templates: ports.templates,
       queue: {
         port: ports.queue,
         receiveOne: () => {

@@ -50,7 +50,7 @@ describe('README', () => {
     for (const words of commands) {
       // Subcommands are the leading words that are not flags or arguments.
       const pushSub = words[0] === 'push' && ['status', 'list', 'cancel', 'resend'].includes(words[1]);
-      const sub = ['hl7', 'agent', 'astm', 'webhook'].includes(words[0]) || pushSub ? words.slice(0, 2) : words.slice(0, 1);
+      const sub = ['hl7', 'agent', 'astm', 'webhook', 'template'].includes(words[0]) || pushSub ? words.slice(0, 2) : words.slice(0, 1);
       const help = helpFor(sub);
       for (const flag of words.filter((w) => w.startsWith('--'))) {
         expect({ command: sub.join(' '), flag, known: help.includes(flag) }).toEqual({ command: sub.join(' '), flag, known: true });

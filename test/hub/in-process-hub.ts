@@ -18,6 +18,7 @@ import { relayBackend, type RelayBackendOptions } from '../../hub/relay-backend'
 import { createCore, type CoreConfig, type EdgePushCore } from '../../lambdas/core/core';
 import type { Ports } from '../../lambdas/core/ports';
 import { handleHttp } from '../../lambdas/http/router';
+import { FetchFhirClient } from '../../lambdas/adapters/http/fetch-fhir-client';
 import { tempDir } from './fixtures';
 
 export interface InProcessHub {
@@ -51,6 +52,8 @@ export async function startInProcessHub(
     secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 9)) },
     // In memory: these tests are about the push path and the gateway; test/e2e/inbound covers the hub's own.
     inbound: memoryInboundPorts(),
+    templates: store.templateStore(),
+    fhir: new FetchFhirClient(),
     log: {
       info: (msg, fields) => logger.info(fields ?? {}, msg),
       warn: (msg, fields) => logger.warn(fields ?? {}, msg),

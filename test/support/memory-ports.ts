@@ -34,7 +34,9 @@ import type {
   WebhookResponse,
   WebhookSender,
   WebhookStore,
+  TemplateStore,
 } from '../../lambdas/core/ports';
+import { toTemplateSummary, type FhirHookRecord, type TemplateRecord, type TemplateSummary } from '../../lambdas/core/mapping-records';
 import { isAfter, newestFirst, takePage } from '../../lambdas/core/push-list';
 import { isTerminal, toSummary, type AgentRecord, type PushRecord, type PushStatus, type QueueItem } from '../../lambdas/core/records';
 import { FakeClock } from './fake-clock';
@@ -476,6 +478,34 @@ export function memoryInboundPorts(): MemoryInboundPorts {
   };
 }
 
+export class MemoryTemplateStore implements TemplateStore {
+  private readonly templates = new Map<string, TemplateRecord>();
+  private readonly hooks = new Map<string, FhirHookRecord>();
+
+  put(template: TemplateRecord): Promise<void> {
+    this.templates.set(template.name, copy(template));
+    return Promise.resolve();
+  }
+  get(name: string): Promise<TemplateRecord | undefined> {
+    const t = this.templates.get(name);
+    return Promise.resolve(t && copy(t));
+  }
+  list(): Promise<TemplateSummary[]> {
+    return Promise.resolve([...this.templates.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(toTemplateSummary));
+  }
+  delete(name: string): Promise<boolean> {
+    return Promise.resolve(this.templates.delete(name));
+  }
+  putHook(hook: FhirHookRecord): Promise<void> {
+    this.hooks.set(JSON.stringify([hook.agentId, hook.destination]), copy(hook));
+    return Promise.resolve();
+  }
+  getHook(agentId: string, destination: string): Promise<FhirHookRecord | undefined> {
+    const h = this.hooks.get(JSON.stringify([agentId, destination]));
+    return Promise.resolve(h && copy(h));
+  }
+}
+
 export interface MemoryPorts extends Ports {
   pushes: MemoryPushStore;
   agents: MemoryAgentStore;
@@ -485,6 +515,7 @@ export interface MemoryPorts extends Ports {
   clock: FakeClock;
   log: MemoryLog;
   inbound: MemoryInboundPorts;
+  templates: MemoryTemplateStore;
 }
 
 /** A full port set in memory, on a fake clock. */
@@ -499,6 +530,7 @@ export function memoryPorts(clock = new FakeClock()): MemoryPorts {
     clock,
     log: new MemoryLog(),
     inbound: memoryInboundPorts(),
+    templates: new MemoryTemplateStore(),
     // A fixed key: agent secrets are HMAC'd with it exactly as with the hub's key file.
     secretKey: { get: () => Promise.resolve(Buffer.alloc(32, 7)) },
   };

@@ -15,6 +15,8 @@ import { PollingWatcher } from './polling-watcher';
 import { SecretsManagerKey } from './secrets-manager-key';
 import { SqsInboundQueue } from './sqs-inbound-queue';
 import { SqsPushQueue } from './sqs-queue';
+import { DynamoTemplateStore } from './dynamo-template-store';
+import { FetchFhirClient } from '../http/fetch-fhir-client';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, log?: Log): Ports & { queue: SqsPushQueue } {
   const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays, { idempotentCreate: config.idempotentCreate });
@@ -26,6 +28,8 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
     watcher: new PollingWatcher(pushes),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
+    templates: new DynamoTemplateStore(clients.dynamo, config.tableName),
+    fhir: new FetchFhirClient(),
     inbound: createAwsInboundPorts(config, clients),
   };
 }

@@ -15,6 +15,11 @@ export const parkedKey = (agentId: string): string => `parked#${agentId}`;
 /** Open-push counters: per (agent, destination), and per agent (see queue-counters.ts). */
 export const queueCountKey = (agentId: string, destination?: string): string =>
   `queue#${JSON.stringify(destination === undefined ? [agentId] : [agentId, destination])}`;
+/** A mapping template, and the one item listing the templates' names (no scan, no extra index). */
+export const templateKey = (name: string): string => `template#${name}`;
+export const TEMPLATE_NAMES_KEY = 'templates';
+/** A FHIR hook's settings, per (agent, destination). */
+export const fhirHookKey = (agentId: string, destination: string): string => `fhirhook#${JSON.stringify([agentId, destination])}`;
 /** JSON-encoding the pair keeps (a#b, c) and (a, b#c) apart. */
 export const idempotencyKey = (agentId: string, key: string): string => `idem#${JSON.stringify([agentId, key])}`;
 
