@@ -28,11 +28,23 @@ export function location(req: HttpRequest, pushId: string): string {
   return `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(pushId)}`;
 }
 
-export function pushResponse(req: HttpRequest, push: PushRecord, waited: boolean): HttpResponse {
+export function pushResponse(req: HttpRequest, push: PushRecord, waited: boolean, notWaited?: string): HttpResponse {
   const status = waited ? STATUS_CODE[push.status] : 202;
   const headers: Record<string, string> = {};
   if (status === 202 || push.status === 'queued' || push.status === 'sent') headers.location = location(req, push.pushId);
+  if (notWaited) headers[NOT_WAITED_HEADER] = notWaited;
   return json(status, pushView(push), headers);
+}
+
+/** Response header on a push answered without waiting because the agent's relay is not connected. */
+export const NOT_WAITED_HEADER = 'edgepush-not-waited';
+export const NOT_WAITED_OFFLINE = 'relay-not-connected';
+
+export interface Submitted {
+  push: PushRecord;
+  waited: boolean;
+  /** Set when the caller asked to wait but was answered at once (the relay is not connected). */
+  notWaited?: typeof NOT_WAITED_OFFLINE;
 }
 
 /** Accepts a push and, when asked, waits for its result. Shared with the Medplum route. */
@@ -42,10 +54,13 @@ export async function submitPush(
   agentId: string,
   body: Record<string, unknown>,
   deadline?: number,
-): Promise<{ push: PushRecord; waited: boolean }> {
+  skipWaitWhenOffline = false,
+): Promise<Submitted> {
   const request = parsePushRequest(body, config.maxBodyBytes);
-  const { push } = await acceptPush(ports, agentId, request, config);
+  const { push, relayConnected } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
+  // No relay: nothing can answer before one connects, so say so now rather than bill the wait.
+  if (skipWaitWhenOffline && !relayConnected) return { push, waited: true, notWaited: NOT_WAITED_OFFLINE };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
@@ -69,8 +84,15 @@ export async function submitPush(
 }
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
-  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body), req.deadline);
-  return pushResponse(req, push, waited);
+  const { push, waited, notWaited } = await submitPush(
+    ports,
+    config,
+    validateAgentId(agentId),
+    parseJsonBody(req.body),
+    req.deadline,
+    req.skipWaitWhenOffline,
+  );
+  return pushResponse(req, push, waited, notWaited);
 }
 
 export async function readPush(ports: Ports, pushId: string): Promise<HttpResponse> {
