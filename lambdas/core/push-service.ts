@@ -12,6 +12,8 @@ export interface Accepted {
   push: PushRecord;
   /** false when an idempotency key returned an earlier push. */
   created: boolean;
+  /** The agent had a relay connection when the push was accepted. */
+  relayConnected: boolean;
 }
 
 export async function acceptPush(
@@ -58,12 +60,12 @@ export async function acceptPush(
     // An earlier request may have died between storing and enqueueing: enqueue again.
     // Both queues deduplicate by pushId, so this never delivers twice.
     if (push.status === 'queued' && push.attempts === 0) await enqueue(ports, push, false);
-    return { push, created: false };
+    return { push, created: false, relayConnected: agent.connectionId !== undefined };
   }
 
   ports.log?.info('push accepted', { pushId: push.pushId, agentId, destination: push.destination, bytes: Buffer.byteLength(push.body) });
   await enqueue(ports, push);
-  return { push, created: true };
+  return { push, created: true, relayConnected: agent.connectionId !== undefined };
 }
 
 /**

@@ -69,6 +69,8 @@ export async function handler(
   const started = Date.now();
   const request = toHttpRequest(event);
   if (context) request.deadline = started + context.getRemainingTimeInMillis() - WAIT_MARGIN_MS;
+  // The wait is billed Lambda time: with no relay connected, answer as in flight at once.
+  request.skipWaitWhenOffline = true;
   const response = await handleHttp(core, request);
   if (request.method === 'POST' && PUSH_ROUTE.test(request.path)) {
     metrics.addDimension('httpStatus', String(response.status));

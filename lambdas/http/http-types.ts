@@ -26,6 +26,12 @@ export interface HttpRequest {
    * than killed by the platform's timeout as a 5xx the caller would resend.
    */
   deadline?: number;
+  /**
+   * Answer at once, as still in flight, when the agent has no relay connection, instead of
+   * waiting out waitTimeout. Set on AWS, where the wait is billed Lambda time and the result
+   * cannot arrive before a relay connects; the hub waits (a relay may reconnect meanwhile).
+   */
+  skipWaitWhenOffline?: boolean;
 }
 
 export interface HttpResponse {

@@ -8,7 +8,7 @@ import { validateAgentId } from '../core/agent-service';
 import type { Ports } from '../core/ports';
 import { parseJsonBody } from '../core/push-request';
 import { json, operationOutcome } from './responses';
-import { location, submitPush, viewOf } from './push-api';
+import { NOT_WAITED_HEADER, location, submitPush, viewOf } from './push-api';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /**
@@ -28,7 +28,14 @@ function fromParameters(body: Record<string, unknown>): Record<string, unknown> 
 
 export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
   const body = fromParameters(parseJsonBody(req.body));
-  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), body, req.deadline);
+  const { push, waited, notWaited } = await submitPush(
+    ports,
+    config,
+    validateAgentId(agentId),
+    body,
+    req.deadline,
+    req.skipWaitWhenOffline,
+  );
   if (!waited) {
     return json(202, await viewOf(ports, push), { location: location(req, push.pushId) });
   }
@@ -47,12 +54,10 @@ export async function medplumPush(ports: Ports, config: CoreConfig, req: HttpReq
       return operationOutcome('PUSH_EXPIRED', push.error ?? 'the push expired', 'timeout');
     default: {
       // Still in flight: like the native route's 504, say where to follow it.
-      const timeout = operationOutcome(
-        'TIMEOUT',
-        `no answer within waitTimeout; the push continues: GET /pushes/${push.pushId}`,
-        'timeout',
-      );
+      const why = notWaited ? 'the agent has no relay connected, so no answer can come yet' : 'no answer within waitTimeout';
+      const timeout = operationOutcome('TIMEOUT', `${why}; the push continues: GET /pushes/${push.pushId}`, 'timeout');
       timeout.headers.location = location(req, push.pushId);
+      if (notWaited) timeout.headers[NOT_WAITED_HEADER] = notWaited;
       return timeout;
     }
   }

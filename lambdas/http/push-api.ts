@@ -31,10 +31,17 @@ export function location(req: HttpRequest, pushId: string): string {
   return `${req.baseUrl ?? ''}/pushes/${encodeURIComponent(pushId)}`;
 }
 
-export async function pushResponse(ports: Ports, req: HttpRequest, push: PushRecord, waited: boolean): Promise<HttpResponse> {
+export async function pushResponse(
+  ports: Ports,
+  req: HttpRequest,
+  push: PushRecord,
+  waited: boolean,
+  notWaited?: string,
+): Promise<HttpResponse> {
   const status = waited ? STATUS_CODE[push.status] : 202;
   const headers: Record<string, string> = {};
   if (status === 202 || push.status === 'queued' || push.status === 'sent') headers.location = location(req, push.pushId);
+  if (notWaited) headers[NOT_WAITED_HEADER] = notWaited;
   return json(status, await viewOf(ports, push), headers);
 }
 
@@ -44,6 +51,17 @@ export async function viewOf(ports: Ports, push: PushRecord): Promise<ReturnType
   return pushView(push, reason);
 }
 
+/** Response header on a push answered without waiting because the agent's relay is not connected. */
+export const NOT_WAITED_HEADER = 'edgepush-not-waited';
+export const NOT_WAITED_OFFLINE = 'relay-not-connected';
+
+export interface Submitted {
+  push: PushRecord;
+  waited: boolean;
+  /** Set when the caller asked to wait but was answered at once (the relay is not connected). */
+  notWaited?: typeof NOT_WAITED_OFFLINE;
+}
+
 /** Accepts a push and, when asked, waits for its result. Shared with the Medplum route. */
 export async function submitPush(
   ports: Ports,
@@ -51,10 +69,13 @@ export async function submitPush(
   agentId: string,
   body: Record<string, unknown>,
   deadline?: number,
-): Promise<{ push: PushRecord; waited: boolean }> {
+  skipWaitWhenOffline = false,
+): Promise<Submitted> {
   const request = (await mappedPushRequest(ports, agentId, body, config.maxBodyBytes)) ?? parsePushRequest(body, config.maxBodyBytes);
-  const { push } = await acceptPush(ports, agentId, request, config);
+  const { push, relayConnected } = await acceptPush(ports, agentId, request, config);
   if (!request.waitForResponse) return { push, waited: false };
+  // No relay: nothing can answer before one connects, so say so now rather than bill the wait.
+  if (skipWaitWhenOffline && !relayConnected) return { push, waited: true, notWaited: NOT_WAITED_OFFLINE };
   // The push is stored and queued now: whatever goes wrong while waiting, answer as for a push
   // still in flight (504 + Location), never 500, which callers (MedplumClient too) resend.
   try {
@@ -96,8 +117,15 @@ async function waitForEnd(ports: Ports, push: PushRecord, until: number): Promis
 }
 
 export async function postPush(ports: Ports, config: CoreConfig, req: HttpRequest, agentId: string): Promise<HttpResponse> {
-  const { push, waited } = await submitPush(ports, config, validateAgentId(agentId), parseJsonBody(req.body), req.deadline);
-  return pushResponse(ports, req, push, waited);
+  const { push, waited, notWaited } = await submitPush(
+    ports,
+    config,
+    validateAgentId(agentId),
+    parseJsonBody(req.body),
+    req.deadline,
+    req.skipWaitWhenOffline,
+  );
+  return pushResponse(ports, req, push, waited, notWaited);
 }
 
 export async function readPush(ports: Ports, pushId: string): Promise<HttpResponse> {

@@ -190,22 +190,35 @@ describe('full push path on emulated AWS', () => {
     expect(res.json.pushId).toBeUndefined();
   });
 
-  it('relay offline -> 504, then delivered in order once it connects', async () => {
+  it('relay offline -> 504 at once (no wait billed), then delivered in order once it connects', async () => {
     const offline = await createAgent();
-    const first = await api('POST', `/agents/${offline.agentId}/push`, { destination: 'lab', body: hl7('OFF-1'), waitTimeout: 400 });
+    // waitTimeout 25 s: the Lambda does not wait it out, since no relay can answer before connecting.
+    const first = await api('POST', `/agents/${offline.agentId}/push`, { destination: 'lab', body: hl7('OFF-1'), waitTimeout: 25_000 });
     expect(first.status).toBe(504);
     expect(first.json.status).toBe('queued');
+    expect(first.headers.get('edgepush-not-waited')).toBe('relay-not-connected');
+    expect(first.headers.get('location')).toBe(`${aws.httpUrl}/pushes/${first.json.pushId}`);
     const second = await api('POST', `/agents/${offline.agentId}/push`, { destination: 'lab', body: hl7('OFF-2'), waitForResponse: false });
     expect(second.status).toBe(202);
+    expect(second.headers.get('edgepush-not-waited')).toBeNull();
+    const medplum = await api('POST', `/fhir/R4/Agent/${offline.agentId}/$push`, {
+      destination: 'Device/lab',
+      body: hl7('OFF-3'),
+      waitTimeout: 25_000,
+    });
+    expect(medplum.status).toBe(400);
+    expect(medplum.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'timeout' }] });
+    expect(medplum.headers.get('edgepush-not-waited')).toBe('relay-not-connected');
+    const third = { json: { pushId: String(medplum.headers.get('location')).split('/').pop() } };
 
     const seen: string[] = [];
     const device = await startHl7Listener({ port: 0, onMessage: (m) => seen.push(m.split('\r')[0].split('|')[9]) });
     devices.push(device);
     startRelay(offline, { lab: device.port });
-    for (const p of [first, second]) {
+    for (const p of [first, second, third]) {
       await waitFor(async () => (await api('GET', `/pushes/${p.json.pushId}`)).json.status === 'acked', 15_000, 'acked');
     }
-    expect(seen).toEqual(['OFF-1', 'OFF-2']);
+    expect(seen).toEqual(['OFF-1', 'OFF-2', 'OFF-3']);
   });
 
   it('an idempotencyKey replay returns the first push; a different body with it is 409', async () => {
