@@ -78,7 +78,15 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
     maxDestinationsBeforeHello: pick('EDGEPUSH_MAX_DESTINATIONS_BEFORE_HELLO'),
     liveWindowMs: pick('EDGEPUSH_LIVE_WINDOW_MS'),
     lastSeenWriteMs: pick('EDGEPUSH_LAST_SEEN_WRITE_MS'),
+    inboundDedupeWindowMs: pick('EDGEPUSH_INBOUND_DEDUPE_WINDOW_MS'),
+    inboundRetentionMs: pick('EDGEPUSH_INBOUND_RETENTION_MS'),
+    webhookRetryPeriodMs: pick('EDGEPUSH_WEBHOOK_RETRY_PERIOD_MS'),
+    webhookInitialBackoffMs: pick('EDGEPUSH_WEBHOOK_INITIAL_BACKOFF_MS'),
+    webhookMaxBackoffMs: pick('EDGEPUSH_WEBHOOK_MAX_BACKOFF_MS'),
+    webhookTimeoutMs: pick('EDGEPUSH_WEBHOOK_TIMEOUT_MS'),
   };
+  // Test emulations only: the construct never sets it, so deployed webhooks must be https.
+  if (env.EDGEPUSH_ALLOW_LOCAL_HTTP_WEBHOOKS === 'true') overrides.allowLocalHttpWebhooks = true;
   // The push item holds the body (aws-limits.ts): on AWS the default and the ceiling are lower.
   overrides.maxBodyBytes ??= AWS_MAX_BODY_BYTES;
   if (overrides.maxBodyBytes > AWS_MAX_BODY_BYTES) {

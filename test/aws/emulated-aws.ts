@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startGatewayServer, type GatewayServer } from '../emulators/gateway-server';
 import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
@@ -28,6 +28,7 @@ type Handlers = {
   disconnect: typeof import('../../lambdas/handlers/ws-disconnect');
   message: typeof import('../../lambdas/handlers/ws-message');
   dispatcher: typeof import('../../lambdas/handlers/sqs-dispatcher');
+  webhook: typeof import('../../lambdas/handlers/webhook-delivery');
   runtime: typeof import('../../lambdas/handlers/runtime');
 };
 
@@ -38,6 +39,7 @@ export interface InvocationCounts {
   disconnect: number;
   message: number;
   dispatcher: number;
+  webhook: number;
 }
 
 export interface EmulatedAws {
@@ -81,7 +83,8 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
   const table = `edgepush-${randomUUID()}`;
   await createTable(dynalite.endpoint, table);
   const queueUrl = await createFifoQueue(fauxqs.endpoint, `edgepush-${randomUUID().slice(0, 8)}`, 60);
-  const invocations: InvocationCounts = { http: 0, authorizer: 0, connect: 0, disconnect: 0, message: 0, dispatcher: 0 };
+  const inboundQueueUrl = await createFifoQueue(fauxqs.endpoint, `inbound-${randomUUID().slice(0, 8)}`, 60);
+  const invocations: InvocationCounts = { http: 0, authorizer: 0, connect: 0, disconnect: 0, message: 0, dispatcher: 0, webhook: 0 };
 
   // The handlers are loaded only after env is set; they build their clients on first use.
   let handlers: Handlers | undefined;
@@ -152,6 +155,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     EDGEPUSH_TABLE: table,
     EDGEPUSH_QUEUE_URL: queueUrl,
+    EDGEPUSH_INBOUND_QUEUE_URL: inboundQueueUrl,
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: gateway.endpoint,
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
@@ -170,6 +174,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     disconnect: require('../../lambdas/handlers/ws-disconnect'),
     message: require('../../lambdas/handlers/ws-message'),
     dispatcher: require('../../lambdas/handlers/sqs-dispatcher'),
+    webhook: require('../../lambdas/handlers/webhook-delivery'),
     runtime: require('../../lambdas/handlers/runtime'),
   };
 
@@ -230,19 +235,24 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const httpUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
-  // ---- SQS event source mapping ----
+  // ---- SQS event source mappings: the push queue -> dispatcher, the inbound queue -> webhook ----
   const sqs = new SQSClient({ region: TEST_REGION, endpoint: fauxqs.endpoint, credentials: TEST_CREDENTIALS });
   const pollerCalls = { receive: 0, delete: 0 };
   let polling = true;
   const pollInterval = options.pollIntervalMs ?? 25;
-  const poller = (async () => {
+  const mapping = async (
+    url: string,
+    invoke: (event: SQSEvent) => Promise<SQSBatchResponse>,
+    count: () => void,
+    calls?: typeof pollerCalls,
+  ) => {
     while (polling) {
       let records: SQSRecord[] = [];
       try {
-        pollerCalls.receive++;
+        if (calls) calls.receive++;
         const out = await sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
+            QueueUrl: url,
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: 0,
             MessageSystemAttributeNames: ['All'],
@@ -266,18 +276,30 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
         await new Promise((r) => setTimeout(r, pollInterval));
         continue;
       }
-      invocations.dispatcher++;
-      const event: SQSEvent = { Records: records };
-      const result = await h()
-        .dispatcher.handler(event)
-        .catch(() => ({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) }));
+      count();
+      const result = await invoke({ Records: records }).catch(() => ({
+        batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })),
+      }));
       const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       for (const record of records.filter((r) => !failed.has(r.messageId))) {
-        pollerCalls.delete++;
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle })).catch(() => undefined);
+        if (calls) calls.delete++;
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: record.receiptHandle })).catch(() => undefined);
       }
     }
-  })();
+  };
+  const pollers = [
+    mapping(
+      queueUrl,
+      (e) => h().dispatcher.handler(e),
+      () => invocations.dispatcher++,
+      pollerCalls,
+    ),
+    mapping(
+      inboundQueueUrl,
+      (e) => h().webhook.handler(e),
+      () => invocations.webhook++,
+    ),
+  ];
 
   return {
     httpUrl,
@@ -289,7 +311,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     secretsManager,
     async stop() {
       polling = false;
-      await poller;
+      await Promise.all(pollers);
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

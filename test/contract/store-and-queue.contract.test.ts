@@ -413,6 +413,10 @@ describe.each(adapterSets)('port contract: $name', (factory) => {
       expect(await set.agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 60, version: '1.2.3', devices: ['lab', 'ris'] });
       await set.agents.touch(agent.agentId, { lastSeenAt: 70, devices: ['lab', 'an'], deviceProtocols: { lab: 'mllp', an: 'astm' } });
       expect(await set.agents.get(agent.agentId)).toMatchObject({ devices: ['lab', 'an'], deviceProtocols: { lab: 'mllp', an: 'astm' } });
+      // The channels of the last hello decide which inbound messages the cloud accepts.
+      const channels = [{ name: 'adt', protocol: 'mllp' as const, ack: 'cloud' as const }];
+      await set.agents.touch(agent.agentId, { lastSeenAt: 80, channels });
+      expect((await set.agents.get(agent.agentId))?.channels).toEqual(channels);
     });
 
     it('touch and claimConnection for an unknown agent create nothing', async () => {

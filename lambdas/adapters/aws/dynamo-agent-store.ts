@@ -4,7 +4,6 @@ import type { AgentStore, ClaimResult, ConnectionClaim } from '../../core/ports'
 import type { AgentRecord } from '../../core/records';
 import { PK, agentKey, isConditionFailure, stripKeys } from './dynamo-keys';
 import { AGENTS_INDEX, AGENT_LIST, AGENT_LIST_VALUE } from './dynamo-list-index';
-import type { DeviceProtocols } from '../../../protocol/messages';
 
 export class DynamoAgentStore implements AgentStore {
   constructor(
@@ -134,10 +133,7 @@ export class DynamoAgentStore implements AgentStore {
     return this.conditionalUpdate(agentId, 'SET #secretHash = :next', '#secretHash = :expected', { ':next': next, ':expected': expected });
   }
 
-  async touch(
-    agentId: string,
-    patch: { lastSeenAt: number; version?: string; devices?: string[]; deviceProtocols?: DeviceProtocols },
-  ): Promise<void> {
+  async touch(agentId: string, patch: Parameters<AgentStore['touch']>[1]): Promise<void> {
     const sets = ['#lastSeenAt = :seen'];
     const values: Record<string, unknown> = { ':seen': patch.lastSeenAt };
     if (patch.version !== undefined) {
@@ -151,6 +147,11 @@ export class DynamoAgentStore implements AgentStore {
     if (patch.deviceProtocols !== undefined) {
       sets.push('#deviceProtocols = :deviceProtocols');
       values[':deviceProtocols'] = patch.deviceProtocols;
+    }
+    // The channels of the last hello: the cloud accepts inbound messages only for these.
+    if (patch.channels !== undefined) {
+      sets.push('#channels = :channels');
+      values[':channels'] = patch.channels;
     }
     // The condition keeps a touch for an unknown agent from creating a half item.
     await this.conditionalUpdate(agentId, `SET ${sets.join(', ')}`, `attribute_exists(${PK})`, values);
@@ -190,6 +191,7 @@ const NAMES: Record<string, string> = {
   '#version': 'version',
   '#devices': 'devices',
   '#deviceProtocols': 'deviceProtocols',
+  '#channels': 'channels',
   '#secretHash': 'secretHash',
   '#inst': 'relayInstance',
   '#disabled': 'disabled',
