@@ -58,6 +58,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     EDGEPUSH_TABLE: table,
     EDGEPUSH_QUEUE_URL: queueUrl,
+    EDGEPUSH_INBOUND_QUEUE_URL: 'unused', // this test drives the push dead-letter handler only
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:1',
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,

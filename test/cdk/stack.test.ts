@@ -176,6 +176,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         NODE_PATH: path.join(ROOT, 'node_modules'),
         EDGEPUSH_TABLE: 't',
         EDGEPUSH_QUEUE_URL: 'https://sqs.invalid/q.fifo',
+        EDGEPUSH_INBOUND_QUEUE_URL: 'https://sqs.invalid/inbound.fifo',
         EDGEPUSH_WS_MANAGEMENT_ENDPOINT: 'https://ws.invalid/relay',
         AWS_REGION: 'us-east-1',
         POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -284,7 +285,11 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       '/$default/POST/templates/*/render',
     ]);
     // One agent's pusher: only the routes naming that agent in their path.
-    expect(invokeArns('SiteOnePusher')).toEqual(['/$default/POST/agents/site-1/push', '/$default/POST/fhir/R4/Agent/site-1/*']);
+    expect(invokeArns('SiteOnePusher')).toEqual([
+      '/$default/POST/agents/site-1/fhir-hook/*',
+      '/$default/POST/agents/site-1/push',
+      '/$default/POST/fhir/R4/Agent/site-1/*',
+    ]);
     expect(() => s.stack.edgePush.grantPushToAgent(new User(s.stack, 'Bad'), 'a/b')).toThrow(/agentId must be/);
     // Admin was granted edgepush/admin and edgepush/receive.
     expect(invokeArns('Admin')).toEqual([
@@ -367,7 +372,8 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       ScalingConfig: { MaximumConcurrency: 20 },
     });
     // Every function finds the inbound queue; without a bus, no function may put events.
-    for (const [, f] of resourcesOf(s.template, 'AWS::Lambda::Function')) {
+    // The console's function serves files only and has no environment.
+    for (const [, f] of resourcesOf(s.template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('EdgePushConsole'))) {
       expect(f.Properties!.Environment.Variables.EDGEPUSH_INBOUND_QUEUE_URL).toEqual({ Ref: inboundId });
       expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toBeUndefined();
     }
@@ -491,7 +497,7 @@ describe('EdgePush construct props', () => {
     const t = Template.fromStack(stack);
     const template = t.toJSON() as CfnTemplate;
     const [busId] = resourcesOf(template, 'AWS::Events::EventBus')[0];
-    for (const [, f] of resourcesOf(template, 'AWS::Lambda::Function')) {
+    for (const [, f] of resourcesOf(template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('EdgePushConsole'))) {
       expect(f.Properties!.Environment.Variables.EDGEPUSH_EVENT_BUS).toEqual({ Ref: busId });
     }
     const puts = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p).includes('events:PutEvents'));

@@ -5,7 +5,11 @@
  * address bar and storage. A wrong token gives a clear error.
  */
 import type { Browser, Page } from 'playwright-core';
-import { http, startHub, stopAll, tempDir, token, type HubProc } from './harness';
+import { http, run, startHub, stopAll, tempDir, token, type HubProc } from './harness';
+import { canConnect } from '../inbound/relay-process';
+import { connectSender, msa, oru } from '../inbound/sender';
+import { freePort } from '../support/free-port';
+import { waitFor } from '../support/wait';
 import { launchChromium } from '../support/browser';
 
 const MSG = 'MSH|^~\\&|EP|HUB|LAB|DEV|20240101000000||ADT^A01|C1|P|2.5\rPID|1||123\r';
@@ -113,12 +117,31 @@ describe('web console in a browser', () => {
     await page.close();
   });
 
-  it('says plainly when the server has no inbound messages yet', async () => {
+  it('shows the inbound messages a device sent through a relay channel', async () => {
+    // Its own agent: a relay for site-console would take its queued push.
+    const created = await http(`${hub.url}/agents`, { token: tok, body: { agentId: 'site-inbound' } });
+    const lab = await freePort();
+    run(
+      ['relay', '--url', hub.wsUrl, '--agent', 'site-inbound', '--data', dir.path + '/relay', '--channel', `lab=mllp://127.0.0.1:${lab}`],
+      {
+        EDGEPUSH_AGENT_SECRET: created.body.secret as string,
+      },
+    );
+    await waitFor(() => canConnect(lab), 15_000, 'the channel');
+    const device = await connectSender(lab);
+    expect(msa(await device.exchange(oru('CONSOLE-IN-1')))).toMatchObject({ code: 'AA' });
+    device.close();
+    await waitFor(
+      async () => (await http(`${hub.url}/agents/site-inbound/messages`, { token: tok })).body.messages?.length === 1,
+      15_000,
+      'the message stored',
+    );
+
     const { page } = await open(`token=${encodeURIComponent(tok)}`);
     const inbound = page.getByRole('region', { name: 'Inbound messages' });
-    await inbound.getByLabel('Agent', { exact: true }).fill(agentId);
+    await inbound.getByLabel('Agent', { exact: true }).fill('site-inbound');
     await inbound.getByRole('button', { name: 'Show messages' }).click();
-    await inbound.getByText('Inbound messages are not available on this server').waitFor();
+    await expect(inbound.getByRole('row', { name: /CONSOLE-IN-1/ }).textContent()).resolves.toMatch(/lab/);
     await page.close();
   });
 
