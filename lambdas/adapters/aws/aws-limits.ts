@@ -38,11 +38,12 @@ export const AWS_INLINE_BODY_BYTES = 200 * 1024;
 /**
  * The largest push body on AWS. The body is in S3 above AWS_INLINE_BODY_BYTES, so storage no
  * longer bounds it; the synchronous Lambda payload does. The push request reaches the http
- * function as a string inside the JSON event, so each body byte costs at least one event byte
- * and a character JSON escapes (\r, ", \\) costs 3: `\r` in the request, `\\r` in the event.
- * 5 MiB leaves 1 MiB of the 6 MB payload for that escaping and the rest of the event: a body
- * fits if 5 MiB of bytes + 2 bytes per escaped character + the event's other fields stay under
- * LAMBDA_SYNC_PAYLOAD_BYTES (HL7 v2 has a \r per segment, ~1 per 80 bytes: about 130 KiB).
+ * function as a string inside the JSON event, so the body is JSON-escaped twice: a \r takes 3
+ * bytes of the event (`\r` in the request, `\\r` in the event), a " or \ 4, a control
+ * character 7 (`\\u0001`), any other byte 1. The rule: the body's bytes, plus what escaping
+ * adds, plus the event's other fields (a few KB) must stay under LAMBDA_SYNC_PAYLOAD_BYTES.
+ * 5 MiB leaves 1 MiB for escaping: HL7 v2 has a \r per segment, ~1 per 80 bytes, so a 5 MiB
+ * message adds ~130 KiB (test/aws/aws-limits.spec.test.ts checks this and the edges).
  * A request over that gets 413 from AWS before the function runs. Responses never carry a
  * push body (core/views.ts), so they stay small.
  * Over this limit a push on AWS gets 413 PAYLOAD_TOO_LARGE; the protocol's 10 MB
