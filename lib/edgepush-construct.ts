@@ -83,8 +83,8 @@ export type WebSocketAccessLogs = 'off' | 'create-account-role' | 'account-role-
 /** The core's tunables (lambdas/core/core-config.ts), passed to the Lambdas as env. */
 export interface CoreTunables {
   /**
-   * Largest push body in UTF-8 bytes; at most AWS_MAX_BODY_BYTES (a push is one DynamoDB item,
-   * see lambdas/adapters/aws/aws-limits.ts). @default 262144
+   * Largest push body in UTF-8 bytes; at most AWS_MAX_BODY_BYTES (a push request is one Lambda
+   * invocation of at most 6 MB, see lambdas/adapters/aws/aws-limits.ts). @default 5242880
    */
   maxBodyBytes?: number;
   /** How long a dispatched push may wait for the relay's result before it is sent again. @default 35000 */
