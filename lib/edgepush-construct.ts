@@ -37,6 +37,9 @@ import { Construct } from 'constructs';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER } from '../protocol/messages';
 import { RELAY_ROUTE_KEYS } from '../protocol/relay-routes';
 import { AWS_MAX_BODY_BYTES } from '../lambdas/adapters/aws/aws-limits';
+import { BODY_KEY_PREFIX } from '../lambdas/adapters/aws/s3-body-store';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { createBodyBucket } from './body-bucket';
 import { AGENT_ID_RULE, isAgentId } from '../protocol/names';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
 import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
@@ -80,8 +83,8 @@ export type WebSocketAccessLogs = 'off' | 'create-account-role' | 'account-role-
 /** The core's tunables (lambdas/core/core-config.ts), passed to the Lambdas as env. */
 export interface CoreTunables {
   /**
-   * Largest push body in UTF-8 bytes; at most AWS_MAX_BODY_BYTES (a push is one DynamoDB item,
-   * see lambdas/adapters/aws/aws-limits.ts). @default 262144
+   * Largest push body in UTF-8 bytes; at most AWS_MAX_BODY_BYTES (a push request is one Lambda
+   * invocation of at most 6 MB, see lambdas/adapters/aws/aws-limits.ts). @default 5242880
    */
   maxBodyBytes?: number;
   /** How long a dispatched push may wait for the relay's result before it is sent again. @default 35000 */
@@ -203,6 +206,8 @@ interface LogSettings {
 
 export class EdgePush extends Construct {
   readonly table: ITable;
+  /** Push bodies over the inline limit (lib/body-bucket.ts). */
+  readonly bodyBucket: Bucket;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   /** Inbound messages waiting for their webhook delivery (FIFO, a group per agent+channel). */
@@ -243,6 +248,11 @@ export class EdgePush extends Construct {
     };
 
     this.table = props.table ?? this.createTable(props, key);
+    this.bodyBucket = createBodyBucket(this, 'BodyBucket', {
+      retentionDays: props.retentionDays ?? 30,
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: key,
+    });
     [this.queue, this.deadLetterQueue] = this.createQueues(key);
     [this.inboundQueue, this.inboundDeadLetterQueue] = this.createInboundQueues(key);
     this.webSocketApi = new WebSocketApi(this, 'RelayApi', {
@@ -258,6 +268,7 @@ export class EdgePush extends Construct {
     const { functions, logGroups } = this.createFunctions(props, env, reserved, logs);
     this.functions = functions;
     this.grantLeastPrivilege(key, reserved.dispatcher);
+    this.grantBodies();
     this.grantInbound(agentKey, reserved.webhook, props.eventBus);
     // Creating an agent hashes its secret; the authorizer verifies (and migrates old hashes).
     const readAgentKey = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [agentKey.secretArn] });
@@ -396,6 +407,7 @@ export class EdgePush extends Construct {
     const env: Record<string, string> = {
       EDGEPUSH_AGENT_KEY_SECRET: agentKey.secretArn,
       EDGEPUSH_TABLE: this.table.tableName,
+      EDGEPUSH_BODY_BUCKET: this.bodyBucket.bucketName,
       EDGEPUSH_QUEUE_URL: this.queue.queueUrl,
       EDGEPUSH_INBOUND_QUEUE_URL: this.inboundQueue.queueUrl,
       EDGEPUSH_WS_MANAGEMENT_ENDPOINT: managementEndpoint,
@@ -410,7 +422,7 @@ export class EdgePush extends Construct {
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
       if (name === 'maxBodyBytes' && value > AWS_MAX_BODY_BYTES)
         throw new ConfigError(
-          `core.maxBodyBytes must be at most ${AWS_MAX_BODY_BYTES} on AWS (a push is one DynamoDB item of at most 400 KB)`,
+          `core.maxBodyBytes must be at most ${AWS_MAX_BODY_BYTES} on AWS (a push request is one Lambda invocation of at most 6 MB)`,
         );
       env[CORE_ENV[name]] = String(value);
     }
@@ -735,6 +747,31 @@ export class EdgePush extends Construct {
         // Named actions, no wildcards: what SQS (send/receive) and DynamoDB calls need of the key.
         key.grant(f[name], 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
       }
+    }
+  }
+
+  /**
+   * Large push bodies (s3-body-store.ts): every function that reads or updates a push item reads
+   * its body back; only the http function creates pushes, and deletes the body of one it could
+   * not store. Objects only, under pushes/.
+   */
+  private grantBodies(): void {
+    const stack = Stack.of(this);
+    const bucketLogicalId = stack.resolve((this.bodyBucket.node.defaultChild as CfnElement).logicalId) as string;
+    const grants: [NodejsFunction, string[]][] = [
+      [this.functions.http, ['PutObject', 'GetObject', 'DeleteObject']],
+      [this.functions.wsMessage, ['GetObject']],
+      [this.functions.dispatcher, ['GetObject']],
+      [this.functions.deadLetter, ['GetObject']],
+    ];
+    for (const [f, actions] of grants) {
+      f.addToRolePolicy(
+        new PolicyStatement({ actions: actions.map((a) => `s3:${a}`), resources: [this.bodyBucket.arnForObjects(`${BODY_KEY_PREFIX}*`)] }),
+      );
+      Validations.of(f.role!).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${BODY_KEY_PREFIX}*]`,
+        reason: 'Object keys are push ids, created at runtime; the grant is limited to the pushes/ prefix of the body bucket.',
+      });
     }
   }
 

@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { configFromEnv } from '../adapters/aws/aws-config';
-import { AWS_MAX_BODY_BYTES } from '../adapters/aws/aws-limits';
+import { AWS_INLINE_BODY_BYTES, AWS_MAX_BODY_BYTES } from '../adapters/aws/aws-limits';
 import { DynamoChunkStore } from '../adapters/aws/dynamo-chunk-store';
 import { createAwsPorts } from '../adapters/aws/aws-ports';
 import type { SqsPushQueue } from '../adapters/aws/sqs-queue';
@@ -48,7 +48,7 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
   const log = toLog(logger);
   const ports = { ...createAwsPorts(config, clients, log), log };
   return {
-    core: createCore(ports, coreConfigFromEnv(env)),
+    core: createCore(ports, coreConfigFromEnv(env, config.bodyBucket !== undefined)),
     clients,
     queueUrl: config.queueUrl,
     queue: ports.queue,
@@ -59,7 +59,7 @@ function buildRuntime(env: NodeJS.ProcessEnv): Runtime {
   };
 }
 
-function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
+function coreConfigFromEnv(env: NodeJS.ProcessEnv, bodyBucket: boolean): Partial<CoreConfig> {
   const pick = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -87,10 +87,16 @@ function coreConfigFromEnv(env: NodeJS.ProcessEnv): Partial<CoreConfig> {
   };
   // Test emulations only: the construct never sets it, so deployed webhooks must be https.
   if (env.EDGEPUSH_ALLOW_LOCAL_HTTP_WEBHOOKS === 'true') overrides.allowLocalHttpWebhooks = true;
-  // The push item holds the body (aws-limits.ts): on AWS the default and the ceiling are lower.
-  overrides.maxBodyBytes ??= AWS_MAX_BODY_BYTES;
-  if (overrides.maxBodyBytes > AWS_MAX_BODY_BYTES) {
-    throw new Error(`EDGEPUSH_MAX_BODY_BYTES must be at most ${AWS_MAX_BODY_BYTES} on AWS (a push is one DynamoDB item)`);
+  // On AWS the default and the ceiling are lower (aws-limits.ts): the Lambda payload bounds a
+  // push, and without a body bucket the push's DynamoDB item does.
+  const ceiling = bodyBucket ? AWS_MAX_BODY_BYTES : AWS_INLINE_BODY_BYTES;
+  overrides.maxBodyBytes ??= ceiling;
+  if (overrides.maxBodyBytes > ceiling) {
+    throw new Error(
+      bodyBucket
+        ? `EDGEPUSH_MAX_BODY_BYTES must be at most ${ceiling} on AWS (a synchronous Lambda payload is at most 6 MB)`
+        : `EDGEPUSH_MAX_BODY_BYTES must be at most ${ceiling} on AWS without EDGEPUSH_BODY_BUCKET (a push is one DynamoDB item)`,
+    );
   }
   return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 }

@@ -2,7 +2,8 @@
  * Chunked messages (protocol v2) on emulated AWS: the real ws-message handler behind the
  * API-Gateway-like gateway, dynalite, the Management API emulator (which refuses anything over
  * 128 KB, as postToConnection does). Parts of a relay's message wait in the table between
- * invocations (dynamo-chunk-store.ts); a push over 128 KB is posted as chunks.
+ * invocations (dynamo-chunk-store.ts); a push over 128 KB is posted as chunks. A body over
+ * AWS_INLINE_BODY_BYTES is stored in S3 (s3rver), its item holding only the key.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import pino from 'pino';
@@ -11,10 +12,12 @@ import { resolveConfig } from '../../edge-agent/relay/config-schema';
 import { sendText } from '../../edge-agent/relay/frame-sender';
 import { Relay } from '../../edge-agent/relay/relay';
 import { DynamoChunkStore, chunkHeadKey } from '../../lambdas/adapters/aws/dynamo-chunk-store';
-import { AWS_MAX_BODY_BYTES } from '../../lambdas/adapters/aws/aws-limits';
+import { AWS_INLINE_BODY_BYTES, AWS_MAX_BODY_BYTES } from '../../lambdas/adapters/aws/aws-limits';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
-import { PK } from '../../lambdas/adapters/aws/dynamo-keys';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PK, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { relayWireMessages, splitMessage, type ChunkPart } from '../../protocol/chunks';
 import { AGENT_ID_HEADER, AGENT_SECRET_HEADER, ProtocolError } from '../../protocol/messages';
 import { startRawDevice, type RawDevice } from '../relay/raw-device';
@@ -61,7 +64,25 @@ describe('chunked messages on emulated AWS', () => {
     await device?.close();
   });
 
-  it('a push between 128 KB and the AWS maximum reaches the device intact through postToConnection chunks; over it -> 413', async () => {
+  /** The push's item as dynalite holds it, and its S3 object's text if it has one. */
+  async function stored(pushId: string): Promise<{ item: Record<string, unknown> | undefined; object?: string }> {
+    const { dynamoEndpoint, tableName, s3Endpoint, bodyBucket } = aws.storage;
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: TEST_REGION, endpoint: dynamoEndpoint, credentials: TEST_CREDENTIALS }),
+    );
+    const s3 = new S3Client({ region: TEST_REGION, endpoint: s3Endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS });
+    try {
+      const item = (await db.send(new GetCommand({ TableName: tableName, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }))).Item;
+      if (typeof item?.bodyKey !== 'string') return { item };
+      const out = await s3.send(new GetObjectCommand({ Bucket: bodyBucket, Key: item.bodyKey }));
+      return { item, object: await out.Body!.transformToString('utf-8') };
+    } finally {
+      db.destroy();
+      s3.destroy();
+    }
+  }
+
+  it('a 3 MB push reaches the device intact through postToConnection chunks, its body in S3; a small one stays inline; over 5 MiB -> 413', async () => {
     const agent = await createAgent();
     relay = new Relay(
       resolveConfig({
@@ -77,14 +98,31 @@ describe('chunked messages on emulated AWS', () => {
     relay.start();
     await waitFor(async () => (await api('GET', `/agents/${agent.agentId}`)).json.status === 'connected', 15_000, 'relay connected');
 
-    const body = oru(AWS_MAX_BODY_BYTES - 1024);
-    expect(Buffer.byteLength(body)).toBeGreaterThan(128 * 1024);
+    const body = oru(3 * 1024 * 1024);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(3 * 1024 * 1024);
     const res = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(device.messages.map((m) => sha(m, 'latin1'))).toContain(sha(body));
+    const big = await stored(res.json.pushId as string);
+    expect(big.item).toMatchObject({ status: 'acked', bodyKey: `pushes/${res.json.pushId}` });
+    expect(big.item).not.toHaveProperty('body');
+    expect(sha(big.object ?? '')).toBe(sha(body));
 
-    const over = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: oru(AWS_MAX_BODY_BYTES + 1024) });
+    // Between 128 KB (chunked on the socket) and the inline limit: the body stays in the item.
+    const medium = oru(AWS_INLINE_BODY_BYTES - 4096);
+    expect(Buffer.byteLength(medium)).toBeGreaterThan(128 * 1024);
+    const inline = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: medium });
+    expect(inline.json).toMatchObject({ status: 'acked', ackCode: 'AA' });
+    const small = await stored(inline.json.pushId as string);
+    expect(small.item).toMatchObject({ body: medium });
+    expect(small.item).not.toHaveProperty('bodyKey');
+
+    const head = oru(0);
+    const over = await api('POST', `/agents/${agent.agentId}/push`, {
+      destination: 'lab',
+      body: head + 'x'.repeat(AWS_MAX_BODY_BYTES + 1 - head.length),
+    });
     expect(over.status).toBe(413);
     expect(over.json).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', error: expect.stringContaining(String(AWS_MAX_BODY_BYTES)) });
   });

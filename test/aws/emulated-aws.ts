@@ -7,7 +7,7 @@
  *   Management API for postToConnection;
  * - an SQS event-source poller on fauxqs that invokes handlers/sqs-dispatcher.ts and, like
  *   Lambda's event source mapping, deletes the records not reported in batchItemFailures;
- * - dynalite for the table.
+ * - dynalite for the table, s3rver for the bucket of large push bodies.
  * Used by the full-path test and by bench/lambda.bench.ts (which counts the AWS calls).
  */
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,16 @@ import { startGatewayServer, type GatewayServer } from '../emulators/gateway-ser
 import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
 import { RELAY_ACTIONS } from '../../protocol/relay-routes';
-import { TEST_CREDENTIALS, TEST_REGION, createFifoQueue, createTable, startDynalite, startFauxqs } from './emulators';
+import {
+  TEST_CREDENTIALS,
+  TEST_REGION,
+  createBucket,
+  createFifoQueue,
+  createTable,
+  startDynalite,
+  startFauxqs,
+  startS3rver,
+} from './emulators';
 
 type Handlers = {
   http: typeof import('../../lambdas/handlers/http');
@@ -46,6 +55,8 @@ export interface EmulatedAws {
   httpUrl: string;
   wsUrl: string;
   queueUrl: string;
+  /** Where the emulated stack keeps pushes and large bodies, for tests that look at storage. */
+  storage: { dynamoEndpoint: string; tableName: string; s3Endpoint: string; bodyBucket: string };
   invocations: InvocationCounts;
   /** SQS calls the event source mapping itself makes (receive, delete). */
   pollerCalls: { receive: number; delete: number };
@@ -77,7 +88,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promise<EmulatedAws> {
-  const [dynalite, fauxqs] = await Promise.all([startDynalite(), startFauxqs()]);
+  const [dynalite, fauxqs, s3] = await Promise.all([startDynalite(), startFauxqs(), startS3rver()]);
+  const bodyBucket = `edgepush-bodies-${randomUUID().slice(0, 8)}`;
+  await createBucket(s3.endpoint, bodyBucket);
   // The key the stack generates: 64 random characters.
   const secretsManager = await startSecretsManager({ 'edgepush-agent-key': randomUUID() + randomUUID() });
   const table = `edgepush-${randomUUID()}`;
@@ -159,6 +172,8 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     EDGEPUSH_WS_MANAGEMENT_ENDPOINT: gateway.endpoint,
     EDGEPUSH_DYNAMODB_ENDPOINT: dynalite.endpoint,
     EDGEPUSH_SQS_ENDPOINT: fauxqs.endpoint,
+    EDGEPUSH_BODY_BUCKET: bodyBucket,
+    EDGEPUSH_S3_ENDPOINT: s3.endpoint,
     EDGEPUSH_AGENT_KEY_SECRET: 'edgepush-agent-key',
     EDGEPUSH_IDEMPOTENT_CREATE: 'two-step-for-dynalite', // dynalite has no TransactWriteItems
     EDGEPUSH_SECRETSMANAGER_ENDPOINT: secretsManager.endpoint,
@@ -305,6 +320,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
     httpUrl,
     wsUrl: gateway.wsUrl,
     queueUrl,
+    storage: { dynamoEndpoint: dynalite.endpoint, tableName: table, s3Endpoint: s3.endpoint, bodyBucket },
     invocations,
     pollerCalls,
     handlers,
@@ -322,9 +338,10 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
       rt?.clients.sqs.destroy();
       rt?.clients.management.destroy();
       rt?.clients.secrets.destroy();
+      rt?.clients.s3?.destroy();
       handlers?.runtime.resetRuntime();
       sqs.destroy();
-      await Promise.all([dynalite.close(), fauxqs.close(), secretsManager.close()]);
+      await Promise.all([dynalite.close(), fauxqs.close(), s3.close(), secretsManager.close()]);
     },
   };
 }

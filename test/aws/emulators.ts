@@ -1,10 +1,14 @@
 /**
  * Real-protocol AWS emulators on loopback for tests and the bench: dynalite (DynamoDB,
- * in-process) and fauxqs (SQS; ESM-only, so it runs as a child process).
+ * in-process), fauxqs (SQS; ESM-only, so it runs as a child process) and s3rver (S3,
+ * in-process, objects in a temporary directory).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../../lambdas/adapters/aws/dynamo-list-index';
@@ -61,6 +65,36 @@ export async function createTable(endpoint: string, tableName: string): Promise<
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  client.destroy();
+}
+
+export interface S3rver {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** s3rver on an ephemeral port; it checks S3's request format, bucket names and signatures. */
+export async function startS3rver(): Promise<S3rver> {
+  const S3rverServer = require('s3rver') as new (opts: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+  // s3rver verifies SigV4 signatures against its accounts; the tests sign with TEST_CREDENTIALS.
+  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
+  DUMMY_ACCOUNT.createKeyPair(TEST_CREDENTIALS.accessKeyId, TEST_CREDENTIALS.secretAccessKey);
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'edgepush-s3-'));
+  const server = new S3rverServer({ port: 0, address: '127.0.0.1', silent: true, directory });
+  const { port } = await server.run();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The body bucket the CDK construct creates. */
+export async function createBucket(endpoint: string, bucket: string): Promise<void> {
+  const client = new S3Client({ region: TEST_REGION, endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
 }
 

@@ -57,7 +57,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
     expect(nag.violations).toEqual([]);
     for (const v of nag.suppressedViolations) expect(v.reason.length).toBeGreaterThan(40);
     expect(new Set(nag.suppressedViolations.map((v) => v.ruleName.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-APIG1', 'AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4']),
+      new Set(['AwsSolutions-APIG1', 'AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']),
     );
   });
 
@@ -212,6 +212,10 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         'dynamodb:UpdateItem',
         'execute-api:ManageConnections', // DELETE only, below
         ...logs,
+        // Large push bodies: written on create, read back, deleted when the item was not written.
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:PutObject',
         'secretsmanager:GetSecretValue',
         'sqs:DeleteMessage', // cancelling a queued push releases its delivery
         'sqs:SendMessage',
@@ -232,6 +236,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         'dynamodb:UpdateItem',
         'execute-api:ManageConnections',
         ...logs,
+        's3:GetObject', // a result reads the push, body included
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:SendMessage', // the inbound queue only, below
@@ -245,6 +250,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         expect(st.Resource).not.toBe('*');
         const text = JSON.stringify(st.Resource);
         if (JSON.stringify(st.Action).includes('dynamodb:')) expect(text).toMatch(/EdgePushTable/);
+        if (JSON.stringify(st.Action).includes('s3:')) expect(text).toMatch(/EdgePushBodyBucket\w*","Arn"\]\},"\/pushes\/\*"/);
         if (JSON.stringify(st.Action).includes('execute-api:')) {
           expect(text).toMatch(/EdgePushRelayApi.*\/relay\/(POST|DELETE)\/@connections\/\*/);
         }
@@ -256,7 +262,37 @@ describe('EdgePush stack (IAM auth, the default)', () => {
       expect(text).toContain('/relay/POST/@connections/*');
       expect(text).toContain('/relay/DELETE/@connections/*');
     }
+    // Only the http function creates pushes; the others that read push items read bodies only.
+    const s3Actions = (role: string) => allActions(s.template, role).filter((a) => a.startsWith('s3:'));
+    for (const role of ['WsMessage', 'Dispatcher', 'DeadLetter']) expect(s3Actions(role)).toStrictEqual(['s3:GetObject']);
+    for (const role of ['WsAuthorizer', 'WsConnect', 'WsDisconnect', 'Webhook']) expect(s3Actions(role)).toStrictEqual([]);
     t.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+  });
+
+  it('keeps large push bodies in a private, TLS-only, encrypted, retained bucket whose objects expire after the retention', () => {
+    const buckets = resourcesOf(s.template, 'AWS::S3::Bucket');
+    expect(buckets).toHaveLength(1);
+    const [[bucketId, bucket]] = buckets;
+    expect(bucket.DeletionPolicy).toBe('Retain'); // as the table
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      // 30 days of retention + 10: a push item lives at most 7 days + retention, TTL runs up to 2 days late.
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ Prefix: 'pushes/', ExpirationInDays: 40, Status: 'Enabled' })] },
+    });
+    expect(bucket.Properties!.VersioningConfiguration).toBeUndefined();
+    const [[, policy]] = resourcesOf(s.template, 'AWS::S3::BucketPolicy');
+    expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+    expect(JSON.stringify(policy.Properties)).toContain(bucketId);
+    // Every function finds the bucket in its environment.
+    for (const [, fn] of resourcesOf(s.template, 'AWS::Lambda::Function').filter(([id]) => !/Console/.test(id))) {
+      expect(fn.Properties!.Environment.Variables.EDGEPUSH_BODY_BUCKET).toEqual({ Ref: bucketId });
+    }
   });
 
   it('grantPush/grantAdmin/grantReceive allow execute-api:Invoke on exactly their routes', () => {
@@ -458,6 +494,12 @@ describe('EdgePush stack with a customer-managed key and an alarm email', () => 
     const [[, table]] = resourcesOf(s.template, 'AWS::DynamoDB::GlobalTable');
     expect(table.Properties!.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
     expect(JSON.stringify(table.Properties!.Replicas)).toContain(keyId);
+    const [[, bucket]] = resourcesOf(s.template, 'AWS::S3::Bucket');
+    expect(bucket.Properties!.BucketEncryption).toStrictEqual({
+      ServerSideEncryptionConfiguration: [
+        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn } },
+      ],
+    });
     expect(table.Properties!.Replicas[0].DeletionProtectionEnabled).toBe(false);
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
@@ -515,7 +557,8 @@ describe('EdgePush construct props', () => {
     expect(build({ memorySize: { wsMessage: 20000 } })).toThrow(/128 to 10240/);
     expect(build({ reservedConcurrency: { http: -1 } })).toThrow(/whole number/);
     expect(build({ core: { maxAttempts: 0 } })).toThrow(/core.maxAttempts must be a positive number/);
-    expect(build({ core: { maxBodyBytes: 300 * 1024 } })).toThrow(/core.maxBodyBytes must be at most 262144 on AWS/);
+    expect(build({ core: { maxBodyBytes: 5 * 1024 * 1024 + 1 } })).toThrow(/core.maxBodyBytes must be at most 5242880 on AWS/);
+    expect(build({ core: { maxBodyBytes: 5 * 1024 * 1024 } })).not.toThrow();
   });
 });
 

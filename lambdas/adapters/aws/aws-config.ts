@@ -16,10 +16,14 @@ export interface AwsAdapterConfig {
   retentionDays: number;
   /** See DynamoPushStoreOptions: 'two-step-for-dynalite' only against the dynalite emulator. */
   idempotentCreate?: 'transaction' | 'two-step-for-dynalite';
+  /** S3 bucket for push bodies over AWS_INLINE_BODY_BYTES; without it the AWS maximum body is the inline one. */
+  bodyBucket?: string;
   /** Secrets Manager secret (ARN or name) holding the HMAC key for agent secrets. */
   agentKeySecret?: string;
   dynamoEndpoint?: string;
   sqsEndpoint?: string;
+  /** An S3 emulator; requests then use path-style addressing (http://host/bucket/key). */
+  s3Endpoint?: string;
   secretsManagerEndpoint?: string;
   eventBridgeEndpoint?: string;
   /** Static credentials, for emulators only. On Lambda the SDK uses the execution role. */
@@ -53,8 +57,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsAdapterC
     managementEndpoint: required(env, 'EDGEPUSH_WS_MANAGEMENT_ENDPOINT'),
     retentionDays: retention,
     agentKeySecret: env.EDGEPUSH_AGENT_KEY_SECRET || undefined,
+    bodyBucket: env.EDGEPUSH_BODY_BUCKET || undefined,
     dynamoEndpoint: env.EDGEPUSH_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.EDGEPUSH_SQS_ENDPOINT || undefined,
+    s3Endpoint: env.EDGEPUSH_S3_ENDPOINT || undefined,
     secretsManagerEndpoint: env.EDGEPUSH_SECRETSMANAGER_ENDPOINT || undefined,
     eventBridgeEndpoint: env.EDGEPUSH_EVENTBRIDGE_ENDPOINT || undefined,
   };

@@ -16,10 +16,15 @@ import { SecretsManagerKey } from './secrets-manager-key';
 import { SqsInboundQueue } from './sqs-inbound-queue';
 import { SqsPushQueue } from './sqs-queue';
 import { DynamoTemplateStore } from './dynamo-template-store';
+import { S3BodyStore } from './s3-body-store';
 import { FetchFhirClient } from '../http/fetch-fhir-client';
 
 export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, log?: Log): Ports & { queue: SqsPushQueue } {
-  const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays, { idempotentCreate: config.idempotentCreate });
+  const bodies = config.bodyBucket && clients.s3 ? new S3BodyStore(clients.s3, config.bodyBucket) : undefined;
+  const pushes = new DynamoPushStore(clients.dynamo, config.tableName, config.retentionDays, {
+    idempotentCreate: config.idempotentCreate,
+    ...(bodies ? { bodies } : {}),
+  });
   return {
     pushes,
     agents: new DynamoAgentStore(clients.dynamo, config.tableName),

@@ -10,11 +10,17 @@ import type { PushRecord } from '../../core/records';
 import { PK, TTL, idempotencyKey, pushKey } from './dynamo-keys';
 import { listAttributes } from './dynamo-list-index';
 
+/** A push as its item holds it: the body, or the S3 key of a large one (see DynamoPushStore). */
+export type StoredPush = Omit<PushRecord, 'body'> & { body?: string; bodyKey?: string };
+
 /** Index of the idempotency item's action, for reading CancellationReasons. */
 export const KEY_ACTION = 1;
 
 /** The idempotency item: which push a key belongs to, and until when it counts. */
-export function idempotencyItem(push: PushRecord, ttl: number): Record<string, unknown> {
+export function idempotencyItem(
+  push: Pick<PushRecord, 'agentId' | 'idempotencyKey' | 'pushId' | 'bodyHash' | 'expiresAt'>,
+  ttl: number,
+): Record<string, unknown> {
   return {
     [PK]: idempotencyKey(push.agentId, push.idempotencyKey!),
     pushId: push.pushId,
@@ -27,7 +33,8 @@ export function idempotencyItem(push: PushRecord, ttl: number): Record<string, u
 /** A key whose TTL has passed counts as absent (DynamoDB deletes it up to ~48 h late). */
 export const KEY_FREE = `attribute_not_exists(${PK}) OR #ttl < :now`;
 
-export function createPushTransaction(table: string, push: PushRecord, ttl: number, nowSeconds: number): TransactWriteCommandInput {
+/** `push` as its item stores it: with a large body, the S3 key instead (see DynamoPushStore). */
+export function createPushTransaction(table: string, push: StoredPush, ttl: number, nowSeconds: number): TransactWriteCommandInput {
   if (push.idempotencyKey === undefined) throw new Error('a transaction is only needed with an idempotency key');
   return {
     TransactItems: [

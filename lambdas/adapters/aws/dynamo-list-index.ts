@@ -58,6 +58,6 @@ export function parseListKey(key: string): { createdAt: number; pushId: string }
 }
 
 /** The attributes a push item carries for the indexes. */
-export function listAttributes(push: PushRecord): Record<string, string> {
+export function listAttributes(push: Pick<PushRecord, 'createdAt' | 'pushId'>): Record<string, string> {
   return { [LIST_KEY]: listKey(push.createdAt, push.pushId), [LIST_ALL]: LIST_ALL_VALUE };
 }

@@ -14,6 +14,11 @@
  * explicitly: a conditional put of the key, then the push. A crash between the two leaves a
  * key with no push; the next create with that key finds it and writes the push under the
  * recorded pushId, so a retry recovers it. Production never takes that path silently.
+ *
+ * Large bodies (over AWS_INLINE_BODY_BYTES) are written to S3 first, under the final pushId,
+ * and the item holds `bodyKey` instead: an item never exists without its body. A body whose
+ * item was not written (key taken, write failed) is deleted again, best effort; the bucket's
+ * lifecycle rule removes any left over. get and update read the body back.
  */
 import {
   GetCommand,
@@ -25,10 +30,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { CreatePushResult, PushListPage, PushListQuery, PushStore, QueueLimits } from '../../core/ports';
 import { isTerminal, toSummary, type PushRecord, type PushStatus, type PushSummary } from '../../core/records';
-import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken } from './dynamo-create-transaction';
+import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken, type StoredPush } from './dynamo-create-transaction';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
 import { ALL_INDEX, BY_AGENT_INDEX, LIST_ALL, LIST_ALL_VALUE, LIST_KEY, listAttributes, listKey, parseListKey } from './dynamo-list-index';
 import { QueueCounters } from './queue-counters';
+import { storesApart, type S3BodyStore } from './s3-body-store';
 
 interface IdempotencyItem {
   pushId: string;
@@ -43,6 +49,8 @@ export interface DynamoPushStoreOptions {
    * 'two-step-for-dynalite': for the dynalite emulator only, which lacks TransactWriteItems.
    */
   idempotentCreate?: 'transaction' | 'two-step-for-dynalite';
+  /** Where bodies over AWS_INLINE_BODY_BYTES go; without it such a push is refused. */
+  bodies?: S3BodyStore;
 }
 
 const DAY_SECONDS = 86_400;
@@ -58,6 +66,7 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export class DynamoPushStore implements PushStore {
   private readonly transactions: boolean;
   private readonly counters: QueueCounters;
+  private readonly bodies: S3BodyStore | undefined;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -67,6 +76,28 @@ export class DynamoPushStore implements PushStore {
   ) {
     this.transactions = (options.idempotentCreate ?? 'transaction') === 'transaction';
     this.counters = new QueueCounters(db, table);
+    this.bodies = options.bodies;
+  }
+
+  /** The push as its item stores it: a large body is written to S3 first, the item gets its key. */
+  private async stored(push: PushRecord): Promise<StoredPush> {
+    if (!storesApart(push.body)) return push;
+    if (!this.bodies) throw new Error('push body is over the inline limit and no body bucket is configured (EDGEPUSH_BODY_BUCKET)');
+    const { body, ...rest } = push;
+    return { ...rest, bodyKey: await this.bodies.put(push.pushId, body) };
+  }
+
+  /** Deletes the S3 body of a push whose item was not written. */
+  private async discardBody(stored: StoredPush): Promise<void> {
+    if (stored.bodyKey !== undefined && this.bodies) await this.bodies.discard(stored.bodyKey);
+  }
+
+  /** The domain's push from an item: the body read back from S3 when the item holds its key. */
+  private async fromStored(item: Record<string, unknown>): Promise<PushRecord> {
+    const { bodyKey, ...push } = fromItem(item) as StoredPush;
+    if (bodyKey === undefined) return push as PushRecord;
+    if (!this.bodies) throw new Error(`push ${push.pushId} has its body in S3 and no body bucket is configured (EDGEPUSH_BODY_BUCKET)`);
+    return { ...push, body: await this.bodies.get(bodyKey) };
   }
 
   /** TTL of a push that has not finished: its expiry plus the retention. */
@@ -131,10 +162,12 @@ export class DynamoPushStore implements PushStore {
 
   /** true when push and key were written together; false when the key is taken. */
   private async createAtomically(push: PushRecord): Promise<boolean> {
+    const stored = await this.stored(push);
     try {
-      await this.db.send(new TransactWriteCommand(createPushTransaction(this.table, push, this.createTtl(push), nowSeconds())));
+      await this.db.send(new TransactWriteCommand(createPushTransaction(this.table, stored, this.createTtl(push), nowSeconds())));
       return true;
     } catch (err) {
+      await this.discardBody(stored);
       if (keyWasTaken(err)) return false;
       throw err;
     }
@@ -168,7 +201,7 @@ export class DynamoPushStore implements PushStore {
 
   async get(pushId: string): Promise<PushRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }));
-    return out.Item ? fromItem(out.Item) : undefined;
+    return out.Item ? this.fromStored(out.Item) : undefined;
   }
 
   /**
@@ -292,7 +325,7 @@ export class DynamoPushStore implements PushStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const updated = out.Attributes ? fromItem(out.Attributes) : undefined;
+      const updated = out.Attributes ? await this.fromStored(out.Attributes) : undefined;
       if (updated && ttl !== undefined) {
         await this.expireKeyWithPush(updated, ttl);
         // The conditional write above moved it from an open status exactly once: uncount it once.
@@ -395,13 +428,20 @@ export class DynamoPushStore implements PushStore {
   }
 
   private async putPush(push: PushRecord): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...push, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
-        ConditionExpression: `attribute_not_exists(${PK})`,
-      }),
-    );
+    const stored = await this.stored(push);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...stored, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
+          ConditionExpression: `attribute_not_exists(${PK})`,
+        }),
+      );
+    } catch (err) {
+      // Only a put that lost to a racer keeps the object: the racer's item names the same key.
+      if (!isConditionFailure(err)) await this.discardBody(stored);
+      throw err;
+    }
   }
 }
 
