@@ -48,6 +48,9 @@ export function PushDetail({ api, pushId, refresh, onOpen, onChanged, onClose }:
     try {
       const result = await api.send<Push>('POST', `pushes/${encodeURIComponent(pushId)}/${action}`);
       if (action === 'cancel') {
+        // The answer is the cancelled push: show it with the note, in one render, so the
+        // buttons never offer a cancel the server has already done. The reload adds the body.
+        push.replace({ ...push.data, ...result });
         setNote(`Push ${pushId} is ${result.status}.`);
       } else {
         setNote(`Resent as push ${result.pushId} (${result.status}).`);

@@ -1,5 +1,5 @@
 /** Pushes: filtered by agent, destination and status, newest first, paged by cursor. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from './api';
 import { Status, Time } from './fields';
 import { waitReason } from './shapes';
@@ -32,7 +32,9 @@ export function PushesView({ api, refresh, filter, agentIds, onFilter }: Props) 
   const [changes, setChanges] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const firstRender = useRef(true);
-  useEffect(() => {
+  // A layout effect: the form shows the new filter in the same task as the click that set it,
+  // not a frame later.
+  useLayoutEffect(() => {
     // A filter set from an agent's detail ("Show its pushes") rather than this form: bring the reader here.
     const fromForm = filter.agentId === draft.agentId && filter.destination === draft.destination && filter.status === draft.status;
     setDraft(filter);

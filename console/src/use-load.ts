@@ -6,6 +6,8 @@ export interface Loaded<T> {
   error?: unknown;
   loading: boolean;
   reload: () => void;
+  /** Shows data the caller already has (an action's answer), dropping any load in flight. */
+  replace: (data: T) => void;
 }
 
 export function useLoad<T>(load: (() => Promise<T>) | undefined, deps: unknown[]): Loaded<T> {
@@ -25,5 +27,9 @@ export function useLoad<T>(load: (() => Promise<T>) | undefined, deps: unknown[]
     // The caller names what the loader depends on (`deps`), as with useEffect.
   }, deps);
   useEffect(run, [run]);
-  return { ...state, reload: run };
+  const replace = useCallback((data: T) => {
+    generation.current++;
+    setState({ data, loading: false });
+  }, []);
+  return { ...state, reload: run, replace };
 }
