@@ -37,7 +37,7 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
       new InFlightPushes(clients.dynamo, config.tableName, log),
     ),
     gateway: new ApiGatewayConnectionGateway(clients.management),
-    watcher: new PollingWatcher(pushes),
+    watcher: new PollingWatcher(pushes, (pushId) => pushes.readStatus(pushId)),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
     templates: new DynamoTemplateStore(clients.dynamo, config.tableName),
