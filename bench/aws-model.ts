@@ -37,8 +37,9 @@ export const PLATFORM_LOG_BYTES_PER_INVOCATION = 330;
 /**
  * The list indexes (dynamo-list-index.ts) project the push's summary, status included, so
  * every write of a push's status item that creates it or changes its status writes each index
- * too: "a put of a new item ... consumes one write" per index, an update of a projected
- * attribute one more (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations).
+ * too: a new item with the index's key attributes takes one index write, and an update that
+ * changes a projected attribute one more, billed on the index item's size
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes).
  * Index items are a summary (< 1 KB): 1 WRU each. dynalite does not report index writes.
  */
 export const LIST_INDEX_COUNT = LIST_INDEXES.length;
