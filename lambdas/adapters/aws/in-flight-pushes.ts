@@ -7,7 +7,8 @@
  * Found on hello, not recorded on every push: the dispatcher already stores the receipt on the
  * push (`queueReceipt`, for the early release), so a hello queries the `by-agent` index for the
  * agent's recent `sent` pushes and reads their receipts. Recording them elsewhere on each send
- * would cost a write per push; hellos are rare (a reconnect, at most every 2 h per relay).
+ * would cost a write per push; hellos are rare (a reconnect: API Gateway ends a connection
+ * after 2 h at most, so ~12 a day per relay, plus outages).
  *
  * Only pushes created within MAX_EXPIRES_IN_S can still be open, so the query reads no further
  * back. It reads the index items of that window (~250 bytes each, eventually consistent: ~32
