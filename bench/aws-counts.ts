@@ -93,9 +93,12 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
   const consumed = { rru: 0, wru: 0 };
   const ops: Counted['dynamo'] = [];
   let wsBytes = 0;
+  let resultAckBytes = 0;
   let callerReads = 0;
   let receiptBytes = 36;
   const lastSize = new Map<string, number>();
+  /** Items that hold a receipt handle now: every later write is billed on it too. */
+  const hasReceipt = new Set<string>();
   const countErrors: string[] = [];
   const byKey: Record<string, number> = {};
   const add = (
@@ -134,23 +137,31 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
     const outItem = um(output.Item);
     const pk = String(key?.pk ?? inItem?.pk ?? '');
     const pushItem = pk.startsWith('push#');
+    const bodyItem = pk.startsWith('pushbody#');
     const kind = `DynamoDB:${name} ${pk.replace(/#.*/, '#')}`;
     byKey[kind] = (byKey[kind] ?? 0) + 1;
     if (name === 'GetItem') {
       const bytes = outItem ? itemBytes(outItem) : 100;
-      if (outItem?.queueReceipt) receiptBytes = String(outItem.queueReceipt).length;
+      if (outItem?.queueReceipt) {
+        receiptBytes = String(outItem.queueReceipt).length;
+        hasReceipt.add(pk);
+      }
       lastSize.set(pk, bytes);
       if (caller && pushItem) callerReads++;
-      ops.push({ op: 'read', bytes, holdsReceipt: Boolean(outItem?.queueReceipt), pushItem, caller });
+      ops.push({ op: 'read', bytes, holdsReceipt: Boolean(outItem?.queueReceipt), pushItem, bodyItem, caller });
     } else if (name === 'PutItem') {
       const bytes = itemBytes(inItem);
       lastSize.set(pk, bytes);
-      ops.push({ op: 'write', bytes, holdsReceipt: false, pushItem, caller });
+      hasReceipt.delete(pk);
+      ops.push({ op: 'put', bytes, holdsReceipt: false, pushItem, bodyItem, caller });
     } else if (name === 'UpdateItem') {
-      // Billed on the larger of the item before and after: before + the values it sets.
-      const setsReceipt = Object.values(input.ExpressionAttributeNames ?? {}).includes('queueReceipt');
+      // Billed on the larger of the item before and after: before + the values it sets. The
+      // receipt counts if the item held one before, or this sets one.
+      if (Object.values(input.ExpressionAttributeNames ?? {}).includes('queueReceipt')) hasReceipt.add(pk);
       const bytes = (lastSize.get(pk) ?? 100) + itemBytes(um(input.ExpressionAttributeValues) ?? {});
-      ops.push({ op: 'write', bytes, holdsReceipt: setsReceipt, pushItem, caller });
+      const after = um(output.Attributes);
+      if (after && input.ReturnValues === 'ALL_NEW') lastSize.set(pk, itemBytes(after));
+      ops.push({ op: 'update', bytes, holdsReceipt: hasReceipt.has(pk), pushItem, bodyItem, caller });
     } else if (name === 'TransactWriteItems') {
       for (const t of input.TransactItems ?? []) {
         const item = um(t.Put?.Item);
@@ -159,16 +170,20 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
           bytes: item ? itemBytes(item) : 100,
           holdsReceipt: false,
           pushItem: String(item?.pk ?? '').startsWith('push#'),
+          bodyItem: false,
           caller,
         });
       }
     } else if (name === 'DeleteItem') {
-      ops.push({ op: 'write', bytes: lastSize.get(pk) ?? 100, holdsReceipt: false, pushItem, caller });
+      ops.push({ op: 'delete', bytes: lastSize.get(pk) ?? 100, holdsReceipt: false, pushItem, bodyItem, caller });
     }
   });
   add(rt.clients.sqs, 'SQS');
   add(rt.clients.management, 'ApiGwMgmt', (name, input) => {
-    if (name === 'PostToConnection') wsBytes += Buffer.byteLength(input.Data ?? '');
+    if (name !== 'PostToConnection') return;
+    const data = Buffer.from(input.Data ?? '');
+    wsBytes += data.length;
+    if (data.includes('"resultAck"')) resultAckBytes += data.length;
   });
 
   const filler = 'OBX|1|TX|NOTE||' + 'x'.repeat(Math.max(0, bodyBytes - 80)) + '|||||F';
@@ -210,6 +225,7 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
     },
     wsMessages: n('ApiGwMgmt:PostToConnection') + inv('message'),
     bytesOut: per(wsBytes + httpOut),
+    resultAckBytes: per(resultAckBytes),
     logBytes: per(logBytes),
     pushItemBytes: pushReads.length ? Math.max(...pushReads.map((o) => o.bytes)) : 0,
     fauxqsReceiptBytes: receiptBytes,
@@ -224,7 +240,7 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
 function scaleOps(ops: Counted['dynamo'], pushes: number): Counted['dynamo'] {
   const groups = new Map<string, { o: Counted['dynamo'][number]; n: number; bytes: number }>();
   for (const o of ops) {
-    const key = `${o.op}|${o.pushItem}|${o.caller}|${o.holdsReceipt}`;
+    const key = `${o.op}|${o.pushItem}|${o.bodyItem}|${o.caller}|${o.holdsReceipt}`;
     const g = groups.get(key) ?? { o, n: 0, bytes: 0 };
     g.n++;
     g.bytes = Math.max(g.bytes, o.bytes);

@@ -2,11 +2,12 @@
  * The AWS latency and cost model behind `npm run bench -- aws-model` (bench/aws-model.bench.ts).
  * Pure arithmetic, no I/O, so test/unit/bench/aws-model.test.ts pins it to the price table.
  *
- * Inputs: what one push costs in calls and bytes (counted on the emulated full path) and
- * per-hop latencies from published measurements (HOPS, each with its source). Outputs: a
- * push's latency (typical p50 and best case) and cost per million pushes, line by line, for
- * the current design and for the designs issue 14 asks for (DESIGNS says which are built).
+ * Inputs: what one push costs in calls and bytes (counted on the emulated full path,
+ * bench/aws-counts.ts) and per-hop latencies from published measurements (HOPS, each with its
+ * source). Outputs: a push's latency (typical p50 and best case) and cost per million pushes,
+ * line by line, for the built design and for levers not built (DESIGNS says which, and why).
  */
+import { LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 
 /** us-east-1 list prices, USD. Checked against the AWS price pages in `source`. */
 export const PRICES = {
@@ -32,6 +33,16 @@ export const REAL_RECEIPT_BYTES = 400;
  * the documented formats with a 36-char request id; the REPORT line is the long one.
  */
 export const PLATFORM_LOG_BYTES_PER_INVOCATION = 330;
+
+/**
+ * The list indexes (dynamo-list-index.ts) project the push's summary, status included, so
+ * every write of a push's status item that creates it or changes its status writes each index
+ * too: a new item with the index's key attributes takes one index write, and an update that
+ * changes a projected attribute one more, billed on the index item's size
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes).
+ * Index items are a summary (< 1 KB): 1 WRU each. dynalite does not report index writes.
+ */
+export const LIST_INDEX_COUNT = LIST_INDEXES.length;
 
 export interface Hop {
   p50: number;
@@ -74,9 +85,17 @@ export const HOPS = {
 
 export type HopName = keyof typeof HOPS;
 
-/** The caller's wait in the built design: PollingWatcher reads after 0, 50, 100, 200, 250, 250... ms. */
+/**
+ * Sequential DynamoDB calls on each Lambda's path, as the built code makes them:
+ * - accept (http): agent read, 2 counter writes, body put, status put;
+ * - dispatcher: push read (status and body in parallel), agent read, queued->sent;
+ * - wsMessage: push read, sent->acked (the result is recorded here), 2 counter writes.
+ */
+export const DYNAMO_CALLS = { accept: 5, dispatch: 3, beforeRecord: 2, afterRecord: 2 };
+
+/** The caller's wait before this branch: whole push item at 0, 50, 150, 350, 600... ms (kept for the unit test). */
 export const BACKOFF_POLL = { initialDelayMs: 50, maxDelayMs: 250 };
-/** Modelled: a small status item read every 20 ms (or a wake-up that lands within 20 ms). */
+/** Built: the small status item read every 20 ms (PollingWatcher, while a result is likely). */
 export const STATUS_POLL_MS = 20;
 
 /** When the first poll whose read starts at or after `recordedAt` (ms after the wait began) starts. */
@@ -103,51 +122,79 @@ export interface Scenario {
   deviceAckMs: number;
 }
 
-export type DesignId = 'current' | 'offlineAnswers' | 'statusItem' | 'all';
+export type DesignId = 'built' | 'keysOnly' | 'noResultAck' | 'inline' | 'levers' | 'pipelined';
 
 export interface Design {
   id: DesignId;
   title: string;
   built: boolean;
-  /** The caller polls a small status item at STATUS_POLL_MS instead of the body-sized item with backoff. */
-  statusItem: boolean;
-  /** Bodies kept apart (body item or S3): status reads/writes are 1 unit; the body is read once. */
-  bodiesApart: boolean;
-  /** An offline relay is answered at once (no waitTimeout billed). */
-  offlineAnswers: boolean;
+  /** Why a lever is not built (empty for the built design). */
+  whyNot: string;
+  /** The list indexes project keys only: written when a push is created, not on each status change. */
+  keysOnlyIndexes: boolean;
+  /** No resultAck WebSocket message: the relay learns its result is stored some other way. */
+  noResultAck: boolean;
+  /** The http Lambda posts the push to the relay itself when the destination is idle. */
+  inlineDispatch: boolean;
   /** Per-device pipelining: several pushes of one destination in flight to the relay. */
   pipelined: boolean;
 }
 
+const design = (d: Partial<Design> & Pick<Design, 'id' | 'title' | 'built' | 'whyNot'>): Design => ({
+  keysOnlyIndexes: false,
+  noResultAck: false,
+  inlineDispatch: false,
+  pipelined: false,
+  ...d,
+});
+
 export const DESIGNS: Design[] = [
-  { id: 'current', title: 'current (built)', built: true, statusItem: false, bodiesApart: false, offlineAnswers: false, pipelined: false },
-  {
-    id: 'offlineAnswers',
-    title: '(iii) offline answered at once (built)',
+  design({
+    id: 'built',
+    title: 'built: status item polled every 20 ms, bodies apart, no parked# write, 4 counter writes, 1 log line per Lambda',
     built: true,
-    statusItem: false,
-    bodiesApart: false,
-    offlineAnswers: true,
-    pipelined: false,
-  },
-  {
-    id: 'statusItem',
-    title: '+(i) status item polled 20 ms, (ii) bodies apart (modelled)',
+    whyNot: '',
+  }),
+  design({
+    id: 'keysOnly',
+    title: '+ list indexes keys-only (modelled)',
     built: false,
-    statusItem: true,
-    bodiesApart: true,
-    offlineAnswers: true,
-    pipelined: false,
-  },
-  {
-    id: 'all',
-    title: '+(iv) per-device pipelining (modelled)',
+    keysOnlyIndexes: true,
+    whyNot:
+      'a GSI projection cannot be changed in place: both list indexes must be replaced on deployed tables (a migration), and GET /pushes must then read each listed status item (BatchGetItem)',
+  }),
+  design({
+    id: 'noResultAck',
+    title: '+ no resultAck message (modelled)',
     built: false,
-    statusItem: true,
-    bodiesApart: true,
-    offlineAnswers: true,
+    noResultAck: true,
+    whyNot:
+      'the relay keeps each result and re-sends it until acknowledged; dropping the message needs a protocol change (e.g. acknowledge with the next push or heartbeatAck) in protocol/ and edge-agent/relay',
+  }),
+  design({
+    id: 'inline',
+    title: '+ inline dispatch when idle (modelled)',
+    built: false,
+    inlineDispatch: true,
+    whyNot:
+      'changes latency, not cost: the SQS message is still sent as the retry path, and received once by the dispatcher (which finds the push sent); idle detection needs a conditional write on the destination, and the per-device work (pipelining) owns the dispatch path',
+  }),
+  design({
+    id: 'levers',
+    title: 'all three levers (modelled)',
+    built: false,
+    keysOnlyIndexes: true,
+    noResultAck: true,
+    inlineDispatch: true,
+    whyNot: 'see each lever',
+  }),
+  design({
+    id: 'pipelined',
+    title: 'built + per-device pipelining (modelled)',
+    built: false,
     pipelined: true,
-  },
+    whyNot: 'throughput only; built on another branch',
+  }),
 ];
 
 export interface Latency {
@@ -156,43 +203,49 @@ export interface Latency {
   httpMs: number;
   dispatcherMs: number;
   messageMs: number;
+  /** Reads of the status item by the waiting caller, the final one included. */
   callerReads: number;
 }
 
 /**
- * One push, hop by hop. Caller side: API Gateway -> http Lambda: agent read, create
- * PutItem, SendMessage, then the wait. Delivery: ESM -> dispatcher (push + agent reads,
- * queued->sent, visibility, postToConnection) -> WAN -> device -> WAN -> API Gateway ->
- * wsMessage (push read, sent->acked). After the record (off the caller's path): DeleteMessage,
- * resultAck postToConnection.
+ * One push, hop by hop. Caller side: API Gateway -> http Lambda: accept (DYNAMO_CALLS.accept),
+ * SendMessage, then the wait: status polls every STATUS_POLL_MS, and a final read of the push
+ * (status item; the body is this Lambda's own copy). Delivery: ESM -> dispatcher (reads,
+ * queued->sent, postToConnection) -> WAN -> device -> WAN -> API Gateway -> wsMessage (push read,
+ * sent->acked). After the record, off the caller's path: counters, DeleteMessage, resultAck.
+ * Inline dispatch: the http Lambda writes queued->sent and posts itself; no ESM hop, no reads.
  */
-export function pushLatency(design: Design, s: Scenario, typical: boolean): Latency {
+export function pushLatency(d: Design, s: Scenario, typical: boolean): Latency {
   const h = (n: HopName) => (typical ? HOPS[n].p50 : HOPS[n].best);
-  const accept = h('lambdaWarm') + 2 * h('dynamo') + h('sqsCall');
-  const dispatcherMs = h('lambdaWarm') + 3 * h('dynamo') + h('sqsCall') + h('postToConnection');
-  const messageMs = h('lambdaWarm') + 2 * h('dynamo') + h('sqsCall') + h('postToConnection');
+  const accept = h('lambdaWarm') + DYNAMO_CALLS.accept * h('dynamo') + h('sqsCall');
+  const dispatch = h('lambdaWarm') + DYNAMO_CALLS.dispatch * h('dynamo') + h('postToConnection');
+  const dispatcherMs = dispatch + h('sqsCall'); // + its ChangeMessageVisibility
+  const messageMs =
+    h('lambdaWarm') +
+    (DYNAMO_CALLS.beforeRecord + DYNAMO_CALLS.afterRecord) * h('dynamo') +
+    h('sqsCall') +
+    (d.noResultAck ? 0 : h('postToConnection'));
   // From the start of the wait (SendMessage returned) to the acked record.
+  const toRelay = d.inlineDispatch
+    ? h('dynamo') + h('postToConnection') // queued->sent and the post, in the http Lambda
+    : h('esm') - h('sqsCall') + dispatch; // ESM latency is measured from the send's start
   const recordedAt =
-    h('esm') -
-    h('sqsCall') + // ESM latency is measured from the send's start
-    dispatcherMs +
+    toRelay +
     s.wanRttMs / 2 +
     s.deviceAckMs +
     s.wanRttMs / 2 +
     h('apiGateway') / 2 +
     h('lambdaWarm') +
-    2 * h('dynamo');
+    DYNAMO_CALLS.beforeRecord * h('dynamo');
+  const detect = fixedDetection(recordedAt, STATUS_POLL_MS, typical);
   const read = h('dynamo');
-  const detect = design.statusItem ? fixedDetection(recordedAt, STATUS_POLL_MS, typical) : backoffDetection(recordedAt, read);
-  // Bodies apart: the final read of the full push (for the response) is one more read.
-  const finalRead = design.bodiesApart ? read : 0;
-  const httpMs = accept + detect.startsAt + read + finalRead;
+  const httpMs = accept + detect.startsAt + read + read; // the poll that sees it, then the final read
   return {
     total: h('apiGateway') + httpMs,
     httpMs,
     dispatcherMs,
     messageMs,
-    callerReads: detect.reads + (design.bodiesApart ? 1 : 0),
+    callerReads: detect.reads + 1,
   };
 }
 
@@ -200,22 +253,41 @@ export function pushLatency(design: Design, s: Scenario, typical: boolean): Late
 export interface Counted {
   bodyBytes: number;
   invocations: { http: number; message: number; dispatcher: number };
-  /** Every DynamoDB operation of one push, with the item size it is billed on (fauxqs receipts). */
-  dynamo: { op: 'read' | 'write' | 'transact'; bytes: number; holdsReceipt: boolean; pushItem: boolean; caller: boolean }[];
-  /** Caller (http Lambda) reads of the push item counted on loopback; replaced by the model's poll count. */
+  /**
+   * Every DynamoDB operation of one push, with the item size it is billed on (fauxqs receipts).
+   * `pushItem`: the status item `push#`; `bodyItem`: `pushbody#`; `caller`: the waiting caller's.
+   */
+  dynamo: {
+    op: 'read' | 'put' | 'update' | 'transact' | 'delete';
+    bytes: number;
+    holdsReceipt: boolean;
+    pushItem: boolean;
+    bodyItem: boolean;
+    caller: boolean;
+  }[];
   sqsRequests: { send: number; visibility: number; delete: number; receive: number };
   wsMessages: number;
   /** Bytes leaving AWS: pushes to the relay, resultAcks, and the HTTP response. */
   bytesOut: number;
+  /** Of which the resultAck messages. */
+  resultAckBytes: number;
   /** Application log bytes (Powertools logger and metrics) across all Lambdas. */
   logBytes: number;
-  /** The push item's size with fauxqs's receipt, as the caller reads it. */
+  /** The status item's size with fauxqs's receipt, as the caller reads it. */
   pushItemBytes: number;
   fauxqsReceiptBytes: number;
 }
 
 export const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
 export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/**
+ * Body item reads per push on AWS: the dispatcher and the wsMessage Lambda each read it once
+ * (each keeps it for its own update); the http Lambda wrote it and keeps its copy. On the
+ * emulated path all handlers share one process and one copy, so the counts show none: these
+ * are added here.
+ */
+export const BODY_READS = 2;
 
 export interface CostLine {
   item: string;
@@ -224,43 +296,57 @@ export interface CostLine {
 }
 
 const perM = (units: number, price: number) => units * price;
-const STATUS_ITEM_BYTES = 300;
 
-/** Cost per million pushes for one design; every line itemised. */
-export function costPerMillion(design: Design, c: Counted, s: Scenario): CostLine[] {
-  const lat = pushLatency(design, s, true);
+export interface DynamoUnits {
+  rru: number;
+  wru: number;
+  callerRru: number;
+  indexWru: number;
+}
+
+/** Read and write units of one push: counted ops with real receipts, modelled polls, index writes. */
+export function dynamoUnits(d: Design, c: Counted, s: Scenario): DynamoUnits {
+  const lat = pushLatency(d, s, true);
   const receiptDelta = REAL_RECEIPT_BYTES - c.fauxqsReceiptBytes;
   let rru = 0;
   let wru = 0;
+  let indexWru = 0;
+  let bodyItemBytes = c.bodyBytes;
   for (const o of c.dynamo) {
-    if (o.caller && o.op === 'read' && o.pushItem) continue; // the caller's polls: from the model below
-    let bytes = o.bytes + (o.holdsReceipt ? receiptDelta : 0);
-    if (design.bodiesApart && o.pushItem) bytes = STATUS_ITEM_BYTES + (o.holdsReceipt ? REAL_RECEIPT_BYTES : 0);
-    if (o.op === 'read') rru += readUnits(bytes);
-    else wru += (o.op === 'transact' ? 2 : 1) * writeUnits(bytes);
+    const bytes = o.bytes + (o.holdsReceipt ? receiptDelta : 0);
+    if (o.bodyItem && o.op === 'put') bodyItemBytes = o.bytes;
+    if (o.op === 'read') {
+      if (o.bodyItem) continue; // the emulator's shared copy: modelled below
+      if (o.caller && o.pushItem) continue; // the caller's polls: modelled below
+      rru += readUnits(bytes);
+      continue;
+    }
+    wru += (o.op === 'transact' ? 2 : 1) * writeUnits(bytes);
+    if (o.pushItem && (o.op === 'put' || o.op === 'transact' || (o.op === 'update' && !d.keysOnlyIndexes))) indexWru += LIST_INDEX_COUNT;
   }
-  // Bodies apart: written once (with the push) and read once by the dispatcher.
-  if (design.bodiesApart) {
-    wru += writeUnits(c.bodyBytes + 100);
-    rru += readUnits(c.bodyBytes + 100);
-  }
-  const pushReadBytes = c.pushItemBytes + receiptDelta;
-  const callerRru = design.statusItem
-    ? (lat.callerReads - 1) * readUnits(STATUS_ITEM_BYTES + REAL_RECEIPT_BYTES) + readUnits(pushReadBytes)
-    : lat.callerReads * readUnits(pushReadBytes);
+  rru += BODY_READS * readUnits(bodyItemBytes);
+  const callerRru = lat.callerReads * readUnits(c.pushItemBytes + receiptDelta);
   rru += callerRru;
+  return { rru, wru: wru + indexWru, callerRru, indexWru };
+}
 
+/** Cost per million pushes for one design; every line itemised. */
+export function costPerMillion(d: Design, c: Counted, s: Scenario): CostLine[] {
+  const lat = pushLatency(d, s, true);
+  const u = dynamoUnits(d, c, s);
   const inv = c.invocations;
   const lambdaReq = inv.http + inv.message + inv.dispatcher;
   const gbS = (LAMBDA_GB * (lat.httpMs * inv.http + lat.dispatcherMs * inv.dispatcher + lat.messageMs * inv.message)) / 1000;
   const sqsReq = c.sqsRequests.send + c.sqsRequests.visibility + c.sqsRequests.delete + c.sqsRequests.receive;
   const logBytes = c.logBytes + PLATFORM_LOG_BYTES_PER_INVOCATION * lambdaReq;
-  const lines: CostLine[] = [
+  const ws = c.wsMessages - (d.noResultAck ? 1 : 0);
+  const bytesOut = c.bytesOut - (d.noResultAck ? c.resultAckBytes : 0);
+  return [
     { item: 'API Gateway HTTP API', arithmetic: `1 request x $${PRICES.httpApiPerM.usd}/M`, usd: perM(1, PRICES.httpApiPerM.usd) },
     {
       item: 'API Gateway WebSocket messages',
-      arithmetic: `${c.wsMessages.toFixed(2)} x $${PRICES.wsMessagePerM.usd}/M (each < 32 KB)`,
-      usd: perM(c.wsMessages * Math.max(1, Math.ceil(c.bodyBytes / 32768)), PRICES.wsMessagePerM.usd),
+      arithmetic: `${ws.toFixed(2)} x $${PRICES.wsMessagePerM.usd}/M (each < 32 KB)`,
+      usd: perM(ws * Math.max(1, Math.ceil(c.bodyBytes / 32768)), PRICES.wsMessagePerM.usd),
     },
     { item: 'Lambda requests', arithmetic: `${lambdaReq.toFixed(2)} x $0.20/M`, usd: perM(lambdaReq, PRICES.lambdaRequestPerM.usd) },
     {
@@ -270,13 +356,17 @@ export function costPerMillion(design: Design, c: Counted, s: Scenario): CostLin
     },
     {
       item: 'DynamoDB reads',
-      arithmetic: `${rru} RRU (caller ${callerRru} in ${lat.callerReads} reads) x $0.125/M`,
-      usd: perM(rru, PRICES.dynamoRruPerM.usd),
+      arithmetic: `${u.rru} RRU (caller ${u.callerRru} in ${lat.callerReads} status reads; body item ${BODY_READS}x) x $0.125/M`,
+      usd: perM(u.rru, PRICES.dynamoRruPerM.usd),
     },
-    { item: 'DynamoDB writes', arithmetic: `${wru} WRU x $0.625/M`, usd: perM(wru, PRICES.dynamoWruPerM.usd) },
+    {
+      item: 'DynamoDB writes',
+      arithmetic: `${u.wru} WRU (of which ${u.indexWru} list-index writes) x $0.625/M`,
+      usd: perM(u.wru, PRICES.dynamoWruPerM.usd),
+    },
     {
       item: 'SQS FIFO',
-      arithmetic: `${sqsReq.toFixed(2)} requests (send, visibility, deletes, receive) x $0.50/M`,
+      arithmetic: `${sqsReq.toFixed(2)} requests (send, receive, visibility, delete) x $0.50/M`,
       usd: perM(sqsReq, PRICES.sqsFifoPerM.usd),
     },
     {
@@ -286,24 +376,46 @@ export function costPerMillion(design: Design, c: Counted, s: Scenario): CostLin
     },
     {
       item: 'Data transfer out',
-      arithmetic: `${c.bytesOut.toFixed(0)} B x $0.09/GB`,
-      usd: ((c.bytesOut * 1e6) / 1e9) * PRICES.transferOutPerGb.usd,
+      arithmetic: `${bytesOut.toFixed(0)} B x $0.09/GB`,
+      usd: ((bytesOut * 1e6) / 1e9) * PRICES.transferOutPerGb.usd,
     },
   ];
-  return lines;
 }
 
 export const total = (lines: CostLine[]) => lines.reduce((a, l) => a + l.usd, 0);
 
 /**
- * A push to an agent with no relay connected, waitForResponse:true: the built design before
- * (iii) holds the http Lambda for the whole waitTimeout, polling; with (iii) it answers 202 at once.
+ * What no version of this architecture avoids, per million pushes: the HTTP request, the
+ * WebSocket messages (push, result, and resultAck unless `noResultAck`), three Lambda
+ * requests, four FIFO requests (send, receive, visibility, delete) and the platform log lines
+ * of three invocations. Everything else (DynamoDB, duration, app logs, transfer) must fit in
+ * what is left under a goal.
  */
-export function offlinePushLambdaUsd(design: Design, waitTimeoutMs: number): number {
+export function fixedFloor(noResultAck: boolean): CostLine[] {
+  const ws = noResultAck ? 2 : 3;
+  const logGb = (3 * PLATFORM_LOG_BYTES_PER_INVOCATION * 1e6) / 1e9;
+  return [
+    { item: 'API Gateway HTTP API', arithmetic: '1 x $1.00/M', usd: PRICES.httpApiPerM.usd },
+    { item: 'API Gateway WebSocket messages', arithmetic: `${ws} x $1.00/M`, usd: ws * PRICES.wsMessagePerM.usd },
+    { item: 'Lambda requests', arithmetic: '3 x $0.20/M', usd: 3 * PRICES.lambdaRequestPerM.usd },
+    { item: 'SQS FIFO', arithmetic: '4 x $0.50/M', usd: 4 * PRICES.sqsFifoPerM.usd },
+    {
+      item: 'CloudWatch Logs (platform)',
+      arithmetic: `3 x ${PLATFORM_LOG_BYTES_PER_INVOCATION} B x $0.50/GB`,
+      usd: logGb * PRICES.logsIngestPerGb.usd,
+    },
+  ];
+}
+
+/**
+ * A push to an agent with no relay connected, waitForResponse:true: before the offline answer
+ * the http Lambda held the whole waitTimeout, polling; now it answers at once (as in flight).
+ */
+export function offlinePushLambdaUsd(answersAtOnce: boolean, waitTimeoutMs: number): number {
   const h = (n: HopName) => HOPS[n].p50;
-  const accept = h('lambdaWarm') + 2 * h('dynamo') + h('sqsCall');
-  const ms = design.offlineAnswers ? accept : accept + waitTimeoutMs;
-  const reads = design.offlineAnswers ? 0 : backoffDetection(waitTimeoutMs, h('dynamo')).reads;
+  const accept = h('lambdaWarm') + DYNAMO_CALLS.accept * h('dynamo') + h('sqsCall');
+  const ms = answersAtOnce ? accept : accept + waitTimeoutMs;
+  const reads = answersAtOnce ? 0 : backoffDetection(waitTimeoutMs, h('dynamo')).reads;
   return LAMBDA_GB * (ms / 1000) * PRICES.lambdaArmGbS.usd * 1e6 + reads * PRICES.dynamoRruPerM.usd;
 }
 
@@ -312,9 +424,9 @@ export function offlinePushLambdaUsd(design: Design, waitTimeoutMs: number): num
  * device, WAN, record, delete, the next receive). Pipelined: the relay holds a window of
  * pushes and feeds the device one at a time, so the device's ACK time bounds it.
  */
-export function perDeviceRate(design: Design, s: Scenario, relayPerMessageMs = 1, window = 10): number {
-  const lat = pushLatency(design, s, true);
+export function perDeviceRate(d: Design, s: Scenario, relayPerMessageMs = 1, window = 10): number {
+  const lat = pushLatency(d, s, true);
   const cycle = HOPS.esm.p50 + lat.dispatcherMs + s.wanRttMs + s.deviceAckMs + HOPS.apiGateway.p50 / 2 + lat.messageMs;
-  if (!design.pipelined) return 1000 / cycle;
+  if (!d.pipelined) return 1000 / cycle;
   return Math.min(1000 / (s.deviceAckMs + relayPerMessageMs), (window * 1000) / cycle);
 }

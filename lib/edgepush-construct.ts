@@ -42,7 +42,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { createBodyBucket } from './body-bucket';
 import { AGENT_ID_RULE, isAgentId } from '../protocol/names';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
-import { AGENTS_INDEX_DEFINITION, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
+import { AGENTS_INDEX_DEFINITION, BY_AGENT_INDEX, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../lambdas/handlers/webhook-visibility';
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
 import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
@@ -713,8 +713,12 @@ export class EdgePush extends Construct {
     f.wsConnect.addToRolePolicy(table(['UpdateItem'], true));
     f.wsDisconnect.addToRolePolicy(table(['UpdateItem'], true));
     // Results and hellos; a terminal result releases the push's SQS message early, and a
-    // hello makes the agent's parked messages visible again.
+    // hello makes the agent's parked and in-flight messages visible again: it finds the sent
+    // pushes in the by-agent index (in-flight-pushes.ts) and reads their receipts.
     f.wsMessage.addToRolePolicy(table(['GetItem', 'UpdateItem']));
+    f.wsMessage.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${BY_AGENT_INDEX}`] }),
+    );
     // Parts of chunked relay messages wait in the table between invocations (dynamo-chunk-store.ts).
     f.wsMessage.addToRolePolicy(table(['PutItem', 'BatchGetItem', 'BatchWriteItem']));
     f.wsMessage.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));

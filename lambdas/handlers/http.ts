@@ -72,12 +72,18 @@ export async function handler(
   // The wait is billed Lambda time: with no relay connected, answer as in flight at once.
   request.skipWaitWhenOffline = true;
   const response = await handleHttp(core, request);
-  if (request.method === 'POST' && PUSH_ROUTE.test(request.path)) {
+  const ms = Date.now() - started;
+  if (request.method === 'POST' && PUSH_ROUTE.test(request.path) && process.env.POWERTOOLS_METRICS_DISABLED !== 'true') {
+    // A push's request line rides in its metrics record (EMF metadata): logs are billed by the
+    // byte, and the core has logged the push itself ('push accepted').
     metrics.addDimension('httpStatus', String(response.status));
     metrics.addMetric('PushRequest', MetricUnit.Count, 1);
-    metrics.addMetric('PushLatency', MetricUnit.Milliseconds, Date.now() - started);
+    metrics.addMetric('PushLatency', MetricUnit.Milliseconds, ms);
+    metrics.addMetadata('method', request.method);
+    metrics.addMetadata('path', request.path);
     metrics.publishStoredMetrics();
+    return { statusCode: response.status, headers: response.headers, body: response.body };
   }
-  logger.info('http request', { method: request.method, path: request.path, status: response.status, ms: Date.now() - started });
+  logger.info('http request', { method: request.method, path: request.path, status: response.status, ms });
   return { statusCode: response.status, headers: response.headers, body: response.body };
 }

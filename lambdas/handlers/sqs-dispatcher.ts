@@ -2,8 +2,10 @@
  * SQS FIFO event source -> core.dispatch, with ReportBatchItemFailures.
  * done: the record succeeds and Lambda deletes it. Not done: the record keeps its place at
  * the head of its group, made invisible for the core's retry delay (grown with the push's age),
- * and is reported failed. A long delay is recorded with the receipt handle (parked), so the
- * relay's next hello can make it visible at once.
+ * and is reported failed. A long delay while the relay is offline is recorded with the receipt
+ * handle (parked), so the relay's next hello can make it visible at once. A sent push waiting
+ * for its result is not parked (that was a write on every push): its receipt is on the push
+ * already, and the hello finds it there (in-flight-pushes.ts).
  * FIFO order: once a record of a group is not done, the group's later records in this batch
  * are not attempted; they are failed and made visible again at once (the head, still in
  * flight, keeps the group blocked, so they cannot overtake it).
@@ -14,7 +16,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseQueueItem } from './queue-record';
 import { visibilitySeconds } from './retry-visibility';
 
-/** Delays at least this long are parked for a wake on hello; shorter ones are not worth a write. */
+/** Offline delays at least this long are parked for a wake on hello; shorter ones are not worth a write. */
 export const PARK_MIN_SECONDS = 10;
 import { getRuntime, type Runtime } from './runtime';
 
@@ -45,7 +47,7 @@ async function dispatchOne(rt: Runtime, record: SQSRecord): Promise<boolean> {
     const sentAt = Number(record.attributes.SentTimestamp);
     const seconds = visibilitySeconds(outcome.retryAfterMs, Number.isFinite(sentAt) ? Date.now() - sentAt : 0);
     await setVisibility(rt, record, seconds);
-    if (seconds >= PARK_MIN_SECONDS) {
+    if (outcome.waitForRelay && seconds >= PARK_MIN_SECONDS) {
       await rt.queue.parked
         ?.park(item, record.receiptHandle)
         .catch((err: Error) => rt.logger.warn('parking a message failed', { pushId: item.pushId, error: err.name }));

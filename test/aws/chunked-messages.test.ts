@@ -3,7 +3,7 @@
  * API-Gateway-like gateway, dynalite, the Management API emulator (which refuses anything over
  * 128 KB, as postToConnection does). Parts of a relay's message wait in the table between
  * invocations (dynamo-chunk-store.ts); a push over 128 KB is posted as chunks. A body over
- * AWS_INLINE_BODY_BYTES is stored in S3 (s3rver), its item holding only the key.
+ * AWS_INLINE_BODY_BYTES is stored in S3 (s3rver), its body item holding only the key.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import pino from 'pino';
@@ -14,7 +14,7 @@ import { Relay } from '../../edge-agent/relay/relay';
 import { DynamoChunkStore, chunkHeadKey } from '../../lambdas/adapters/aws/dynamo-chunk-store';
 import { AWS_INLINE_BODY_BYTES, AWS_MAX_BODY_BYTES } from '../../lambdas/adapters/aws/aws-limits';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
-import { PK, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
+import { PK, pushBodyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -65,17 +65,22 @@ describe('chunked messages on emulated AWS', () => {
   });
 
   /** The push's item as dynalite holds it, and its S3 object's text if it has one. */
-  async function stored(pushId: string): Promise<{ item: Record<string, unknown> | undefined; object?: string }> {
+  /** The push's status item, its body item, and the S3 object the body item names, if any. */
+  async function stored(
+    pushId: string,
+  ): Promise<{ item: Record<string, unknown> | undefined; bodyItem: Record<string, unknown> | undefined; object?: string }> {
     const { dynamoEndpoint, tableName, s3Endpoint, bodyBucket } = aws.storage;
     const db = DynamoDBDocumentClient.from(
       new DynamoDBClient({ region: TEST_REGION, endpoint: dynamoEndpoint, credentials: TEST_CREDENTIALS }),
     );
     const s3 = new S3Client({ region: TEST_REGION, endpoint: s3Endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS });
     try {
-      const item = (await db.send(new GetCommand({ TableName: tableName, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }))).Item;
-      if (typeof item?.bodyKey !== 'string') return { item };
-      const out = await s3.send(new GetObjectCommand({ Bucket: bodyBucket, Key: item.bodyKey }));
-      return { item, object: await out.Body!.transformToString('utf-8') };
+      const read = async (key: string) =>
+        (await db.send(new GetCommand({ TableName: tableName, Key: { [PK]: key }, ConsistentRead: true }))).Item;
+      const [item, bodyItem] = await Promise.all([read(pushKey(pushId)), read(pushBodyKey(pushId))]);
+      if (typeof bodyItem?.bodyKey !== 'string') return { item, bodyItem };
+      const out = await s3.send(new GetObjectCommand({ Bucket: bodyBucket, Key: bodyItem.bodyKey }));
+      return { item, bodyItem, object: await out.Body!.transformToString('utf-8') };
     } finally {
       db.destroy();
       s3.destroy();
@@ -105,18 +110,22 @@ describe('chunked messages on emulated AWS', () => {
     expect(res.json).toMatchObject({ status: 'acked', ackCode: 'AA' });
     expect(device.messages.map((m) => sha(m, 'latin1'))).toContain(sha(body));
     const big = await stored(res.json.pushId as string);
-    expect(big.item).toMatchObject({ status: 'acked', bodyKey: `pushes/${res.json.pushId}` });
+    expect(big.item).toMatchObject({ status: 'acked' });
     expect(big.item).not.toHaveProperty('body');
+    expect(big.item).not.toHaveProperty('bodyKey');
+    expect(big.bodyItem).toMatchObject({ bodyKey: `pushes/${res.json.pushId}` });
+    expect(big.bodyItem).not.toHaveProperty('body');
     expect(sha(big.object ?? '')).toBe(sha(body));
 
-    // Between 128 KB (chunked on the socket) and the inline limit: the body stays in the item.
+    // Between 128 KB (chunked on the socket) and the inline limit: the body stays in its body item.
     const medium = oru(AWS_INLINE_BODY_BYTES - 4096);
     expect(Buffer.byteLength(medium)).toBeGreaterThan(128 * 1024);
     const inline = await api('POST', `/agents/${agent.agentId}/push`, { destination: 'lab', body: medium });
     expect(inline.json).toMatchObject({ status: 'acked', ackCode: 'AA' });
     const small = await stored(inline.json.pushId as string);
-    expect(small.item).toMatchObject({ body: medium });
-    expect(small.item).not.toHaveProperty('bodyKey');
+    expect(small.bodyItem).toMatchObject({ body: medium });
+    expect(small.bodyItem).not.toHaveProperty('bodyKey');
+    expect(small.item).not.toHaveProperty('body');
 
     const head = oru(0);
     const over = await api('POST', `/agents/${agent.agentId}/push`, {

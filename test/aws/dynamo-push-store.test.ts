@@ -1,12 +1,13 @@
 /**
- * DynamoDB-specific behaviour the port contract does not cover: crash recovery and TTL. On
+ * DynamoDB-specific behaviour the port contract does not cover: crash recovery, TTL, and the
+ * body kept in its own item apart from the small status item. On
  * dynalite, so the create runs in its two steps (dynalite has no TransactWriteItems; the
  * transaction's request is checked offline in dynamo-create-transaction.spec.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
-import { idempotencyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
+import { idempotencyKey, pushBodyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import type { PushRecord } from '../../lambdas/core/records';
 import { newPush } from '../support/records';
@@ -149,6 +150,57 @@ describe('DynamoPushStore on dynalite', () => {
     // Not a "crashed create" to recover under the old id: that push is long over.
     expect(result).toMatchObject({ created: true, push: { pushId: again.pushId } });
     expect(await store.get(old.pushId)).toBeUndefined();
+  });
+
+  it('keeps the body and its hash in the body item; the status item, updated and polled, holds neither', async () => {
+    const push = newPush({ body: 'MSH|^~\\&|A|B\r'.padEnd(400, 'x') });
+    await store.create(push);
+    const status = await raw(pushKey(push.pushId));
+    expect(status).toMatchObject({ status: 'queued', agentId: push.agentId });
+    expect(status).not.toHaveProperty('body');
+    expect(status).not.toHaveProperty('bodyHash');
+    expect(await raw(pushBodyKey(push.pushId))).toMatchObject({ body: push.body, bodyHash: push.bodyHash });
+    expect(await store.readStatus(push.pushId)).toBe('queued');
+    // Another Lambda (no copy of the body) reads the whole push, and updates it.
+    const other = new DynamoPushStore(clients.dynamo, table, 7, { idempotentCreate: 'two-step-for-dynalite' });
+    expect(await other.get(push.pushId)).toStrictEqual(push);
+    const sent = await new DynamoPushStore(clients.dynamo, table, 7).update(push.pushId, ['queued'], { status: 'sent', attempts: 1 }, 0);
+    expect(sent).toMatchObject({ status: 'sent', body: push.body, bodyHash: push.bodyHash });
+    expect(await store.readStatus(push.pushId)).toBe('sent');
+    expect(await store.readStatus('no-such-push')).toBeUndefined();
+  });
+
+  it('gives the body item the create TTL plus a day, so it outlasts a status item that finishes after expiry', async () => {
+    const push = newPush();
+    await store.create(push);
+    expect((await raw(pushBodyKey(push.pushId)))!.ttl).toBe(Math.ceil(push.expiresAt / 1000) + 7 * DAY + DAY);
+  });
+
+  it('loses nothing when a create crashed between the body item and the status item', async () => {
+    const lost = newPush({ idempotencyKey: 'crash-body' });
+    await crashAfterClaim(lost);
+    await clients.dynamo.send(
+      new PutCommand({ TableName: table, Item: { pk: pushBodyKey(lost.pushId), body: lost.body, bodyHash: lost.bodyHash } }),
+    );
+    // No status item: the push does not exist, and nothing was enqueued.
+    expect(await store.get(lost.pushId)).toBeUndefined();
+    expect(await store.readStatus(lost.pushId)).toBeUndefined();
+    const retry = await store.create(newPush({ idempotencyKey: 'crash-body' }));
+    expect(retry).toMatchObject({ created: true, push: { pushId: lost.pushId } });
+    expect(await new DynamoPushStore(clients.dynamo, table, 7).get(lost.pushId)).toMatchObject({ status: 'queued', body: lost.body });
+  });
+
+  it('reads and updates a push item written before bodies were apart (body inline)', async () => {
+    const old = newPush();
+    const { body, bodyHash, ...status } = old;
+    await clients.dynamo.send(new PutCommand({ TableName: table, Item: { ...status, body, bodyHash, pk: pushKey(old.pushId), ttl: 1 } }));
+    const fresh = new DynamoPushStore(clients.dynamo, table, 7);
+    expect(await fresh.get(old.pushId)).toStrictEqual(old);
+    expect(await fresh.update(old.pushId, ['queued'], { status: 'sent', attempts: 1 }, 0)).toMatchObject({
+      status: 'sent',
+      body,
+      bodyHash,
+    });
   });
 
   it('by default (production) creates with TransactWriteItems, which dynalite lacks: no silent fallback', async () => {

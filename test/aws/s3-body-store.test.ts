@@ -1,13 +1,14 @@
 /**
- * DynamoPushStore with large bodies in S3, on dynalite and s3rver: the item holds `bodyKey`
- * instead of the body, reads get the body back, and an idempotent replay returns the first push.
+ * DynamoPushStore with large bodies in S3, on dynalite and s3rver: the body item holds
+ * `bodyKey` instead of the body, reads get the body back (also in another Lambda, which has no
+ * copy of it), and an idempotent replay returns the first push.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AWS_INLINE_BODY_BYTES } from '../../lambdas/adapters/aws/aws-limits';
 import { createClients, type AwsClients } from '../../lambdas/adapters/aws/clients';
-import { PK, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
+import { PK, pushBodyKey, pushKey } from '../../lambdas/adapters/aws/dynamo-keys';
 import { DynamoPushStore } from '../../lambdas/adapters/aws/dynamo-push-store';
 import { S3BodyStore } from '../../lambdas/adapters/aws/s3-body-store';
 import type { PushRecord } from '../../lambdas/core/records';
@@ -71,26 +72,37 @@ describe('DynamoPushStore with S3 bodies (dynalite, s3rver)', () => {
     createdAt: Date.now(),
     expiresAt: Date.now() + 3_600_000,
   });
-  const item = async (pushId: string) =>
-    (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }))).Item;
+  const raw = async (key: string) =>
+    (await clients.dynamo.send(new GetCommand({ TableName: table, Key: { [PK]: key }, ConsistentRead: true }))).Item;
+  const item = (pushId: string) => raw(pushKey(pushId));
+  const bodyItem = (pushId: string) => raw(pushBodyKey(pushId));
+  /** Another Lambda's store: it has no copy of the bodies this one wrote. */
+  const elsewhere = () =>
+    new DynamoPushStore(clients.dynamo, table, 30, {
+      idempotentCreate: 'two-step-for-dynalite',
+      bodies: new S3BodyStore(clients.s3!, bucket),
+    });
 
   it('stores a body over the inline limit in S3, reads it back on get and update, and replays it by key', async () => {
     const body = 'MSH|^~\\&|A|B\r' + 'é'.repeat(AWS_INLINE_BODY_BYTES); // multi-byte: bytes, not characters
     const first = push(body, 'key-1');
     expect(await store.create(first)).toMatchObject({ created: true });
-    const stored = await item(first.pushId);
-    expect(stored).toMatchObject({ bodyKey: `pushes/${first.pushId}` });
+    const stored = await bodyItem(first.pushId);
+    expect(stored).toMatchObject({ bodyKey: `pushes/${first.pushId}`, bodyHash: sha(body) });
     expect(stored).not.toHaveProperty('body');
+    expect(await item(first.pushId)).not.toHaveProperty('bodyKey');
     const s3 = new S3Client({ region: TEST_REGION, endpoint: s3rver.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS });
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `pushes/${first.pushId}` }));
     expect(sha(await object.Body!.transformToString('utf-8'))).toBe(sha(body));
     s3.destroy();
 
     expect(sha((await store.get(first.pushId))!.body)).toBe(sha(body));
-    const sent = await store.update(first.pushId, ['queued'], { status: 'sent', attempts: 1 }, 0);
+    expect(sha((await elsewhere().get(first.pushId))!.body)).toBe(sha(body));
+    const sent = await elsewhere().update(first.pushId, ['queued'], { status: 'sent', attempts: 1 }, 0);
     expect(sent).toMatchObject({ status: 'sent', pushId: first.pushId });
     expect(sha(sent!.body)).toBe(sha(body));
     expect(await item(first.pushId)).not.toHaveProperty('body');
+    expect(await bodyItem(first.pushId)).not.toHaveProperty('body');
 
     // The same key again: the first push, body included, and nothing new written.
     const replay = await store.create(push(body, 'key-1'));
@@ -99,10 +111,11 @@ describe('DynamoPushStore with S3 bodies (dynalite, s3rver)', () => {
     expect(sha(replay.push.body)).toBe(sha(body));
   });
 
-  it('keeps a body of exactly the inline limit in the item', async () => {
+  it('keeps a body of exactly the inline limit in its body item', async () => {
     const small = push('x'.repeat(AWS_INLINE_BODY_BYTES));
     await store.create(small);
-    const stored = await item(small.pushId);
+    expect((await elsewhere().get(small.pushId))!.body).toBe(small.body);
+    const stored = await bodyItem(small.pushId);
     expect(stored).toMatchObject({ body: small.body });
     expect(stored).not.toHaveProperty('bodyKey');
   });

@@ -233,6 +233,7 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         'dynamodb:DeleteItem', // a duplicate's own body parts
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query', // a hello finds the agent's sent pushes in the by-agent index
         'dynamodb:UpdateItem',
         'execute-api:ManageConnections',
         ...logs,
@@ -242,6 +243,9 @@ describe('EdgePush stack (IAM auth, the default)', () => {
         'sqs:SendMessage', // the inbound queue only, below
       ].sort(),
     );
+    const wsQueries = statementsOf(s.template, 'WsMessage').filter((st) => actionsOf(st).includes('dynamodb:Query'));
+    expect(JSON.stringify(wsQueries)).toMatch(/\/index\/by-agent"/);
+    expect(JSON.stringify(wsQueries)).not.toMatch(/\/index\/(all|agents)"/);
     const wsSends = statementsOf(s.template, 'WsMessage').filter((st) => actionsOf(st).includes('sqs:SendMessage'));
     expect(JSON.stringify(wsSends)).toMatch(/EdgePushInboundQueue/);
     expect(JSON.stringify(wsSends)).not.toMatch(/EdgePushPushQueue/);

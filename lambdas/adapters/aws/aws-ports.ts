@@ -9,6 +9,7 @@ import { DynamoInboundStore } from './dynamo-inbound-store';
 import { DynamoPushStore } from './dynamo-push-store';
 import { DynamoWebhookStore } from './dynamo-webhook-store';
 import { EventBridgeInboundEvents } from './eventbridge-inbound-events';
+import { InFlightPushes } from './in-flight-pushes';
 import { ParkedMessages } from './parked-messages';
 import { PollingInboundWatcher } from './polling-inbound-watcher';
 import { PollingWatcher } from './polling-watcher';
@@ -28,9 +29,15 @@ export function createAwsPorts(config: AwsAdapterConfig, clients: AwsClients, lo
   return {
     pushes,
     agents: new DynamoAgentStore(clients.dynamo, config.tableName),
-    queue: new SqsPushQueue(clients.sqs, config.queueUrl, new ParkedMessages(clients.dynamo, config.tableName), log),
+    queue: new SqsPushQueue(
+      clients.sqs,
+      config.queueUrl,
+      new ParkedMessages(clients.dynamo, config.tableName),
+      log,
+      new InFlightPushes(clients.dynamo, config.tableName, log),
+    ),
     gateway: new ApiGatewayConnectionGateway(clients.management),
-    watcher: new PollingWatcher(pushes),
+    watcher: new PollingWatcher(pushes, (pushId) => pushes.readStatus(pushId)),
     clock: { now: () => Date.now() },
     secretKey: new SecretsManagerKey(clients.secrets, config.agentKeySecret),
     templates: new DynamoTemplateStore(clients.dynamo, config.tableName),

@@ -10,8 +10,11 @@ import type { PushRecord } from '../../core/records';
 import { PK, TTL, idempotencyKey, pushKey } from './dynamo-keys';
 import { listAttributes } from './dynamo-list-index';
 
-/** A push as its item holds it: the body, or the S3 key of a large one (see DynamoPushStore). */
-export type StoredPush = Omit<PushRecord, 'body'> & { body?: string; bodyKey?: string };
+/** What the push's status item holds: all but the body and its hash, kept in the body item (push-body-items.ts). */
+export function statusAttributes(push: PushRecord): Omit<PushRecord, 'body' | 'bodyHash'> {
+  const { body: _body, bodyHash: _hash, ...status } = push;
+  return status;
+}
 
 /** Index of the idempotency item's action, for reading CancellationReasons. */
 export const KEY_ACTION = 1;
@@ -33,15 +36,15 @@ export function idempotencyItem(
 /** A key whose TTL has passed counts as absent (DynamoDB deletes it up to ~48 h late). */
 export const KEY_FREE = `attribute_not_exists(${PK}) OR #ttl < :now`;
 
-/** `push` as its item stores it: with a large body, the S3 key instead (see DynamoPushStore). */
-export function createPushTransaction(table: string, push: StoredPush, ttl: number, nowSeconds: number): TransactWriteCommandInput {
+/** The push's status item and its key; its body item is written before (see DynamoPushStore). */
+export function createPushTransaction(table: string, push: PushRecord, ttl: number, nowSeconds: number): TransactWriteCommandInput {
   if (push.idempotencyKey === undefined) throw new Error('a transaction is only needed with an idempotency key');
   return {
     TransactItems: [
       {
         Put: {
           TableName: table,
-          Item: { ...push, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: ttl },
+          Item: { ...statusAttributes(push), ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: ttl },
           ConditionExpression: `attribute_not_exists(${PK})`,
         },
       },

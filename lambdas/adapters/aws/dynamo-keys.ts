@@ -9,6 +9,8 @@ export const PK = 'pk';
 export const TTL = 'ttl';
 
 export const pushKey = (pushId: string): string => `push#${pushId}`;
+/** A push's body, written once and kept apart from its status item (push-body-items.ts). */
+export const pushBodyKey = (pushId: string): string => `pushbody#${pushId}`;
 export const agentKey = (agentId: string): string => `agent#${agentId}`;
 /** The agent's parked queue messages (parked-messages.ts); never read with the agent item. */
 export const parkedKey = (agentId: string): string => `parked#${agentId}`;

@@ -15,10 +15,14 @@
  * key with no push; the next create with that key finds it and writes the push under the
  * recorded pushId, so a retry recovers it. Production never takes that path silently.
  *
- * Large bodies (over AWS_INLINE_BODY_BYTES) are written to S3 first, under the final pushId,
- * and the item holds `bodyKey` instead: an item never exists without its body. A body whose
- * item was not written (key taken, write failed) is deleted again, best effort; the bucket's
- * lifecycle rule removes any left over. get and update read the body back.
+ * Two items per push: the status item `push#<id>` (everything but the body and its hash;
+ * every state change writes it, the waiting caller polls it) and the body item
+ * `pushbody#<id>`, written once, before the status item, so a status item never exists
+ * without its body (push-body-items.ts, which also says why bodies are always apart and how
+ * large ones go to S3). A body in S3 whose push was not written (key taken, write failed) is
+ * deleted again, best effort; the bucket's lifecycle rule removes any left over. get and
+ * update read the body back (each Lambda keeps recent bodies: they never change). Push items
+ * written before the split hold their body (or its S3 key) themselves; they are read as they are.
  */
 import {
   GetCommand,
@@ -30,11 +34,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { CreatePushResult, PushListPage, PushListQuery, PushStore, QueueLimits } from '../../core/ports';
 import { isTerminal, toSummary, type PushRecord, type PushStatus, type PushSummary } from '../../core/records';
-import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken, type StoredPush } from './dynamo-create-transaction';
+import { KEY_FREE, createPushTransaction, idempotencyItem, keyWasTaken, statusAttributes } from './dynamo-create-transaction';
 import { PK, TTL, idempotencyKey, isConditionFailure, pushKey, stripKeys } from './dynamo-keys';
 import { ALL_INDEX, BY_AGENT_INDEX, LIST_ALL, LIST_ALL_VALUE, LIST_KEY, listAttributes, listKey, parseListKey } from './dynamo-list-index';
+import { PushBodyItems, type PushBody } from './push-body-items';
 import { QueueCounters } from './queue-counters';
-import { storesApart, type S3BodyStore } from './s3-body-store';
+import type { S3BodyStore } from './s3-body-store';
 
 interface IdempotencyItem {
   pushId: string;
@@ -54,8 +59,15 @@ export interface DynamoPushStoreOptions {
 }
 
 const DAY_SECONDS = 86_400;
-/** Attributes that identify the item; a patch never rewrites them. */
-const IMMUTABLE = new Set(['pushId', PK, TTL, LIST_KEY, LIST_ALL]);
+/**
+ * A push can finish after its expiresAt (the dispatcher notices an overdue push on its next
+ * receive, at most 12 h later; see retry-visibility.ts), and its status item's TTL then moves
+ * past the create TTL. The body item, never rewritten, keeps this much more so it is there as
+ * long as its status item is.
+ */
+const BODY_TTL_MARGIN_SECONDS = DAY_SECONDS;
+/** Attributes that identify the item, or live in the body item; a patch never rewrites them. */
+const IMMUTABLE = new Set(['pushId', PK, TTL, LIST_KEY, LIST_ALL, 'body', 'bodyHash', 'bodyKey']);
 /** Query round trips per GET /pushes page before answering a short page with a cursor. */
 const MAX_LIST_ROUNDS = 5;
 /** Rounds of claim -> read -> retry before giving up on a key that keeps changing under us. */
@@ -66,7 +78,7 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export class DynamoPushStore implements PushStore {
   private readonly transactions: boolean;
   private readonly counters: QueueCounters;
-  private readonly bodies: S3BodyStore | undefined;
+  private readonly bodies: PushBodyItems;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -76,28 +88,25 @@ export class DynamoPushStore implements PushStore {
   ) {
     this.transactions = (options.idempotentCreate ?? 'transaction') === 'transaction';
     this.counters = new QueueCounters(db, table);
-    this.bodies = options.bodies;
+    this.bodies = new PushBodyItems(db, table, options.bodies);
   }
 
-  /** The push as its item stores it: a large body is written to S3 first, the item gets its key. */
-  private async stored(push: PushRecord): Promise<StoredPush> {
-    if (!storesApart(push.body)) return push;
-    if (!this.bodies) throw new Error('push body is over the inline limit and no body bucket is configured (EDGEPUSH_BODY_BUCKET)');
-    const { body, ...rest } = push;
-    return { ...rest, bodyKey: await this.bodies.put(push.pushId, body) };
+  /** Writes the push's body item (first: see the header); returns how to undo its S3 part. */
+  private writeBody(push: PushRecord): Promise<() => Promise<void>> {
+    return this.bodies.put(push.pushId, { body: push.body, bodyHash: push.bodyHash }, this.createTtl(push) + BODY_TTL_MARGIN_SECONDS);
   }
 
-  /** Deletes the S3 body of a push whose item was not written. */
-  private async discardBody(stored: StoredPush): Promise<void> {
-    if (stored.bodyKey !== undefined && this.bodies) await this.bodies.discard(stored.bodyKey);
-  }
-
-  /** The domain's push from an item: the body read back from S3 when the item holds its key. */
-  private async fromStored(item: Record<string, unknown>): Promise<PushRecord> {
-    const { bodyKey, ...push } = fromItem(item) as StoredPush;
-    if (bodyKey === undefined) return push as PushRecord;
-    if (!this.bodies) throw new Error(`push ${push.pushId} has its body in S3 and no body bucket is configured (EDGEPUSH_BODY_BUCKET)`);
-    return { ...push, body: await this.bodies.get(bodyKey) };
+  /** The domain's push from its status item and its body (`body` read in parallel, when asked). */
+  private async fromStored(item: Record<string, unknown>, body?: Promise<PushBody | undefined>): Promise<PushRecord> {
+    const push = fromItem(item) as PushRecord & { bodyKey?: string };
+    // Written before bodies were apart: the item holds its body, or the S3 key of a large one.
+    if (typeof push.body === 'string' || push.bodyKey !== undefined) {
+      const { bodyKey, ...rest } = push;
+      return { ...rest, ...(await this.bodies.resolve(push.pushId, { body: push.body, bodyKey, bodyHash: push.bodyHash })) };
+    }
+    const found = await (body ?? this.bodies.get(push.pushId));
+    if (!found) throw new Error(`push ${push.pushId} has no body item`);
+    return { ...push, ...found };
   }
 
   /** TTL of a push that has not finished: its expiry plus the retention. */
@@ -160,14 +169,18 @@ export class DynamoPushStore implements PushStore {
     throw new Error('the idempotency key kept changing while the push was created; send the request again');
   }
 
-  /** true when push and key were written together; false when the key is taken. */
+  /**
+   * true when push and key were written together; false when the key is taken. The body item
+   * is written first, outside the transaction (a transactional write costs twice): a key taken
+   * leaves it unread until its TTL.
+   */
   private async createAtomically(push: PushRecord): Promise<boolean> {
-    const stored = await this.stored(push);
+    const discard = await this.writeBody(push);
     try {
-      await this.db.send(new TransactWriteCommand(createPushTransaction(this.table, stored, this.createTtl(push), nowSeconds())));
+      await this.db.send(new TransactWriteCommand(createPushTransaction(this.table, push, this.createTtl(push), nowSeconds())));
       return true;
     } catch (err) {
-      await this.discardBody(stored);
+      await discard();
       if (keyWasTaken(err)) return false;
       throw err;
     }
@@ -200,8 +213,25 @@ export class DynamoPushStore implements PushStore {
   }
 
   async get(pushId: string): Promise<PushRecord | undefined> {
+    // Both items at once: the body read (or this Lambda's copy) costs no extra round trip.
+    const body = this.bodies.get(pushId);
+    body.catch(() => undefined); // awaited below only if the status item exists
+    const item = await this.readStatusItem(pushId);
+    return item ? this.fromStored(item, body) : undefined;
+  }
+
+  /**
+   * The push's status alone, from the small status item: what a waiting caller polls
+   * (polling-watcher.ts) before it reads the whole push once.
+   */
+  async readStatus(pushId: string): Promise<PushStatus | undefined> {
+    const item = await this.readStatusItem(pushId);
+    return item ? (item.status as PushStatus) : undefined;
+  }
+
+  private async readStatusItem(pushId: string): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { [PK]: pushKey(pushId) }, ConsistentRead: true }));
-    return out.Item ? this.fromStored(out.Item) : undefined;
+    return out.Item;
   }
 
   /**
@@ -428,18 +458,18 @@ export class DynamoPushStore implements PushStore {
   }
 
   private async putPush(push: PushRecord): Promise<void> {
-    const stored = await this.stored(push);
+    const discard = await this.writeBody(push);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...stored, ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
+          Item: { ...statusAttributes(push), ...listAttributes(push), [PK]: pushKey(push.pushId), [TTL]: this.createTtl(push) },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
       );
     } catch (err) {
       // Only a put that lost to a racer keeps the object: the racer's item names the same key.
-      if (!isConditionFailure(err)) await this.discardBody(stored);
+      if (!isConditionFailure(err)) await discard();
       throw err;
     }
   }

@@ -10,7 +10,7 @@
  * Two items per push: `queue#[agent, destination]` {queued} and `queue#[agent]` {queued,
  * groups}, moved with atomic ADDs under a condition (`queued < max`), so concurrent Lambdas can
  * never both take the last slot. A push is counted before it is written and uncounted when it
- * turns terminal (or when its write fails).
+ * turns terminal (or when its write fails): four writes per push, two each way.
  *
  * Not in one transaction with the push itself: dynalite has no TransactWriteItems, and the
  * agent item's condition depends on the destination counter's new value. The cost is a crash
@@ -54,13 +54,26 @@ export class QueueCounters {
     }
   }
 
-  /** The push turned terminal (or was never written): it no longer counts. */
+  /**
+   * The push turned terminal (or was never written): it no longer counts. Two writes: the
+   * destination's counter, then the agent's, which also drops the group when the destination
+   * emptied (the common case when pushes go one at a time).
+   */
   async release(agentId: string, destination: string): Promise<void> {
     const here = await this.add(queueCountKey(agentId, destination), -1);
-    await this.add(queueCountKey(agentId), -1);
-    // Separately: each decrement is floored at zero by its own condition, so one counter that
-    // drifted to zero cannot keep the other from coming down.
-    if (here <= 0) await this.add(queueCountKey(agentId), 0, undefined, { by: -1 });
+    if (here > 0) {
+      await this.add(queueCountKey(agentId), -1);
+      return;
+    }
+    try {
+      await this.add(queueCountKey(agentId), -1, undefined, { by: -1 }, { strict: true });
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // One of the two had drifted to zero: each comes down on its own, floored at zero, so
+      // the one at zero cannot keep the other up.
+      await this.add(queueCountKey(agentId), -1);
+      await this.add(queueCountKey(agentId), 0, undefined, { by: -1 });
+    }
   }
 
   /** Open pushes per destination of one agent (GET /agents/{id}): BatchGet, 100 keys a call. */
@@ -86,9 +99,15 @@ export class QueueCounters {
   /**
    * ADD `by` to `queued` (0: leave it) and `groups.by` to `groups`, under `queued < max` (and
    * `groups < max`) when adding. Returns the new `queued`. A decrement is floored at zero by its
-   * condition.
+   * condition (`strict`: the failed condition is thrown instead, for the caller to split the write).
    */
-  private async add(key: string, by: 1 | 0 | -1, max?: number, groups?: { by: 1 | -1; max?: number }): Promise<number> {
+  private async add(
+    key: string,
+    by: 1 | 0 | -1,
+    max?: number,
+    groups?: { by: 1 | -1; max?: number },
+    { strict = false } = {},
+  ): Promise<number> {
     // DynamoDB rejects unused names and values: only what the expression uses goes in.
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -130,7 +149,7 @@ export class QueueCounters {
       return Number(out.Attributes?.queued ?? 0);
     } catch (err) {
       // Already at zero: nothing to take back (a push counted before the counters existed).
-      if ((by < 0 || groups?.by === -1) && isConditionFailure(err)) return 0;
+      if (!strict && (by < 0 || groups?.by === -1) && isConditionFailure(err)) return 0;
       throw err;
     }
   }

@@ -2,11 +2,12 @@
  * PushQueue on SQS FIFO. The queue carries only a pointer ({pushId, agentId, destination}),
  * never the message body: PHI stays in the encrypted table.
  *
- * wake() on the relay's hello makes the agent's parked messages (those the dispatcher made
- * invisible for a long retry delay, recorded with their receipt handles in ParkedMessages)
- * visible at once, so a relay back from an outage gets its backlog in seconds. Only on hello:
- * until $connect has returned, postToConnection answers Gone, so a wake at connect would only
- * burn receives.
+ * wake() on the relay's hello makes visible at once the agent's messages that are invisible
+ * for a long time: those the dispatcher parked because the relay was offline (recorded with
+ * their receipt handles in ParkedMessages), and those out at the relay (`sent`, invisible for
+ * resultTimeout; found by InFlightPushes), so a relay back from an outage or a reconnect gets
+ * its backlog and its lost in-flight pushes in seconds. Only on hello: until $connect has
+ * returned, postToConnection answers Gone, so a wake at connect would only burn receives.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -18,6 +19,7 @@ import {
 import type { Log, PushQueue, WakeReason } from '../../core/ports';
 import type { PushRecord, QueueItem } from '../../core/records';
 import { messageGroupId } from './message-group';
+import type { InFlightPushes } from './in-flight-pushes';
 import type { ParkedMessages } from './parked-messages';
 
 /** ChangeMessageVisibilityBatch takes at most 10 entries. */
@@ -30,6 +32,7 @@ export class SqsPushQueue implements PushQueue {
     /** Without it (tests of the bare queue), wake() does nothing. */
     readonly parked?: ParkedMessages,
     private readonly log?: Log,
+    private readonly inFlight?: InFlightPushes,
   ) {}
 
   async enqueue(item: QueueItem): Promise<void> {
@@ -58,21 +61,23 @@ export class SqsPushQueue implements PushQueue {
 
   async wake(agentId: string, reason: WakeReason): Promise<void> {
     if (reason !== 'hello' || !this.parked) return;
-    const entries = await this.parked.list(agentId);
-    for (let i = 0; i < entries.length; i += BATCH) {
-      const chunk = entries.slice(i, i + BATCH);
-      const batch: ChangeMessageVisibilityBatchRequestEntry[] = chunk.map((e, n) => ({
+    const [entries, sent] = await Promise.all([this.parked.list(agentId), this.inFlight?.list(agentId) ?? []]);
+    // A message parked and since sent again has one live receipt at most: wake each once.
+    const receipts = [...new Set([...entries.map((e) => e.receipt), ...sent.map((p) => p.receipt)])];
+    let stale = 0;
+    for (let i = 0; i < receipts.length; i += BATCH) {
+      const batch: ChangeMessageVisibilityBatchRequestEntry[] = receipts.slice(i, i + BATCH).map((receipt, n) => ({
         Id: String(n),
-        ReceiptHandle: e.receipt,
+        ReceiptHandle: receipt,
         VisibilityTimeout: 0,
       }));
       const out = await this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
       // A failed entry is a stale receipt: that message was deleted or received again since.
-      if (out.Failed?.length) this.log?.info('some parked messages were no longer parked', { agentId, stale: out.Failed.length });
+      stale += out.Failed?.length ?? 0;
     }
-    if (entries.length) {
-      this.log?.info('woke parked messages', { agentId, count: entries.length });
-      await this.parked.forget(agentId, entries);
+    if (receipts.length) {
+      this.log?.info('woke parked and in-flight messages', { agentId, parked: entries.length, sent: sent.length, stale });
+      if (entries.length) await this.parked.forget(agentId, entries);
     }
   }
 }
