@@ -15,6 +15,10 @@ const common = {
   format: 'cjs',
   packages: 'external',
   sourcemap: true,
+  // Positions in the TypeScript sources are what --enable-source-maps needs; the sources are in
+  // the repository. With one bundle per command group (below), shared code sits in several
+  // bundles, and embedding it in every map would double the package (3.7 -> 1.8 MB of dist/).
+  sourcesContent: false,
   define: { __EDGEPUSH_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 };
