@@ -124,7 +124,7 @@ describe('edgepush relay (child process)', () => {
     expect(logs).not.toContain('s3cret');
   });
 
-  it('loads only its own bundle: no other command, no hub store (lmdb), no JWT code (jose)', async () => {
+  it('loads only its own bundle: no other command, no hub store (lmdb), no JWT code (jose), no iconv code-page tables', async () => {
     const { cloud, labPort } = await setup();
     const dir = mkdtempSync(join(tmpdir(), 'relay-modules-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -150,6 +150,8 @@ describe('edgepush relay (child process)', () => {
     const ours = modules.filter((m) => /\/dist\/[^/]+\.js$/.test(m)).map((m) => m.replace(/.*\/dist\//, ''));
     expect(ours.sort()).toStrictEqual(['edgepush-relay.js', 'edgepush.js']);
     expect(modules.filter((m) => /\/node_modules\/(lmdb|jose|msgpackr|serialport|@serialport)\//.test(m))).toStrictEqual([]);
+    // A UTF-8 device needs none of iconv's code-page tables.
+    expect(modules.filter((m) => m.includes('/node_modules/iconv-lite/encodings/'))).toStrictEqual([]);
     // The list is real: the relay's own dependencies are in it.
     expect(modules.some((m) => m.includes('/node_modules/ws/'))).toBe(true);
   });
