@@ -6,9 +6,12 @@
 import pino from 'pino';
 import type { MllpDeviceClient } from '../edge-agent/mllp/device-client';
 import { DeviceRegistry } from '../edge-agent/relay/devices';
+import { applyRelayHeapFlags } from '../edge-agent/relay/heap-flags';
 import { createRelayLogger } from '../edge-agent/relay/logger';
 
 export function relayDeviceClient(port: number): MllpDeviceClient {
+  // The relay process's own V8 settings, so this measures the client as `edgepush relay` runs it.
+  applyRelayHeapFlags();
   const registry = new DeviceRegistry(
     [{ name: 'bench-device', protocol: 'mllp', host: '127.0.0.1', port, encoding: 'utf-8' }],
     // The relay's defaults (DEFAULTS.device in edge-agent/relay/config.ts).

@@ -8,12 +8,12 @@
 import type { Command as CommandType } from 'commander';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../protocol/version';
-import { UsageError } from './commands/target';
 import { EXIT_CODES_HELP, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from './exit-codes';
 
 type Register = (program: CommandType) => void;
 
-// Plain require() calls inside functions: esbuild then initialises each module on first use.
+// Plain require() calls inside functions: scripts/build.mjs makes each group a bundle of its own
+// (dist/edgepush-<group>.js) that only this require loads.
 /* eslint-disable @typescript-eslint/no-require-imports */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
 const GROUPS: Record<string, () => Register> = {
@@ -49,8 +49,16 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(shown ? EXIT_OK : EXIT_USAGE);
   }
   process.stderr.write(`edgepush: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_NEGATIVE);
+  process.exit(isUsageError(err) ? EXIT_USAGE : EXIT_NEGATIVE);
 });
+
+/**
+ * A UsageError (bin/commands/target.ts), known by its exitCode rather than by instanceof: each
+ * group's bundle carries its own copy of the class.
+ */
+function isUsageError(err: unknown): boolean {
+  return err instanceof Error && (err as { exitCode?: unknown }).exitCode === EXIT_USAGE;
+}
 
 function addExitCodesHelp(command: CommandType): void {
   command.addHelpText('after', EXIT_CODES_HELP);

@@ -1,8 +1,8 @@
 /** `edgepush relay`: the on-site relay. Flags override EDGEPUSH_* variables, which override --config. */
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { ConfigError, resolveConfig } from '../../edge-agent/relay/config-schema';
 import { configFromEnv, configFromFlags, mergeRaw, readConfigFile, type RelayFlags } from '../../edge-agent/relay/config-sources';
+import { applyRelayHeapFlags } from '../../edge-agent/relay/heap-flags';
 import { createRelayLogger } from '../../edge-agent/relay/logger';
 import { Relay } from '../../edge-agent/relay/relay';
 import { logDestination, logFormatOption, resolveLogFormat } from '../log-format';
@@ -47,10 +47,7 @@ export function registerRelayCommand(program: Command): void {
       'validate the config, try a TCP connect to each device and bind each channel port, without contacting the cloud; then exit',
     )
     .action(async (flags: RelayCommandFlags) => {
-      // A relay waits on sockets, not on the CPU: have V8 favour a small heap over peak speed.
-      // Measured (BENCHMARKS.md): RSS after a 10,000-push burst falls from ~75 MB to under
-      // 60 MB; the relay still moves thousands of pushes a second, far above what devices take.
-      setFlagsFromString('--optimize-for-size');
+      applyRelayHeapFlags();
       let config;
       let logFormat;
       try {

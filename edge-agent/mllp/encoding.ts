@@ -39,7 +39,10 @@ export class EncodingError extends Error {
 export function resolveEncoding(name: string | undefined): string {
   if (name === undefined || name === '') return DEFAULT_ENCODING;
   const canonical = CANONICAL[name.trim().toLowerCase()];
-  if (!canonical || !iconv.encodingExists(canonical)) throw new EncodingError(name);
+  if (!canonical) throw new EncodingError(name);
+  // UTF-8 never goes through iconv (see encodeText): asking iconv about it would load all its
+  // code-page tables (~0.3 MB of heap) into every relay, whose devices are mostly UTF-8.
+  if (canonical !== DEFAULT_ENCODING && !iconv.encodingExists(canonical)) throw new EncodingError(name);
   return canonical;
 }
 

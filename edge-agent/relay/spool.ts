@@ -243,7 +243,7 @@ export class Spool {
 
   /**
    * Writes into the page cache at once (a memory copy: cheaper than a hop to libuv's threads and
-   * back, which cost a sequential sender about 200 µs a message under load: BENCHMARKS.md,
+   * back, which cost a sequential sender about 200 microseconds a message under load: BENCHMARKS.md,
    * "Inbound"), then syncs on libuv's threads, so the event loop keeps serving while the disk works.
    */
   private async writeBatch(batch: Waiting[]): Promise<void> {

@@ -3,7 +3,7 @@
  * first), configured by flags, environment variables or a JSON file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHl7Listener } from '../../edge-agent/mllp/listener';
@@ -19,8 +19,8 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, 'relay', ...args], {
+function run(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Run {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'relay', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,6 +122,38 @@ describe('edgepush relay (child process)', () => {
     expect(logs).toMatch(/"pushId":"p1"/);
     expect(logs).not.toContain('PHIMARKER');
     expect(logs).not.toContain('s3cret');
+  });
+
+  it('loads only its own bundle: no other command, no hub store (lmdb), no JWT code (jose), no iconv code-page tables', async () => {
+    const { cloud, labPort } = await setup();
+    const dir = mkdtempSync(join(tmpdir(), 'relay-modules-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    // Preloaded into the relay process: on exit, lists every module file it loaded.
+    const lister = join(dir, 'list-modules.js');
+    const listed = join(dir, 'modules.json');
+    writeFileSync(
+      lister,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(listed)}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const r = run(
+      ['--url', cloud.url, '--agent', 'agent-1', '--device', `lab=mllp://127.0.0.1:${labPort}`],
+      { EDGEPUSH_AGENT_SECRET: 's3cret' },
+      ['--require', lister],
+    );
+    running.push(r);
+    await cloud.waitFor(() => cloud.count('hello') === 1, 10_000, 'hello');
+    cloud.push({ pushId: 'p1', body: adt('MODS1') });
+    await cloud.waitFor(() => cloud.results('p1').length === 1, 5_000, 'result');
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toBe(0);
+    const modules = (JSON.parse(readFileSync(listed, 'utf8')) as string[]).map((m) => m.replace(/\\/g, '/'));
+    const ours = modules.filter((m) => /\/dist\/[^/]+\.js$/.test(m)).map((m) => m.replace(/.*\/dist\//, ''));
+    expect(ours.sort()).toStrictEqual(['edgepush-relay.js', 'edgepush.js']);
+    expect(modules.filter((m) => /\/node_modules\/(lmdb|jose|msgpackr|serialport|@serialport)\//.test(m))).toStrictEqual([]);
+    // A UTF-8 device needs none of iconv's code-page tables.
+    expect(modules.filter((m) => m.includes('/node_modules/iconv-lite/encodings/'))).toStrictEqual([]);
+    // The list is real: the relay's own dependencies are in it.
+    expect(modules.some((m) => m.includes('/node_modules/ws/'))).toBe(true);
   });
 
   it('runs from --config relay.json with flags taking precedence, and finishes an in-flight push on SIGTERM', async () => {
