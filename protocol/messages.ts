@@ -176,6 +176,14 @@ export interface PushMessage {
   returnAck: ReturnAck;
   /** Epoch ms after which the relay should not start sending it. */
   expiresAt: number;
+  /**
+   * Optional: the pushId of the push to the same destination the cloud sent just before this
+   * one and has no result for yet (it sends several ahead). The relay delivers this one only
+   * right after that one: if that one is unknown to it or failed retryably, this one fails
+   * retryably too, unsent, and the cloud sends both again in order. Relays that predate it
+   * ignore it.
+   */
+  after?: string;
 }
 
 export interface HelloAckMessage {
