@@ -16,14 +16,32 @@ import { isTerminal, type PushRecord, type QueueItem } from './records';
 /**
  * Not done: try again after retryAfterMs. `waitForRelay`: the agent has no relay connection, so
  * nothing can change until one connects (queue.wake). A queue that can wait for that event (the
- * hub's) parks the group instead of polling; SQS just uses retryAfterMs.
+ * hub's) parks the group instead of polling; SQS just uses retryAfterMs. `inFlight`: the push is
+ * at the relay (sent now, or earlier on the same connection) and waits for its result; the SQS
+ * dispatcher may then send the group's next push ahead (pipelining); the hub's queue ignores it.
  */
-export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number; waitForRelay?: boolean };
+export type DispatchOutcome = { done: true } | { done: false; retryAfterMs: number; waitForRelay?: boolean; inFlight?: boolean };
+
+/**
+ * `after`: the pushId of the push of the same destination sent just before this one, still
+ * waiting for its result at the relay (the SQS dispatcher's pipelining window). The relay
+ * delivers this push only right after that one, and a wait behind it is not a lost attempt.
+ */
+export interface DispatchOptions {
+  after?: string;
+}
 
 const DONE: DispatchOutcome = { done: true };
 const retry = (ms: number): DispatchOutcome & { done: false } => ({ done: false, retryAfterMs: Math.max(1, Math.ceil(ms)) });
+const waiting = (ms: number): DispatchOutcome => ({ ...retry(ms), inFlight: true });
 
-export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem, receipt?: string): Promise<DispatchOutcome> {
+export async function dispatch(
+  ports: Ports,
+  config: CoreConfig,
+  item: QueueItem,
+  receipt?: string,
+  options: DispatchOptions = {},
+): Promise<DispatchOutcome> {
   const push = await ports.pushes.get(item.pushId);
   if (!push || isTerminal(push.status)) return DONE;
   const now = ports.clock.now();
@@ -33,12 +51,15 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
   if (push.status === 'sent') {
     const waited = now - (push.sentAt ?? 0);
     const sameConnection = agent?.connectionId !== undefined && agent.connectionId === push.connectionId;
-    if (sameConnection && waited < config.resultTimeoutMs) {
+    // Behind a push still waiting at the relay, its time there is not a lost attempt: the relay
+    // delivers one push of a destination at a time, so its own turn has not come yet.
+    const behind = options.after !== undefined && untilExpiry > 0;
+    if (sameConnection && (waited < config.resultTimeoutMs || behind)) {
       // Still waiting for the relay's result on the connection it went to.
       if (receipt !== undefined && receipt !== push.queueReceipt) {
         await ports.pushes.update(push.pushId, ['sent'], { queueReceipt: receipt });
       }
-      return retry(config.resultTimeoutMs - waited);
+      return waiting(behind ? config.resultTimeoutMs : config.resultTimeoutMs - waited);
     }
     if (untilExpiry <= 0) {
       // The connection changed or dropped (a WebSocket blip, a hub restart) after the push
@@ -73,7 +94,7 @@ export async function dispatch(ports: Ports, config: CoreConfig, item: QueueItem
     }
     return { ...retry(Math.min(config.offlineRetryMs, untilExpiry)), waitForRelay: true };
   }
-  return send(ports, config, push, agent.connectionId, agent.connectedAt, receipt, untilExpiry);
+  return send(ports, config, push, agent.connectionId, agent.connectedAt, receipt, untilExpiry, options.after);
 }
 
 /**
@@ -92,6 +113,7 @@ async function send(
   connectedAt: number | undefined,
   receipt: string | undefined,
   untilExpiry: number,
+  after: string | undefined,
 ): Promise<DispatchOutcome> {
   const now = ports.clock.now();
   const patch: Partial<PushRecord> = { status: 'sent', connectionId, sentAt: now, attempts: push.attempts + 1, retryAt: undefined };
@@ -113,6 +135,7 @@ async function send(
     returnAck: sent.returnAck,
     expiresAt: sent.expiresAt,
   };
+  if (after !== undefined) message.after = after;
   let outcome: 'ok' | 'gone' | 'error';
   try {
     outcome = await ports.gateway.post(connectionId, message);
@@ -134,7 +157,7 @@ async function send(
     attempt: sent.attempts,
     connectionId,
   });
-  return retry(config.resultTimeoutMs);
+  return waiting(config.resultTimeoutMs);
 }
 
 /**
