@@ -6,6 +6,9 @@
  * in order (edge-agent/relay/push-lanes.ts), so the device's link is unchanged; what is saved is
  * a full SQS receive -> Lambda -> result -> delete cycle per push.
  *
+ * Within the window, a record's `sent` write overlaps the post of the one before it; the posts
+ * themselves go one after another, each only once the one before reached the relay.
+ *
  * Each waiting record stays in flight (reported failed, invisible for its retry delay) and is
  * deleted early when its result is recorded, exactly as the head is. The group stops at the first
  * record not done for any other reason (relay offline, device retry delay, errors): it and the
@@ -36,8 +39,21 @@ export type RecordAttempt =
   /** Not done for any other reason: the group stops here. */
   | { outcome: 'retry' };
 
+/**
+ * A record whose `sent` write is done and whose post is next: the next record may start now
+ * (its write overlapping this post); its post waits for `posted`.
+ */
+export interface Sending {
+  outcome: 'sending';
+  pushId: string;
+  /** Whether this record's push reached the relay. */
+  posted: Promise<boolean>;
+  /** The record's final attempt, once its post is done. */
+  settled: Promise<RecordAttempt>;
+}
+
 export interface GroupResult<R> {
-  /** Reported as batch item failures: the records waiting, the one that stopped the group, the rest. */
+  /** Reported as batch item failures, in order: the records waiting, the one that stopped the group, the rest. */
   failed: R[];
   /** Not attempted (after the stop, or beyond the window): to be made visible again at once. */
   notAttempted: R[];
@@ -45,27 +61,41 @@ export interface GroupResult<R> {
 
 /**
  * Runs one group's records in order. `attempt` gets the pushId of the push sent just before it
- * that still waits for its result (undefined for the first one sent).
+ * that still waits for its result (undefined for the first one sent), and the gate its post must
+ * wait for (whether the push before it reached the relay; undefined when none is being posted).
  */
 export async function runGroup<R>(
   records: readonly R[],
   window: number,
-  attempt: (record: R, after: string | undefined) => Promise<RecordAttempt>,
+  attempt: (record: R, after: string | undefined, gate: Promise<boolean> | undefined) => Promise<RecordAttempt | Sending>,
 ): Promise<GroupResult<R>> {
-  const failed: R[] = [];
+  const failed = new Set<R>();
+  const sending: Array<{ record: R; settled: Promise<RecordAttempt> }> = [];
   let after: string | undefined;
+  let gate: Promise<boolean> | undefined;
   let waiting = 0;
+  let stop = records.length;
   for (let i = 0; i < records.length; i++) {
-    const result = await attempt(records[i], after);
+    const result = await attempt(records[i], after, gate);
     if (result.outcome === 'done') continue;
-    failed.push(records[i]);
-    if (result.outcome === 'inFlight' && ++waiting < window) {
+    if (result.outcome === 'sending') {
+      sending.push({ record: records[i], settled: result.settled });
+      gate = result.posted;
+    } else {
+      failed.add(records[i]);
+    }
+    if (result.outcome !== 'retry' && ++waiting < window) {
       after = result.pushId;
       continue;
     }
-    const notAttempted = records.slice(i + 1);
-    failed.push(...notAttempted);
-    return { failed, notAttempted };
+    stop = i + 1;
+    break;
   }
-  return { failed, notAttempted: [] };
+  // A record being posted ends waiting (its post reached the relay) or not done (it did not, so
+  // the ones after it were not posted either): both are failures, only `done` is not.
+  const settled = await Promise.all(sending.map((s) => s.settled));
+  sending.forEach((s, n) => settled[n].outcome !== 'done' && failed.add(s.record));
+  const notAttempted = records.slice(stop);
+  for (const r of notAttempted) failed.add(r);
+  return { failed: records.filter((r) => failed.has(r)), notAttempted };
 }

@@ -411,6 +411,39 @@ describe('sent ahead behind another push (the SQS dispatcher window, `after`)', 
     expect(ports.gateway.posts).toMatchObject([{ connectionId: 'c1', message: { pushId: item.pushId, after: 'p-before' } }]);
   });
 
+  it('writes `sent` at once, posts only once the gate opens, and says when it is posting', async () => {
+    const { ports, item } = await setUp({ push: {} });
+    let open: (ok: boolean) => void = () => undefined;
+    const gate = new Promise<boolean>((resolve) => (open = resolve));
+    const posting: Array<Promise<boolean>> = [];
+    const outcome = dispatch(ports, config, item, 'r1', { after: 'p-before', gate, onSending: (posted) => posting.push(posted) });
+    await new Promise((r) => setImmediate(r));
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(posting).toHaveLength(1);
+    expect(ports.gateway.posts).toHaveLength(0);
+    open(true);
+    expect(await outcome).toEqual(atRelay(RESULT));
+    expect(await posting[0]).toBe(true);
+    expect(ports.gateway.posts).toHaveLength(1);
+  });
+
+  it('a closed gate: nothing posted, the attempt undone, tried again shortly', async () => {
+    const { ports, item } = await setUp({ push: {} });
+    let posted: Promise<boolean> = Promise.resolve(true);
+    const outcome = await dispatch(ports, config, item, 'r1', { gate: Promise.resolve(false), onSending: (p) => void (posted = p) });
+    expect(outcome).toEqual(retry(1));
+    expect(await posted).toBe(false);
+    expect(ports.gateway.posts).toHaveLength(0);
+    expectPush(ports.pushes.peek(item.pushId), { status: 'queued', attempts: 0, connectionId: undefined });
+  });
+
+  it('a post that fails resolves its posting promise false', async () => {
+    const { ports, item } = await setUp({ push: {}, c1: 'gone' });
+    let posted: Promise<boolean> = Promise.resolve(true);
+    await dispatch(ports, config, item, 'r1', { onSending: (p) => void (posted = p) });
+    expect(await posted).toBe(false);
+  });
+
   it('expired while it waited behind another: expired once its result timeout is over', async () => {
     const { ports, item } = await setUp({
       push: { status: 'sent', attempts: 1, sentAt: T - RESULT, connectionId: 'c1', expiresAt: T - 1 },

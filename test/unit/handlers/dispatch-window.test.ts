@@ -61,6 +61,51 @@ describe('runGroup: pipelining within one FIFO batch', () => {
   });
 });
 
+describe('runGroup: a record being posted lets the next one start', () => {
+  /** Each record's post reaches the relay unless listed in `lost`; posts wait for their gate. */
+  async function runSending(n: number, window: number, lost: string[] = []) {
+    const records = Array.from({ length: n }, (_, i) => `r${i + 1}`);
+    const gates: Array<[string, boolean | undefined]> = [];
+    const result = await runGroup(records, window, async (record, _after, gate) => {
+      const gateOk = gate === undefined ? true : await gate;
+      gates.push([record, gate === undefined ? undefined : gateOk]);
+      const posted = Promise.resolve(gateOk && !lost.includes(record));
+      const settled = posted.then((ok): RecordAttempt => (ok ? { outcome: 'inFlight', pushId: `p-${record}` } : { outcome: 'retry' }));
+      return { outcome: 'sending' as const, pushId: `p-${record}`, posted, settled };
+    });
+    return { gates, ...result };
+  }
+
+  it('chains each post to the one before; all waiting records are failures, none left unattempted', async () => {
+    const r = await runSending(3, 10);
+    expect(r.gates).toStrictEqual([
+      ['r1', undefined],
+      ['r2', true],
+      ['r3', true],
+    ]);
+    expect(r.failed).toStrictEqual(['r1', 'r2', 'r3']);
+    expect(r.notAttempted).toStrictEqual([]);
+  });
+
+  it('a post that does not reach the relay closes the gate for every later one', async () => {
+    const r = await runSending(4, 10, ['r2']);
+    expect(r.gates).toStrictEqual([
+      ['r1', undefined],
+      ['r2', true],
+      ['r3', false],
+      ['r4', false],
+    ]);
+    expect(r.failed).toStrictEqual(['r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('counts records being posted against the window', async () => {
+    const r = await runSending(5, 3);
+    expect(r.gates.map(([rec]) => rec)).toStrictEqual(['r1', 'r2', 'r3']);
+    expect(r.notAttempted).toStrictEqual(['r4', 'r5']);
+    expect(r.failed).toStrictEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+  });
+});
+
 describe('dispatchWindowFromEnv', () => {
   it('defaults to the batch size', () => {
     expect(dispatchWindowFromEnv({})).toBe(DEFAULT_DISPATCH_WINDOW);
