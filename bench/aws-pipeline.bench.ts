@@ -26,15 +26,19 @@ const WINDOWS = [1, 10];
 const PUSHES = Number(process.env.AWS_PIPELINE_BENCH_PUSHES ?? 60);
 const WARMUP = 10;
 const CALLERS = 8;
-const WAN_RTT_MS = 30;
+/** AWS_PIPELINE_BENCH_NO_HOPS=1: no delays at all, to see the emulators' own ceiling on this machine. */
+const NO_HOPS = process.env.AWS_PIPELINE_BENCH_NO_HOPS === '1';
+const WAN_RTT_MS = NO_HOPS ? 0 : 30;
 
-const DELAYS: Required<HopDelays> = {
-  esmMs: HOPS.esm.p50,
-  dynamoMs: HOPS.dynamo.p50,
-  sqsMs: HOPS.sqsCall.p50,
-  postToConnectionMs: HOPS.postToConnection.p50,
-  wsRouteMs: HOPS.apiGateway.p50,
-};
+const DELAYS: Required<HopDelays> = NO_HOPS
+  ? { esmMs: 0, dynamoMs: 0, sqsMs: 0, postToConnectionMs: 0, wsRouteMs: 0 }
+  : {
+      esmMs: HOPS.esm.p50,
+      dynamoMs: HOPS.dynamo.p50,
+      sqsMs: HOPS.sqsCall.p50,
+      postToConnectionMs: HOPS.postToConnection.p50,
+      wsRouteMs: HOPS.apiGateway.p50,
+    };
 
 const hl7 = (id: string) => `MSH|^~\\&|EP|CLOUD|LAB|HOSP|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||123^^^HOSP||DOE^JANE\r`;
 
