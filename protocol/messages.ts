@@ -184,7 +184,17 @@ export interface PushMessage {
    * ignore it.
    */
   after?: string;
+  /**
+   * Optional, with `after`: the ms the push had left when the cloud sent it. It may wait at the
+   * relay behind the pushes before it; the relay measures this on its own clock from arrival
+   * (free of clock skew) and does not start it once it is used up, as the cloud would have
+   * expired it in its queue.
+   */
+  ttlMs?: number;
 }
+
+/** The relay's reason for a push it did not start because its time was up. */
+export const EXPIRED_BEFORE_DELIVERY = 'expired before delivery';
 
 export interface HelloAckMessage {
   type: 'helloAck';

@@ -262,6 +262,12 @@ export function parseCloudMessage(raw: string | Buffer, reassembled = false): Cl
       };
       const after = str(obj, 'after', MAX_ID, true);
       if (after !== undefined) push.after = after;
+      if (obj.ttlMs !== undefined) {
+        if (typeof obj.ttlMs !== 'number' || !Number.isFinite(obj.ttlMs) || obj.ttlMs < 0) {
+          throw new ProtocolError('INVALID_MESSAGE', 'ttlMs must be a number of ms, 0 or more');
+        }
+        push.ttlMs = obj.ttlMs;
+      }
       return push;
     }
     case 'helloAck':

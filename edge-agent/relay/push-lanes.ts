@@ -9,11 +9,13 @@
  * fails retryably too, unsent; otherwise they would reach the device before its retry.
  * Expiry is checked when a push's turn comes, not only on arrival: it may wait here behind others.
  */
-import type { PushMessage, ResultMessage } from '../../protocol/messages';
+import { EXPIRED_BEFORE_DELIVERY, type PushMessage, type ResultMessage } from '../../protocol/messages';
 import { failed } from './outcome';
 
 interface Job {
   push: PushMessage;
+  /** Date.now() when the push arrived, for its ttlMs. */
+  arrivedAt: number;
   deliver: () => Promise<ResultMessage>;
   resolve: (result: ResultMessage) => void;
 }
@@ -24,8 +26,8 @@ interface Lane {
 }
 
 export interface PushLanesOptions {
-  /** The relay's expiry rule: true when the push must not be started any more. */
-  expired: (push: PushMessage) => boolean;
+  /** The relay's expiry rule for a push that waited `waitedMs` here: true when it must not be started any more. */
+  expired: (push: PushMessage, waitedMs: number) => boolean;
 }
 
 export class PushLanes {
@@ -42,7 +44,7 @@ export class PushLanes {
     }
     const queued = lane;
     return new Promise((resolve) => {
-      queued.queue.push({ push, deliver, resolve });
+      queued.queue.push({ push, arrivedAt: Date.now(), deliver, resolve });
       this.pump(destination, queued);
     });
   }
@@ -60,8 +62,8 @@ export class PushLanes {
         this.lanes.delete(destination);
         return;
       }
-      if (this.options.expired(job.push)) {
-        job.resolve(failed(job.push.pushId, 'expired before delivery', false));
+      if (this.options.expired(job.push, Date.now() - job.arrivedAt)) {
+        job.resolve(failed(job.push.pushId, EXPIRED_BEFORE_DELIVERY, false));
         continue;
       }
       lane.busy = true;

@@ -73,7 +73,10 @@ export class Relay {
   readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0, resultResends: 0, gatewayErrors: 0 };
   private readonly inFlight = new Set<Promise<void>>();
   /** Each device's pushes, one at a time in the cloud's order (the same expiry rule as on arrival). */
-  private readonly lanes = new PushLanes({ expired: (push) => push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now() });
+  private readonly lanes = new PushLanes({
+    expired: (push, waitedMs) =>
+      push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now() || (push.ttlMs !== undefined && waitedMs >= push.ttlMs),
+  });
   private stopping: Promise<void> | undefined;
   private readonly resend: BackoffOptions;
   private resendTimer: NodeJS.Timeout | undefined;

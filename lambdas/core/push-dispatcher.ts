@@ -174,7 +174,11 @@ async function send(
     returnAck: sent.returnAck,
     expiresAt: sent.expiresAt,
   };
-  if (options.after !== undefined) message.after = options.after;
+  if (options.after !== undefined) {
+    message.after = options.after;
+    // It may wait at the relay behind the pushes before it: not past its time.
+    message.ttlMs = Math.max(0, sent.expiresAt - now);
+  }
   let reached: (ok: boolean) => void = () => undefined;
   options.onSending?.(new Promise<boolean>((resolve) => (reached = resolve)));
   let outcome: 'ok' | 'gone' | 'error' | 'not-sent';

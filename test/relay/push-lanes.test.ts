@@ -117,6 +117,17 @@ describe('relay: pushes of one device sent ahead', () => {
     expect(lab.seen.map((s) => s.controlId)).toStrictEqual([...window, 'r5'].map((id) => `C-${id}`));
   });
 
+  it('does not start a push sent ahead once its ttlMs has run out on the relay clock', async () => {
+    const lab = await device({ delayMs: 300 });
+    const cloud = await rig(lab.port);
+    // expiresAt far off by the relay's clock; only the time it had left when sent (ttlMs) runs out.
+    sendWindow(cloud, ['t1', 't2', 't3'], (id) => (id === 't2' ? { ttlMs: 100 } : id === 't3' ? { ttlMs: 5_000 } : {}));
+    await cloud.waitFor(() => cloud.results('t3').length === 1, 5_000, 'results');
+    expect(cloud.results('t2')[0]).toMatchObject({ status: 'failed', retryable: false, error: 'expired before delivery' });
+    expect(cloud.results('t3')[0]).toMatchObject({ status: 'acked' });
+    expect(lab.seen.map((s) => s.controlId)).toStrictEqual(['C-t1', 'C-t3']);
+  });
+
   it('does not start a push that expired while it waited behind another', async () => {
     const lab = await device({ delayMs: 300 });
     const cloud = await rig(lab.port);
