@@ -218,7 +218,7 @@ export async function countPushes(bodyBytes: number, pushes: number): Promise<Co
     dynamo: scaleOps(ops, pushes),
     sqsRequests: {
       send: n('SQS:SendMessage'),
-      visibility: n('SQS:ChangeMessageVisibility'),
+      visibility: n('SQS:ChangeMessageVisibility') + n('SQS:ChangeMessageVisibilityBatch'),
       delete: n('SQS:DeleteMessage') + n('SQS:DeleteMessage (event source mapping)'),
       // One ReceiveMessage delivered each push at this load (batch of 1); idle long polls are per relay, not per push.
       receive: 1,

@@ -44,6 +44,7 @@ import { AGENT_ID_RULE, isAgentId } from '../protocol/names';
 import { agentKey } from '../lambdas/adapters/aws/dynamo-keys';
 import { AGENTS_INDEX_DEFINITION, BY_AGENT_INDEX, LIST_INDEXES } from '../lambdas/adapters/aws/dynamo-list-index';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../lambdas/handlers/webhook-visibility';
+import { DISPATCH_WINDOW_ENV, MAX_DISPATCH_WINDOW } from '../lambdas/handlers/dispatch-window';
 import { API_GATEWAY_ROUTES, type Scope } from '../lambdas/http/routes';
 import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-log-formats';
 import { createApiGatewayCloudWatchRole } from './api-gateway-account';
@@ -169,6 +170,13 @@ export interface EdgePushProps {
   accountConcurrencyLimit?: number;
   /** The core's tunables. @default the core's defaults */
   core?: CoreTunables;
+  /**
+   * Pushes of one device the dispatcher sends ahead to the relay before the first one's result
+   * (lambdas/handlers/dispatch-window.ts); the relay still delivers them one at a time, in order.
+   * 1 sends one push per SQS receive cycle. At most the event source's batch size (10), which
+   * bounds it anyway. @default 10
+   */
+  dispatchWindow?: number;
   /** Custom domain for the push API. @default none: the execute-api URL */
   pushApiDomain?: EdgePushDomain;
   /** Custom domain for the relays' WebSocket API. @default none: the execute-api URL */
@@ -186,6 +194,9 @@ export interface EdgePushProps {
   /** Alarm when the oldest waiting webhook delivery is older than this many seconds. @default 3600 */
   inboundQueueAgeAlarmSeconds?: number;
 }
+
+/** Records per dispatcher invocation: FIFO batches are at most 10, and they bound the dispatch window. */
+const DISPATCHER_BATCH_SIZE = MAX_DISPATCH_WINDOW;
 
 /** Visibility timeout must be at least the dispatcher's timeout (SQS event source rule). */
 const DISPATCHER_TIMEOUT = Duration.seconds(30);
@@ -417,6 +428,15 @@ export class EdgePush extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (props.eventBus) env.EDGEPUSH_EVENT_BUS = props.eventBus.eventBusName;
+    if (props.dispatchWindow !== undefined) {
+      const w = props.dispatchWindow;
+      if (!(Number.isInteger(w) && w >= 1 && w <= DISPATCHER_BATCH_SIZE)) {
+        throw new ConfigError(
+          `dispatchWindow must be a whole number from 1 to ${DISPATCHER_BATCH_SIZE} (the dispatcher's batch size), not ${w}`,
+        );
+      }
+      env[DISPATCH_WINDOW_ENV] = String(w);
+    }
     for (const [name, value] of Object.entries(props.core ?? {}) as [keyof CoreTunables, number | undefined][]) {
       if (value === undefined) continue;
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`core.${name} must be a positive number`);
@@ -726,7 +746,7 @@ export class EdgePush extends Construct {
     f.dispatcher.addToRolePolicy(queue(['ChangeMessageVisibility', 'DeleteMessage']));
     f.dispatcher.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
+        batchSize: DISPATCHER_BATCH_SIZE,
         reportBatchItemFailures: true,
         // Polls no faster than the reservation can run (Lambda's advice for SQS with reserved concurrency).
         maxConcurrency: dispatcherConcurrency !== undefined && dispatcherConcurrency >= 2 ? dispatcherConcurrency : undefined,

@@ -176,7 +176,25 @@ export interface PushMessage {
   returnAck: ReturnAck;
   /** Epoch ms after which the relay should not start sending it. */
   expiresAt: number;
+  /**
+   * Optional: the pushId of the push to the same destination the cloud sent just before this
+   * one and has no result for yet (it sends several ahead). The relay delivers this one only
+   * right after that one: if that one is unknown to it or failed retryably, this one fails
+   * retryably too, unsent, and the cloud sends both again in order. Relays that predate it
+   * ignore it.
+   */
+  after?: string;
+  /**
+   * Optional, with `after`: the ms the push had left when the cloud sent it. It may wait at the
+   * relay behind the pushes before it; the relay measures this on its own clock from arrival
+   * (free of clock skew) and does not start it once it is used up, as the cloud would have
+   * expired it in its queue.
+   */
+  ttlMs?: number;
 }
+
+/** The relay's reason for a push it did not start because its time was up. */
+export const EXPIRED_BEFORE_DELIVERY = 'expired before delivery';
 
 export interface HelloAckMessage {
   type: 'helloAck';

@@ -30,6 +30,7 @@ import {
   type DeviceProtocols,
   type ChunkFields,
   type CloudMessage,
+  type PushMessage,
   INBOUND_MESSAGE_VERSION,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -248,7 +249,7 @@ export function parseCloudMessage(raw: string | Buffer, reassembled = false): Cl
       if (typeof obj.expiresAt !== 'number' || !Number.isFinite(obj.expiresAt)) {
         throw new ProtocolError('INVALID_MESSAGE', 'expiresAt must be a number (epoch ms)');
       }
-      return {
+      const push: PushMessage = {
         type: 'push',
         v: BASE_MESSAGE_VERSION,
         pushId: str(obj, 'pushId', MAX_ID)!,
@@ -259,6 +260,15 @@ export function parseCloudMessage(raw: string | Buffer, reassembled = false): Cl
         returnAck: returnAck as 'first' | 'application',
         expiresAt: obj.expiresAt,
       };
+      const after = str(obj, 'after', MAX_ID, true);
+      if (after !== undefined) push.after = after;
+      if (obj.ttlMs !== undefined) {
+        if (typeof obj.ttlMs !== 'number' || !Number.isFinite(obj.ttlMs) || obj.ttlMs < 0) {
+          throw new ProtocolError('INVALID_MESSAGE', 'ttlMs must be a number of ms, 0 or more');
+        }
+        push.ttlMs = obj.ttlMs;
+      }
+      return push;
     }
     case 'helloAck':
       return { type: 'helloAck', v: BASE_MESSAGE_VERSION };

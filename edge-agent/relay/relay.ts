@@ -4,7 +4,8 @@
  *   push -> validate -> already answered?  -> send the same result again
  *                    -> in flight?         -> nothing (its result follows)
  *                    -> unknown device / expired / not HL7 -> failed, not retryable
- *                    -> device queue -> acked | nacked (ACK text) | failed (reason, retryable?)
+ *                    -> `after` not here -> failed, retryable (it would overtake that push)
+ *                    -> device lane (one at a time) -> acked | nacked (ACK text) | failed (reason, retryable?)
  *   result -> outbox (kept until resultAck) -> cloud, again after every reconnect, and again
  *             on a backoff timer while connected (the cloud may not have recorded it)
  *
@@ -31,6 +32,7 @@ import { createChannelDriver } from './channel-drivers';
 import type { ChannelDriver } from './inbound-sink';
 import { InboundForwarder } from './inbound-forwarder';
 import { ResultCache } from './result-cache';
+import { notSentBehind, PushLanes } from './push-lanes';
 
 export interface RelayStats {
   pushes: number;
@@ -71,6 +73,11 @@ export class Relay {
   ready: Promise<void> = Promise.resolve();
   readonly stats: RelayStats = { pushes: 0, duplicates: 0, invalidMessages: 0, results: 0, resultResends: 0, gatewayErrors: 0 };
   private readonly inFlight = new Set<Promise<void>>();
+  /** Each device's pushes, one at a time in the cloud's order (the same expiry rule as on arrival). */
+  private readonly lanes = new PushLanes({
+    expired: (push, waitedMs) =>
+      push.expiresAt + CLOCK_SKEW_ALLOWANCE_MS <= Date.now() || (push.ttlMs !== undefined && waitedMs >= push.ttlMs),
+  });
   private stopping: Promise<void> | undefined;
   private readonly resend: BackoffOptions;
   private resendTimer: NodeJS.Timeout | undefined;
@@ -323,10 +330,20 @@ export class Relay {
       return;
     }
 
+    if (push.after !== undefined && !this.cache.isInFlight(push.after) && this.cache.get(push.after) === undefined) {
+      // The push meant to go just before this one is not here (lost with a restart, or failed
+      // retryably): delivering this one now would overtake it.
+      const refusal = failed(pushId, notSentBehind(push.after), true);
+      log.info({ after: push.after }, 'push not started: the push before it was not delivered');
+      this.report(refusal);
+      return;
+    }
+
     this.cache.begin(pushId);
     const startedAt = Date.now();
-    // send() is called synchronously here, so the device queue keeps the cloud's order.
-    const task = driver!.deliver(push).then((result) => {
+    // Queued on its device's lane synchronously here, so the lane keeps the cloud's order.
+    const deliver = () => driver!.deliver(push);
+    const task = this.lanes.run(destination, push, deliver).then((result) => {
       // A retryable failure is forgotten, so the cloud's retry of this pushId is delivered.
       this.cache.finish(pushId, result.status === 'failed' && result.retryable ? undefined : result);
       // A retryable failure (the device could not be reached) is a debug line: the device's

@@ -5,7 +5,7 @@
  */
 import { authenticateAgent } from './agent-service';
 import { checkCoreConfig, DEFAULT_CONFIG, type CoreConfig } from './core-config';
-import { abandon, dispatch, type DispatchOutcome } from './push-dispatcher';
+import { abandon, dispatch, readForDispatch, type DispatchOptions, type DispatchOutcome, type DispatchRead } from './push-dispatcher';
 import type { InboundDeliveryOutcome, InboundQueueItem, Ports } from './ports';
 import { deliverInbound } from './inbound-delivery';
 import { LastSeenThrottle } from './last-seen';
@@ -14,7 +14,7 @@ import type { QueueItem } from './records';
 import { expireQueued } from './push-service';
 
 export type { CoreConfig } from './core-config';
-export type { DispatchOutcome } from './push-dispatcher';
+export type { DispatchOptions, DispatchOutcome, DispatchRead } from './push-dispatcher';
 export type { ConnectDecision } from './relay-session';
 export type { InboundDeliveryOutcome, InboundQueueItem } from './ports';
 
@@ -33,7 +33,9 @@ export interface EdgePushCore {
    */
   relayMessage(agentId: string, connectionId: string, raw: string, reassembled?: boolean): Promise<void>;
   /** One delivery attempt of a queued push. */
-  dispatch(item: QueueItem, receipt?: string): Promise<DispatchOutcome>;
+  dispatch(item: QueueItem, receipt?: string, options?: DispatchOptions): Promise<DispatchOutcome>;
+  /** Reads a batch's pushes and agents at once, for dispatch's `read` option. */
+  readForDispatch(items: readonly QueueItem[]): Promise<Map<string, DispatchRead>>;
   /** The queue gave up on this push (dead-letter queue): end it as failed or expired. */
   abandon(item: QueueItem): Promise<void>;
   /** A push waiting behind its group's head reached expiresAt: expire it if it is still queued. */
@@ -57,7 +59,8 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     relayDisconnected: (agentId, connectionId) => relayDisconnected(ports, agentId, connectionId),
     relayMessage: (agentId, connectionId, raw, reassembled) =>
       relayMessage(ports, config, agentId, connectionId, raw, lastSeen, reassembled),
-    dispatch: (item, receipt) => dispatch(ports, config, item, receipt),
+    dispatch: (item, receipt, options) => dispatch(ports, config, item, receipt, options),
+    readForDispatch: (items) => readForDispatch(ports, items),
     abandon: (item) => abandon(ports, item),
     expireQueued: (pushId) => expireQueued(ports, pushId),
     deliverInbound: (item) => deliverInbound(ports, config, item),

@@ -3,7 +3,14 @@
  * shared protocol validator; replies go back down the same connection through the gateway.
  */
 import { ackStatus } from '../../protocol/ack-codes';
-import { AGENT_CONNECTED_CLOSE, BASE_MESSAGE_VERSION, ProtocolError, type CloudMessage, type ResultMessage } from '../../protocol/messages';
+import {
+  AGENT_CONNECTED_CLOSE,
+  BASE_MESSAGE_VERSION,
+  EXPIRED_BEFORE_DELIVERY,
+  ProtocolError,
+  type CloudMessage,
+  type ResultMessage,
+} from '../../protocol/messages';
 import { HEARTBEAT_ACTION, HELLO_ACTION, INBOUND_ACTION, RESULT_ACTION } from '../../protocol/relay-routes';
 import { ASTM_CONTENT_TYPE } from '../../protocol/content-types';
 import { parseRelayMessage } from '../../protocol/validate';
@@ -180,6 +187,14 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
       if (updated)
         ports.log?.info('push will be retried', { pushId: push.pushId, agentId, error: msg.error, retryAt, attempts: push.attempts });
       await wake(ports, agentId, 'retry');
+      return;
+    }
+    if (msg.error === EXPIRED_BEFORE_DELIVERY && ports.clock.now() >= push.expiresAt) {
+      // Sent ahead, it waited at the relay behind earlier pushes past its time and was not
+      // started: what the queue would have done with it, so it ends the same way.
+      await finish(ports, push, ['sent', 'queued'], 'expired', {
+        error: 'expired before delivery, waiting at the relay behind earlier pushes',
+      });
       return;
     }
     await finish(ports, push, ['sent', 'queued'], 'failed', { error: msg.error });

@@ -6,7 +6,10 @@
  *   ws-connect, ws-message and ws-disconnect with WebSocket-API-shaped events, and its
  *   Management API for postToConnection;
  * - an SQS event-source poller on fauxqs that invokes handlers/sqs-dispatcher.ts and, like
- *   Lambda's event source mapping, deletes the records not reported in batchItemFailures;
+ *   Lambda's event source mapping, deletes the records not reported in batchItemFailures. Like
+ *   Lambda's FIFO mapping, a batch holds up to 10 records, a group's in its order, and a group
+ *   with a message in flight is not delivered (fauxqs, patched in test/emulators/fauxqs-fifo.mjs);
+ * - optionally, per-hop delays (hop-delays.ts) so a benchmark sees a deployed stack's waits;
  * - dynalite for the table, s3rver for the bucket of large push bodies.
  * Used by the full-path test and by bench/lambda.bench.ts (which counts the AWS calls).
  */
@@ -19,6 +22,7 @@ import { startGatewayServer, type GatewayServer } from '../emulators/gateway-ser
 import { startSecretsManager, type SecretsManagerEmulator } from '../emulators/secrets-manager';
 import type { ConnectionContext } from '../../hub/gateway/ws-gateway';
 import { RELAY_ACTIONS } from '../../protocol/relay-routes';
+import { delayCalls, sleep, type HopDelays } from './hop-delays';
 import {
   TEST_CREDENTIALS,
   TEST_REGION,
@@ -76,6 +80,10 @@ export interface EmulatedAwsOptions {
    * Gateway then answers 500, as it does for a timed-out Lambda.
    */
   httpTimeoutMs?: number;
+  /** Per-hop latencies to add (see hop-delays.ts); none by default. */
+  delays?: HopDelays;
+  /** The mappings' ReceiveMessage long-poll wait, in seconds (Lambda's pollers long-poll). @default 0 */
+  pollWaitSeconds?: number;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -152,6 +160,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
         if (answer.statusCode >= 300) return { refuse: { code: 4000 + answer.statusCode, reason: answer.body || 'refused by $connect' } };
       },
       async message(connectionId, ctx, raw, routeKey) {
+        await sleep(options.delays?.wsRouteMs ?? 0);
         invocations.message++;
         await h().message.handler(wsEvent(connectionId, ctx, routeKey, raw));
       },
@@ -194,6 +203,12 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
   };
 
   handlers.runtime.resetRuntime();
+  if (options.delays) {
+    const { clients } = handlers.runtime.getRuntime();
+    delayCalls(clients.dynamo, options.delays.dynamoMs);
+    delayCalls(clients.sqs, options.delays.sqsMs);
+    delayCalls(clients.management, options.delays.postToConnectionMs);
+  }
 
   // ---- HTTP API ----
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches its own errors
@@ -269,7 +284,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
           new ReceiveMessageCommand({
             QueueUrl: url,
             MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
+            WaitTimeSeconds: options.pollWaitSeconds ?? 0,
             MessageSystemAttributeNames: ['All'],
           }),
         );
@@ -292,6 +307,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions = {}): Promis
         continue;
       }
       count();
+      await sleep(options.delays?.esmMs ?? 0);
       const result = await invoke({ Records: records }).catch(() => ({
         batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })),
       }));

@@ -104,8 +104,10 @@ export interface Fauxqs {
 }
 
 export async function startFauxqs(): Promise<Fauxqs> {
-  const bin = path.join(__dirname, '../../node_modules/fauxqs/dist/cli.js');
-  const child: ChildProcess = spawn(process.execPath, [bin], {
+  // fauxqs behind a small patch for real SQS FIFO batches (several messages of one group per
+  // receive, a group's order kept on put-back): see test/emulators/fauxqs-fifo.mjs.
+  const dist = path.join(__dirname, '../../node_modules/fauxqs/dist');
+  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '../emulators/fauxqs-fifo.mjs'), dist], {
     env: { ...process.env, FAUXQS_PORT: '0', FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -563,6 +563,18 @@ describe('EdgePush construct props', () => {
     expect(build({ core: { maxAttempts: 0 } })).toThrow(/core.maxAttempts must be a positive number/);
     expect(build({ core: { maxBodyBytes: 5 * 1024 * 1024 + 1 } })).toThrow(/core.maxBodyBytes must be at most 5242880 on AWS/);
     expect(build({ core: { maxBodyBytes: 5 * 1024 * 1024 } })).not.toThrow();
+    for (const w of [0, 11, 2.5]) expect(build({ dispatchWindow: w })).toThrow(/dispatchWindow must be a whole number from 1 to 10/);
+  });
+
+  it('passes dispatchWindow to the Lambdas; by default the handler uses the batch size', () => {
+    const env = (props: EdgePushProps) => {
+      const stack = new Stack(new App(), 'Window');
+      new EdgePush(stack, 'EdgePush', props);
+      const fns = Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      return fns.find(([id]) => id.startsWith('EdgePushDispatcherFunction'))![1].Properties.Environment.Variables;
+    };
+    expect(env({ dispatchWindow: 1 })).toMatchObject({ EDGEPUSH_DISPATCH_WINDOW: '1' });
+    expect(env({})).not.toHaveProperty('EDGEPUSH_DISPATCH_WINDOW');
   });
 });
 

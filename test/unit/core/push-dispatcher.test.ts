@@ -22,6 +22,8 @@ const HOUR = 3_600_000;
 
 const DONE: DispatchOutcome = { done: true };
 const retry = (ms: number): DispatchOutcome => ({ done: false, retryAfterMs: ms });
+/** Sent, or sent before on the same connection: waiting at the relay for its result. */
+const atRelay = (ms: number): DispatchOutcome => ({ done: false, retryAfterMs: ms, inFlight: true });
 /** The agent has no relay: the hub's queue parks the group until a relay connects. */
 const waitRelay = (ms: number): DispatchOutcome => ({ done: false, retryAfterMs: ms, waitForRelay: true });
 
@@ -84,7 +86,7 @@ describe('expiry', () => {
     {
       name: 'queued, 1 ms before expiresAt: sent',
       push: { expiresAt: EXP + 1 },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 1, sentAt: T, connectionId: 'c1' },
       posted: ['c1'],
     },
@@ -103,7 +105,7 @@ describe('expiry', () => {
     {
       name: 'sent, past expiresAt, result still due on the same connection: keeps waiting for it',
       push: { expiresAt: EXP - 1_000, status: 'sent', attempts: 1, sentAt: T - 2_000, connectionId: 'c1' },
-      outcome: retry(RESULT - 2_000),
+      outcome: atRelay(RESULT - 2_000),
       after: { status: 'sent', attempts: 1 },
     },
     {
@@ -133,7 +135,7 @@ describe('max attempts (3)', () => {
     {
       name: 'one attempt left, result timeout over: sent again, the last time',
       push: { status: 'sent', attempts: 2, sentAt: T - RESULT, connectionId: 'c1' },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 3, sentAt: T },
       posted: ['c1'],
     },
@@ -249,14 +251,14 @@ describe('retry times (retryAt, set after the device was unreachable)', () => {
     {
       name: 'retryAt now: sent, and retryAt cleared',
       push: { retryAt: T },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 1, retryAt: undefined },
       posted: ['c1'],
     },
     {
       name: 'retryAt 1 ms ago: sent',
       push: { retryAt: T - 1 },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 1, retryAt: undefined },
       posted: ['c1'],
     },
@@ -269,7 +271,7 @@ describe('retry times (retryAt, set after the device was unreachable)', () => {
     expect(await dispatch(ports, config, item)).toEqual(retry(1));
     expect(ports.gateway.posts).toHaveLength(0);
     ports.clock.advance(1);
-    expect(await dispatch(ports, config, item)).toEqual(retry(RESULT));
+    expect(await dispatch(ports, config, item)).toEqual(atRelay(RESULT));
     expect(ports.gateway.posts).toHaveLength(1);
   });
 });
@@ -325,7 +327,7 @@ describe('offline retry', () => {
     expect(await dispatch(ports, config, item)).toEqual(waitRelay(2_000));
     ports.clock.advance(700);
     await ports.agents.setConnection(item.agentId, 'c2', ports.clock.now());
-    expect(await dispatch(ports, config, item)).toEqual(retry(RESULT));
+    expect(await dispatch(ports, config, item)).toEqual(atRelay(RESULT));
     expect(ports.gateway.posts.map((p) => p.connectionId)).toEqual(['c2']);
   });
 });
@@ -335,26 +337,26 @@ describe('result timeout: same connection vs. a changed one', () => {
     {
       name: 'just sent on c1: waits the full result timeout',
       push: { status: 'sent', attempts: 1, sentAt: T, connectionId: 'c1' },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 1, sentAt: T },
     },
     {
       name: 'sent on c1, 1 ms of the result timeout left: waits 1 ms',
       push: { status: 'sent', attempts: 1, sentAt: T - RESULT + 1, connectionId: 'c1' },
-      outcome: retry(1),
+      outcome: atRelay(1),
       after: { status: 'sent', attempts: 1 },
     },
     {
       name: 'sent on c1, result timeout over: sent again on c1',
       push: { status: 'sent', attempts: 1, sentAt: T - RESULT, connectionId: 'c1' },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 2, sentAt: T, connectionId: 'c1' },
       posted: ['c1'],
     },
     {
       name: 'sent on c0, the relay is now on c1: sent again at once on c1',
       push: { status: 'sent', attempts: 1, sentAt: T, connectionId: 'c0' },
-      outcome: retry(RESULT),
+      outcome: atRelay(RESULT),
       after: { status: 'sent', attempts: 2, sentAt: T, connectionId: 'c1' },
       posted: ['c1'],
     },
@@ -362,7 +364,7 @@ describe('result timeout: same connection vs. a changed one', () => {
 
   it('records a new queue receipt while it waits', async () => {
     const { ports, item } = await setUp({ push: { status: 'sent', attempts: 1, sentAt: T, connectionId: 'c1', queueReceipt: 'r1' } });
-    expect(await dispatch(ports, config, item, 'r2')).toEqual(retry(RESULT));
+    expect(await dispatch(ports, config, item, 'r2')).toEqual(atRelay(RESULT));
     expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', queueReceipt: 'r2' });
   });
 
@@ -378,6 +380,77 @@ describe('result timeout: same connection vs. a changed one', () => {
     }
     expect(sends).toEqual([0, RESULT, 2 * RESULT]);
     expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'failed', attempts: 3, completedAt: T + 3 * RESULT });
+  });
+});
+
+describe('sent ahead behind another push (the SQS dispatcher window, `after`)', () => {
+  it('names the push before it in the push message', async () => {
+    const { ports, item } = await setUp({ push: {} });
+    expect(await dispatch(ports, config, item, 'r1', { after: 'p-before' })).toEqual(atRelay(RESULT));
+    expect(ports.gateway.posts.map((p) => p.message)).toMatchObject([{ type: 'push', pushId: item.pushId, after: 'p-before' }]);
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', attempts: 1, queueReceipt: 'r1' });
+  });
+
+  it('on the same connection past the result timeout: keeps waiting, not sent again, no attempt counted', async () => {
+    const { ports, item } = await setUp({ push: { status: 'sent', attempts: 1, sentAt: T - 2 * RESULT, connectionId: 'c1' } });
+    expect(await dispatch(ports, config, item, 'r2', { after: 'p-before' })).toEqual(atRelay(RESULT));
+    expect(ports.gateway.posts).toHaveLength(0);
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', attempts: 1, queueReceipt: 'r2' });
+  });
+
+  it('at the head again (no `after`), the same push is sent again after its result timeout', async () => {
+    const { ports, item } = await setUp({ push: { status: 'sent', attempts: 1, sentAt: T - 2 * RESULT, connectionId: 'c1' } });
+    expect(await dispatch(ports, config, item)).toEqual(atRelay(RESULT));
+    expect(ports.gateway.posts.map((p) => p.connectionId)).toStrictEqual(['c1']);
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('sent on a connection that is gone: sent again on the new one, still after the push before it', async () => {
+    const { ports, item } = await setUp({ push: { status: 'sent', attempts: 1, sentAt: T - 1_000, connectionId: 'c0' } });
+    expect(await dispatch(ports, config, item, undefined, { after: 'p-before' })).toEqual(atRelay(RESULT));
+    expect(ports.gateway.posts).toMatchObject([{ connectionId: 'c1', message: { pushId: item.pushId, after: 'p-before' } }]);
+  });
+
+  it('writes `sent` at once, posts only once the gate opens, and says when it is posting', async () => {
+    const { ports, item } = await setUp({ push: {} });
+    let open: (ok: boolean) => void = () => undefined;
+    const gate = new Promise<boolean>((resolve) => (open = resolve));
+    const posting: Array<Promise<boolean>> = [];
+    const outcome = dispatch(ports, config, item, 'r1', { after: 'p-before', gate, onSending: (posted) => posting.push(posted) });
+    await new Promise((r) => setImmediate(r));
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(posting).toHaveLength(1);
+    expect(ports.gateway.posts).toHaveLength(0);
+    open(true);
+    expect(await outcome).toEqual(atRelay(RESULT));
+    expect(await posting[0]).toBe(true);
+    expect(ports.gateway.posts).toHaveLength(1);
+  });
+
+  it('a closed gate: nothing posted, the attempt undone, tried again shortly', async () => {
+    const { ports, item } = await setUp({ push: {} });
+    let posted: Promise<boolean> = Promise.resolve(true);
+    const outcome = await dispatch(ports, config, item, 'r1', { gate: Promise.resolve(false), onSending: (p) => void (posted = p) });
+    expect(outcome).toEqual(retry(1));
+    expect(await posted).toBe(false);
+    expect(ports.gateway.posts).toHaveLength(0);
+    expectPush(ports.pushes.peek(item.pushId), { status: 'queued', attempts: 0, connectionId: undefined });
+  });
+
+  it('a post that fails resolves its posting promise false', async () => {
+    const { ports, item } = await setUp({ push: {}, c1: 'gone' });
+    let posted: Promise<boolean> = Promise.resolve(true);
+    await dispatch(ports, config, item, 'r1', { onSending: (p) => void (posted = p) });
+    expect(await posted).toBe(false);
+  });
+
+  it('expired while it waited behind another: expired once its result timeout is over', async () => {
+    const { ports, item } = await setUp({
+      push: { status: 'sent', attempts: 1, sentAt: T - RESULT, connectionId: 'c1', expiresAt: T - 1 },
+    });
+    expect(await dispatch(ports, config, item, undefined, { after: 'p-before' })).toEqual(DONE);
+    expect(ports.pushes.peek(item.pushId)).toMatchObject({ status: 'expired' });
+    expect(ports.gateway.posts).toHaveLength(0);
   });
 });
 

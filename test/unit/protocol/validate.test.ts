@@ -62,7 +62,25 @@ describe('relay -> cloud messages', () => {
   });
 });
 
+/** A push the AWS dispatcher sent ahead, behind p0. */
+const sentAhead = {
+  type: 'push',
+  v: 1,
+  pushId: 'p1',
+  destination: 'lab',
+  contentType: 'x-application/hl7-v2+er7',
+  body: 'MSH|^~\\&|',
+  returnAck: 'first',
+  expiresAt: 1,
+  after: 'p0',
+  ttlMs: 0,
+};
+
 describe('cloud -> relay messages', () => {
+  it('accepts a push sent ahead, with after and ttlMs', () => {
+    expect(parseCloudMessage(JSON.stringify(sentAhead))).toEqual(sentAhead);
+  });
+
   it('accepts a push', () => {
     const push = {
       type: 'push',
@@ -84,6 +102,9 @@ describe('cloud -> relay messages', () => {
       { type: 'push', v: 1, pushId: 'p', destination: 'd', contentType: 'c', body: 'b', returnAck: 'last', expiresAt: 1 },
     ],
     ['an unknown type', { type: 'exec', v: 1 }],
+    ['a push with an empty after', { ...sentAhead, after: '' }],
+    ['a push with a negative ttlMs', { ...sentAhead, ttlMs: -1 }],
+    ['a push with a ttlMs that is not a number', { ...sentAhead, ttlMs: '100' }],
   ])('refuses %s', (_name, obj) => {
     expect(codeOf(() => parseCloudMessage(JSON.stringify(obj)))).toMatch(/INVALID_MESSAGE|UNKNOWN_TYPE/);
   });
