@@ -427,12 +427,20 @@ export class LmdbStore implements PushStore {
   }
 }
 
-/** Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute. */
+/**
+ * Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute.
+ * Built key by key rather than with `delete` (every dispatch and result clears retryAt), which
+ * would turn each record into a slow dictionary-mode object for the encoder; the key order
+ * stays as before, so the stored record shapes (msgpack structures) do not change.
+ */
 function applyPatch<T extends object>(base: T, patch: Partial<T>): T {
-  const next = { ...base } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete next[key];
-    else next[key] = value;
+  const from = base as Record<string, unknown>;
+  const changes = patch as Record<string, unknown>;
+  const next: Record<string, unknown> = {};
+  for (const key in from) {
+    if (!(key in changes)) next[key] = from[key];
+    else if (changes[key] !== undefined) next[key] = changes[key];
   }
+  for (const key in changes) if (!(key in from) && changes[key] !== undefined) next[key] = changes[key];
   return next as T;
 }

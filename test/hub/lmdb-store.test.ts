@@ -51,6 +51,16 @@ describe('LmdbStore', () => {
     expect(await store.get(push.pushId)).toEqual(push);
   });
 
+  it('applies a patch in place: undefined removes an attribute, the others keep their order', async () => {
+    const push = newPush({ status: 'queued', retryAt: 5000, error: 'device down' });
+    await store.create(push);
+    const updated = await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, retryAt: undefined, connectionId: 'c1' });
+    const { retryAt: _gone, ...rest } = push;
+    const expected = { ...rest, status: 'sent', attempts: 1, connectionId: 'c1' };
+    expect(updated).toStrictEqual(expected);
+    expect(Object.keys((await store.get(push.pushId)) ?? {})).toStrictEqual(Object.keys(expected));
+  });
+
   it('lists open pushes in acceptance order, dropping those that became terminal', async () => {
     const pushes = Array.from({ length: 5 }, (_, i) => newPush({ createdAt: 1000, destination: `d${i % 2}` }));
     for (const p of pushes) await store.create(p);
