@@ -7,7 +7,9 @@
  * background. With `sync: 'flush'` (the hub's default) every write also awaits `db.flushed`,
  * so a push is on stable storage before the HTTP API answers 2xx: it survives a power loss
  * too. `sync: 'commit'` skips that wait (process crashes are still safe, an OS crash may lose
- * the last writes). BENCHMARKS.md has the cost of each.
+ * the last writes). BENCHMARKS.md has the cost of each. Measured (lmdb-js 2.9, hub-wrk): a
+ * commit waits for the previous transaction's fsync, so every commit a push waits for costs
+ * about one fsync in either mode; hence the fewer commits on a push's path, the better.
  *
  * In 'flush' mode only the writes that a crash must not undo wait for the fsync: a new push
  * (the API has said 2xx), a push reaching its end (its result was reported), a new agent (its
@@ -15,6 +17,16 @@
  * and lastSeenAt) are still committed atomically, but if a power cut loses them the push is
  * simply dispatched again (the relay dedupes by pushId) and connections are cleared at start
  * anyway. That keeps one fsync per push off the dispatch path.
+ *
+ * Push markers are kept in memory first. A marker (an update from one open status to another:
+ * `sent`, a retry time) on a push with no write in flight is decided at once, in the main
+ * thread, against the latest state (the hub is the store's only writer, see data-lock.ts), and
+ * `get` and later updates read it from memory. It is written only if it is still the push's
+ * latest state after `markerWriteDelayMs` (and at close): a push whose result comes back
+ * sooner goes from its accepted record straight to its result, two write transactions
+ * instead of three, and its dispatch waits for no commit at all. A kill -9 loses the markers
+ * of that last second, which is what a power cut already did: the push is sent again (the
+ * relay dedupes by pushId). Accepted pushes and results are never kept back.
  *
  * Atomicity. Conditional updates and idempotent creates run inside `db.transaction`, whose
  * callback executes in lmdb's single write transaction: the read-check-write cannot interleave
@@ -49,14 +61,24 @@ export interface LmdbStoreOptions {
   reserveBytes?: number;
   /** Where a full disk or a failing store is reported (once per episode). */
   log?: Log;
+  /** How long a push marker stays in memory only before it is written (see above). Default 1 s. */
+  markerWriteDelayMs?: number;
 }
 
 export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MARKER_WRITE_DELAY_MS = 1000;
 
 /** A push as stored: `seq` orders acceptance, so a rebuilt queue keeps per-destination order. */
 interface StoredPush {
   seq: number;
   push: PushRecord;
+}
+
+/** A push written by a transaction: what get() shows until it commits, and the marker it replaced. */
+interface WrittenPush {
+  pushId: string;
+  shown: StoredPush | undefined;
+  replaced: StoredPush | undefined;
 }
 
 const SEQ_KEY = 'seq';
@@ -82,10 +104,22 @@ export class LmdbStore implements PushStore {
   /** Open pushes per ['d', agent, destination] and ['a', agent]; destinations with any per ['g', agent]. */
   private readonly counts: Database<number, CountKey>;
   private readonly sync: SyncMode;
+  private readonly markerWriteDelayMs: number;
+  /** Push markers decided and not handed to a transaction yet: the pushes' latest state. */
+  private readonly unwritten = new Map<string, StoredPush>();
+  /** What get() shows of a push whose write is decided but not committed yet. */
+  private readonly shown = new Map<string, StoredPush>();
+  /** Pushes written by a transaction that has not settled yet, with how many such transactions. */
+  private readonly writing = new Map<string, number>();
+  /** The transaction callback running now records its push writes here (see commit()). */
+  private recording: WrittenPush[] | undefined;
+  private markerTimer: NodeJS.Timeout | undefined;
+  private closing = false;
   readonly health: StoreHealth;
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
+    this.markerWriteDelayMs = options.markerWriteDelayMs ?? DEFAULT_MARKER_WRITE_DELAY_MS;
     this.root = open({ path: options.path, maxDbs: 16 });
     this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
@@ -109,10 +143,10 @@ export class LmdbStore implements PushStore {
       (): CreatePushResult => {
         if (push.idempotencyKey !== undefined) {
           const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
-          const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
+          const earlier = earlierId === undefined ? undefined : this.latest(earlierId);
           if (earlier) return { push: earlier.push, created: false };
         }
-        const existing = this.pushes.get(push.pushId);
+        const existing = this.latest(push.pushId);
         if (existing) return { push: existing.push, created: false };
         if (!isTerminal(push.status)) {
           const full = limits && this.fullFor(push.agentId, push.destination, limits);
@@ -122,7 +156,7 @@ export class LmdbStore implements PushStore {
         if (push.idempotencyKey !== undefined) void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
         const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
         void this.meta.put(SEQ_KEY, seq);
-        void this.pushes.put(push.pushId, { seq, push });
+        this.putPush(push.pushId, { seq, push }, undefined);
         void this.byCreated.put([push.createdAt, push.pushId], true);
         if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
         else void this.open.put(seq, push.pushId);
@@ -135,7 +169,12 @@ export class LmdbStore implements PushStore {
   }
 
   get(pushId: string): Promise<PushRecord | undefined> {
-    return Promise.resolve(this.pushes.get(pushId)?.push);
+    return Promise.resolve(this.visible(pushId)?.push);
+  }
+
+  /** The push as readers see it: a marker as soon as it is decided, a write otherwise once committed. */
+  private visible(pushId: string): StoredPush | undefined {
+    return this.unwritten.get(pushId) ?? this.shown.get(pushId) ?? this.pushes.get(pushId);
   }
 
   async update(
@@ -144,14 +183,33 @@ export class LmdbStore implements PushStore {
     patch: Partial<PushRecord>,
     expectAttempts?: number,
   ): Promise<PushRecord | undefined> {
+    const applies = (stored: StoredPush | undefined): stored is StoredPush =>
+      stored !== undefined &&
+      from.includes(stored.push.status) &&
+      (expectAttempts === undefined || stored.push.attempts === expectAttempts);
+    if (!this.writing.has(pushId) && !this.closing) {
+      // A marker on a push with no write in flight: decided now, written later (see above).
+      const stored = this.unwritten.get(pushId) ?? this.pushes.get(pushId);
+      if (applies(stored) && !isTerminal(stored.push.status)) {
+        const next = patched(stored.push, patch);
+        if (!isTerminal(next.status)) {
+          this.unwritten.set(pushId, { seq: stored.seq, push: next });
+          this.armMarkerWrite();
+          return next;
+        }
+      }
+    }
     return this.commit(
       (): PushRecord | undefined => {
-        const stored = this.pushes.get(pushId);
-        if (!stored || !from.includes(stored.push.status)) return undefined;
-        if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
-        const next = applyPatch(stored.push, patch);
-        next.pushId = stored.push.pushId; // the key never changes
-        void this.pushes.put(pushId, { seq: stored.seq, push: next });
+        const stored = this.latest(pushId);
+        if (!applies(stored)) return undefined;
+        const next = patched(stored.push, patch);
+        // Until this commits, get() shows a marker as decided, a result not before it is durable.
+        this.putPush(
+          pushId,
+          { seq: stored.seq, push: next },
+          isTerminal(next.status) ? this.unwritten.get(pushId) : { seq: stored.seq, push: next },
+        );
         if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
           this.count(stored.push.agentId, stored.push.destination, -1);
           void this.open.remove(stored.seq);
@@ -160,6 +218,42 @@ export class LmdbStore implements PushStore {
         return next;
       },
       (updated) => updated !== undefined && isTerminal(updated.status),
+    );
+  }
+
+  /** The push's latest state: its unwritten marker, else the record. Inside a write transaction. */
+  private latest(pushId: string): StoredPush | undefined {
+    return this.unwritten.get(pushId) ?? this.pushes.get(pushId);
+  }
+
+  /** Writes a push record and tracks it until its transaction settles (commit()). Inside a write transaction. */
+  private putPush(pushId: string, stored: StoredPush, shown: StoredPush | undefined): void {
+    void this.pushes.put(pushId, stored);
+    const replaced = this.unwritten.get(pushId);
+    this.unwritten.delete(pushId);
+    if (shown) this.shown.set(pushId, shown);
+    this.writing.set(pushId, (this.writing.get(pushId) ?? 0) + 1);
+    this.recording?.push({ pushId, shown, replaced });
+  }
+
+  private armMarkerWrite(): void {
+    if (this.markerTimer || this.closing) return;
+    this.markerTimer = setTimeout(() => {
+      this.markerTimer = undefined;
+      // A failure is reported by `health`; the pushes concerned are sent again later.
+      this.writeMarkers().catch(() => undefined);
+    }, this.markerWriteDelayMs);
+    this.markerTimer.unref();
+  }
+
+  /** Writes every marker still kept in memory, in one transaction. */
+  private async writeMarkers(): Promise<void> {
+    if (this.unwritten.size === 0) return;
+    await this.commit(
+      () => {
+        for (const [pushId, stored] of [...this.unwritten]) this.putPush(pushId, stored, stored);
+      },
+      () => false,
     );
   }
 
@@ -221,7 +315,7 @@ export class LmdbStore implements PushStore {
         const [createdAt, pushId] = key;
         // A reverse range starts at its start key inclusive: skip the cursor's own push.
         if (after && createdAt === after.createdAt && pushId === after.pushId) continue;
-        const stored = this.pushes.get(pushId);
+        const stored = this.visible(pushId);
         if (stored) yield toSummary(stored.push);
       }
     };
@@ -389,6 +483,11 @@ export class LmdbStore implements PushStore {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.markerTimer);
+    this.markerTimer = undefined;
+    // The markers still in memory: a clean stop loses none (a failure is reported by `health`).
+    await this.writeMarkers().catch(() => undefined);
     await this.root.flushed;
     await this.root.close();
   }
@@ -412,9 +511,25 @@ export class LmdbStore implements PushStore {
    * reported once by `health`, instead of an lmdb error the callers cannot tell apart.
    */
   private async commit<T>(txn: () => T, mustSurvive: (result: T) => boolean): Promise<T> {
+    const written: WrittenPush[] = [];
+    let failed = true;
     let result: T;
     try {
-      result = await this.root.transaction(txn);
+      result = await this.root.transaction(() => {
+        this.recording = written;
+        try {
+          return txn();
+        } finally {
+          this.recording = undefined;
+        }
+      });
+      failed = false;
+    } catch (err) {
+      throw await this.health.failed(err);
+    } finally {
+      this.settled(written, failed);
+    }
+    try {
       if (mustSurvive(result)) await this.durable();
     } catch (err) {
       throw await this.health.failed(err);
@@ -422,9 +537,33 @@ export class LmdbStore implements PushStore {
     return result;
   }
 
+  /**
+   * The transaction that wrote these pushes has committed, or failed: reads go to the store
+   * again. A failed one wrote nothing, so a marker it replaced is the push's latest state again.
+   */
+  private settled(written: WrittenPush[], failed: boolean): void {
+    for (const { pushId, shown, replaced } of written) {
+      const left = (this.writing.get(pushId) ?? 1) - 1;
+      if (left > 0) this.writing.set(pushId, left);
+      else this.writing.delete(pushId);
+      if (shown && this.shown.get(pushId) === shown) this.shown.delete(pushId);
+      if (failed && replaced && !this.unwritten.has(pushId)) {
+        this.unwritten.set(pushId, replaced);
+        this.armMarkerWrite();
+      }
+    }
+  }
+
   private async durable(): Promise<void> {
     if (this.sync === 'flush') await this.root.flushed;
   }
+}
+
+/** The push with `patch` applied; its key never changes. */
+function patched(push: PushRecord, patch: Partial<PushRecord>): PushRecord {
+  const next = applyPatch(push, patch);
+  next.pushId = push.pushId;
+  return next;
 }
 
 /**

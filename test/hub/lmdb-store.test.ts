@@ -104,10 +104,41 @@ describe('LmdbStore', () => {
     expect(await store.get(finished[2999].pushId)).toBeUndefined();
   });
 
-  it('loses no resolved write when its process is killed with SIGKILL', async () => {
+  it('keeps a marker in memory, where reads see it, and writes it after markerWriteDelayMs', async () => {
+    await store.close();
+    store = new LmdbStore({ path: join(dir.path, 'markers'), markerWriteDelayMs: 100 });
+    const push = newPush();
+    await store.create(push);
+    const sent = await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' }, 0);
+    expect(await store.get(push.pushId)).toStrictEqual(sent);
+    expect(store.listOpen().map((p) => p.status)).toStrictEqual(['queued']); // not on disk yet
+    // A second marker on top of the first, decided against it.
+    expect(await store.update(push.pushId, ['queued'], { status: 'sent' })).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(store.listOpen().map((p) => ({ ...p }))).toStrictEqual([sent]);
+  });
+
+  it('writes a result over an unwritten marker with the marker fields, and the other markers at close', async () => {
+    const [answered, inFlight] = [newPush(), newPush()];
+    for (const p of [answered, inFlight]) {
+      await store.create(p);
+      await store.update(p.pushId, ['queued'], { status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' }, 0);
+    }
+    const acked = await store.update(answered.pushId, ['sent'], { status: 'acked', ackCode: 'AA', completedAt: 9 });
+    expect(acked).toMatchObject({ status: 'acked', attempts: 1, sentAt: 5, connectionId: 'c1' });
+    // A repeated result finds it acked.
+    expect(await store.update(answered.pushId, ['sent'], { status: 'nacked', completedAt: 10 })).toBeUndefined();
+    await store.close();
+
+    store = new LmdbStore({ path: join(dir.path, 'store') });
+    expect({ ...(await store.get(answered.pushId)) }).toStrictEqual(acked);
+    expect(await store.get(inFlight.pushId)).toMatchObject({ status: 'sent', attempts: 1, connectionId: 'c1' });
+  });
+
+  it('loses no accepted push when its process is killed with SIGKILL; markers younger than the delay are lost', async () => {
     await store.close();
     const path = join(dir.path, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20', '600000'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const written: string[] = [];
@@ -132,6 +163,7 @@ describe('LmdbStore', () => {
     expect(written).toHaveLength(20);
     const open = store.listOpen();
     expect(open.map((p) => p.pushId)).toEqual(written);
-    expect(open.filter((p) => p.status === 'sent')).toHaveLength(10);
+    // The `sent` markers were still in memory: those pushes are queued again, to be re-sent.
+    expect(open.map((p) => p.status)).toStrictEqual(written.map(() => 'queued'));
   }, 20000);
 });
