@@ -82,6 +82,8 @@ interface WrittenPush {
 }
 
 const SEQ_KEY = 'seq';
+/** Agents kept decoded (agentCache); past it the cache starts over. */
+const AGENT_CACHE_MAX = 1000;
 /** Pushes deleted per retention transaction: a few milliseconds of holding lmdb's single writer. */
 const PURGE_BATCH = 500;
 /** Set once the open-push counters exist (stores from before them are counted at first open). */
@@ -115,6 +117,8 @@ export class LmdbStore implements PushStore {
   private recording: WrittenPush[] | undefined;
   private markerTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Decoded agent records: every push reads its agent three times. Emptied after every agent write. */
+  private readonly agentCache = new Map<string, AgentRecord>();
   readonly health: StoreHealth;
 
   constructor(options: LmdbStoreOptions) {
@@ -370,38 +374,61 @@ export class LmdbStore implements PushStore {
   // ---- AgentStore ----
 
   async createAgent(agent: AgentRecord): Promise<boolean> {
-    return this.commit(
-      () => {
-        if (this.agents.get(agent.agentId)) return false;
-        void this.agents.put(agent.agentId, agent);
-        return true;
-      },
-      (created) => created,
+    return this.agentWrite(() =>
+      this.commit(
+        () => {
+          if (this.agents.get(agent.agentId)) return false;
+          void this.agents.put(agent.agentId, agent);
+          return true;
+        },
+        (created) => created,
+      ),
     );
   }
 
   getAgent(agentId: string): Promise<AgentRecord | undefined> {
-    return Promise.resolve(this.agents.get(agentId));
+    let agent = this.agentCache.get(agentId);
+    if (!agent) {
+      agent = this.agents.get(agentId);
+      if (!agent) return Promise.resolve(undefined);
+      if (this.agentCache.size >= AGENT_CACHE_MAX) this.agentCache.clear();
+      this.agentCache.set(agentId, agent);
+    }
+    return Promise.resolve({ ...agent }); // a copy: the cached record is never handed out
+  }
+
+  /**
+   * Runs an agent write and empties the agent cache once it has settled (a read meanwhile may
+   * have cached the record as it was before the write).
+   */
+  private async agentWrite<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.agentCache.clear();
+    }
   }
 
   /** One relay per agent: the check and the write run in lmdb's single write transaction. */
   claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult> {
-    return this.root.transaction((): ClaimResult => {
-      const current = this.agents.get(agentId);
-      if (!current) return { outcome: 'unknown-agent' };
-      const live = current.connectionId;
-      const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
-      const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
-      if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
-        void this.agents.put(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
-        return { outcome: 'refused', liveConnectionId: live };
-      }
-      const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
-      if (claim.relayInstance === undefined) delete next.relayInstance;
-      else next.relayInstance = claim.relayInstance;
-      void this.agents.put(agentId, next);
-      return live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live };
-    });
+    return this.agentWrite(() =>
+      this.root.transaction((): ClaimResult => {
+        const current = this.agents.get(agentId);
+        if (!current) return { outcome: 'unknown-agent' };
+        const live = current.connectionId;
+        const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
+        const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
+        if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
+          void this.agents.put(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
+          return { outcome: 'refused', liveConnectionId: live };
+        }
+        const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
+        if (claim.relayInstance === undefined) delete next.relayInstance;
+        else next.relayInstance = claim.relayInstance;
+        void this.agents.put(agentId, next);
+        return live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live };
+      }),
+    );
   }
 
   async clearConnection(agentId: string, connectionId: string): Promise<boolean> {
@@ -433,11 +460,13 @@ export class LmdbStore implements PushStore {
   }
 
   async deleteAgent(agentId: string): Promise<boolean> {
-    const deleted = await this.root.transaction(() => {
-      if (!this.agents.get(agentId)) return false;
-      void this.agents.remove(agentId);
-      return true;
-    });
+    const deleted = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        if (!this.agents.get(agentId)) return false;
+        void this.agents.remove(agentId);
+        return true;
+      }),
+    );
     if (deleted) await this.durable();
     return deleted;
   }
@@ -447,17 +476,19 @@ export class LmdbStore implements PushStore {
    * GET /agents/{id} tells the truth before a stale connection id is ever posted to.
    */
   async clearAllConnections(): Promise<number> {
-    const cleared = await this.root.transaction(() => {
-      let count = 0;
-      for (const { key, value } of this.agents.getRange()) {
-        if (value.connectionId === undefined) continue;
-        const next = { ...value };
-        delete next.connectionId;
-        void this.agents.put(key, next);
-        count++;
-      }
-      return count;
-    });
+    const cleared = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        let count = 0;
+        for (const { key, value } of this.agents.getRange()) {
+          if (value.connectionId === undefined) continue;
+          const next = { ...value };
+          delete next.connectionId;
+          void this.agents.put(key, next);
+          count++;
+        }
+        return count;
+      }),
+    );
     if (cleared) await this.durable();
     return cleared;
   }
@@ -493,14 +524,16 @@ export class LmdbStore implements PushStore {
   }
 
   private async updateAgent(agentId: string, change: (a: AgentRecord) => AgentRecord | undefined): Promise<boolean> {
-    const done = await this.root.transaction(() => {
-      const current = this.agents.get(agentId);
-      if (!current) return false;
-      const next = change(current);
-      if (!next) return false;
-      void this.agents.put(agentId, next);
-      return true;
-    });
+    const done = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        const current = this.agents.get(agentId);
+        if (!current) return false;
+        const next = change(current);
+        if (!next) return false;
+        void this.agents.put(agentId, next);
+        return true;
+      }),
+    );
     // Connection and liveness fields only: rebuilt at start and on the relay's next hello.
     return done;
   }

@@ -61,6 +61,27 @@ describe('LmdbStore', () => {
     expect(Object.keys((await store.get(push.pushId)) ?? {})).toStrictEqual(Object.keys(expected));
   });
 
+  it('reads an agent back as written, after every kind of agent write, and hands out copies', async () => {
+    const agents = store.agentStore();
+    const agent = newAgent();
+    await agents.create(agent);
+    const read = await agents.get(agent.agentId);
+    expect(read).toEqual(agent);
+    read!.secretHash = 'changed by a caller';
+    expect((await agents.get(agent.agentId))?.secretHash).toBe(agent.secretHash);
+
+    await agents.touch(agent.agentId, { lastSeenAt: 7, devices: ['lab'] });
+    expect(await agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 7, devices: ['lab'] });
+    await agents.claimConnection(agent.agentId, { connectionId: 'c1', at: 8, staleBefore: 0 });
+    expect((await agents.get(agent.agentId))?.connectionId).toBe('c1');
+    await agents.clearConnection(agent.agentId, 'c1');
+    expect((await agents.get(agent.agentId))?.connectionId).toBeUndefined();
+    await agents.setDisabled(agent.agentId, true);
+    expect((await agents.get(agent.agentId))?.disabled).toBe(true);
+    await agents.delete(agent.agentId);
+    expect(await agents.get(agent.agentId)).toBeUndefined();
+  });
+
   it('lists open pushes in acceptance order, dropping those that became terminal', async () => {
     const pushes = Array.from({ length: 5 }, (_, i) => newPush({ createdAt: 1000, destination: `d${i % 2}` }));
     for (const p of pushes) await store.create(p);
