@@ -8,7 +8,8 @@
  * The hub runs with --cpu-prof (its top self-time functions are printed) and a preload that
  * counts lmdb write transactions and puts per push (bench/hub-wrk/count-store-writes.mjs).
  * HUB_WRK_CLI=path runs another build of the CLI (e.g. an older one, side by side);
- * HUB_WRK_SYNC=flush|commit runs one mode only.
+ * HUB_WRK_SYNC=flush|commit runs one mode only; HUB_WRK_DATA_ROOT=/dev/shm puts the hub's data
+ * directory on tmpfs (fsync is free there: what is left is the CPU path).
  *
  * CPU per process over each wrk run (from /proc: the hub, the relay, this process with the 8
  * devices, and wrk itself as this process's waited-for child) shows how the 2 cores are shared.
@@ -177,7 +178,7 @@ interface HubRun {
 async function runHub(sync: 'flush' | 'commit'): Promise<HubRun> {
   const devices: Hl7Listener[] = [];
   for (let i = 0; i < DEVICES; i++) devices.push(await startHl7Listener({ port: 0 }));
-  const dir = mkdtempSync(join(tmpdir(), 'edgepush-wrk-'));
+  const dir = mkdtempSync(join(process.env.HUB_WRK_DATA_ROOT ?? tmpdir(), 'edgepush-wrk-'));
   const profDir = join(dir, 'prof');
   const countsFile = join(dir, 'writes.json');
   const hub = spawnCli(
@@ -230,7 +231,7 @@ async function main() {
   const out: string[] = [];
   out.push('## The hub under wrk', '');
   out.push(
-    `Command: \`npm run bench -- hub-wrk\` (wrk ${SECONDS} s per run, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end), CLI ${CLI.replace(/^.*\/(dist\/)/, '$1')}.`,
+    `Command: \`npm run bench -- hub-wrk\` (wrk ${SECONDS} s per run, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end), CLI ${CLI.replace(/^.*\/(dist\/)/, '$1')}, data in ${process.env.HUB_WRK_DATA_ROOT ?? tmpdir()}.`,
     '',
   );
   out.push(
