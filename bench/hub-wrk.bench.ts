@@ -7,7 +7,12 @@
  *
  * The hub runs with --cpu-prof (its top self-time functions are printed) and a preload that
  * counts lmdb write transactions and puts per push (bench/hub-wrk/count-store-writes.mjs).
- * HUB_WRK_CLI=path runs another build of the CLI (e.g. an older one, side by side).
+ * HUB_WRK_CLI=path runs another build of the CLI (e.g. an older one, side by side);
+ * HUB_WRK_SYNC=flush|commit runs one mode only; HUB_WRK_DATA_ROOT=/dev/shm puts the hub's data
+ * directory on tmpfs (fsync is free there: what is left is the CPU path).
+ *
+ * CPU per process over each wrk run (from /proc: the hub, the relay, this process with the 8
+ * devices, and wrk itself as this process's waited-for child) shows how the 2 cores are shared.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -82,6 +87,41 @@ interface WrkResult {
   p99: number;
   rate: number;
   errors: number;
+  /** CPU milliseconds per process over the run. */
+  cpu?: CpuSplit;
+}
+
+interface CpuSplit {
+  hub: number;
+  relay: number;
+  devices: number;
+  wrk: number;
+  wallMs: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** utime+stime of a live process, and cutime+cstime (its exited, waited-for children), in ms. */
+function procCpu(pid: number | 'self'): { own: number; children: number } {
+  // Fields after the parenthesised command name, which may itself hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { own: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS };
+}
+
+/** Runs `fn` and splits the CPU time spent meanwhile between the hub, the relay, the devices and wrk. */
+async function withCpu<T extends WrkResult>(hubPid: number, relayPid: number, fn: () => Promise<T>): Promise<T> {
+  const before = { hub: procCpu(hubPid).own, relay: procCpu(relayPid).own, self: procCpu('self'), at: Date.now() };
+  const result = await fn();
+  const self = procCpu('self');
+  result.cpu = {
+    hub: procCpu(hubPid).own - before.hub,
+    relay: procCpu(relayPid).own - before.relay,
+    devices: self.own - before.self.own,
+    wrk: self.children - before.self.children,
+    wallMs: Date.now() - before.at,
+  };
+  return result;
 }
 
 /** Asynchronous on purpose: the simulated devices live in this process and must keep answering. */
@@ -138,7 +178,7 @@ interface HubRun {
 async function runHub(sync: 'flush' | 'commit'): Promise<HubRun> {
   const devices: Hl7Listener[] = [];
   for (let i = 0; i < DEVICES; i++) devices.push(await startHl7Listener({ port: 0 }));
-  const dir = mkdtempSync(join(tmpdir(), 'edgepush-wrk-'));
+  const dir = mkdtempSync(join(process.env.HUB_WRK_DATA_ROOT ?? tmpdir(), 'edgepush-wrk-'));
   const profDir = join(dir, 'prof');
   const countsFile = join(dir, 'writes.json');
   const hub = spawnCli(
@@ -166,8 +206,9 @@ async function runHub(sync: 'flush' | 'commit'): Promise<HubRun> {
     }
     const pushUrl = `${url}/agents/bench/push`;
     const warm = await wrk(pushUrl, token, 1);
-    const seq = await wrk(pushUrl, token, 1);
-    const par = await wrk(pushUrl, token, 32);
+    const pids = [hub.child.pid ?? 0, relay.child.pid ?? 0] as const;
+    const seq = await withCpu(...pids, () => wrk(pushUrl, token, 1));
+    const par = await withCpu(...pids, () => wrk(pushUrl, token, 32));
     await stop(relay.child);
     await stop(hub.child);
     const writes = JSON.parse(readFileSync(countsFile, 'utf8')) as HubRun['writes'];
@@ -184,11 +225,13 @@ async function runHub(sync: 'flush' | 'commit'): Promise<HubRun> {
 }
 
 async function main() {
-  const runs = [await runHub('flush'), await runHub('commit')];
+  const modes = (['flush', 'commit'] as const).filter((m) => !process.env.HUB_WRK_SYNC || process.env.HUB_WRK_SYNC === m);
+  const runs: HubRun[] = [];
+  for (const mode of modes) runs.push(await runHub(mode));
   const out: string[] = [];
   out.push('## The hub under wrk', '');
   out.push(
-    `Command: \`npm run bench -- hub-wrk\` (wrk ${SECONDS} s per run, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end), CLI ${CLI.replace(/^.*\/(dist\/)/, '$1')}.`,
+    `Command: \`npm run bench -- hub-wrk\` (wrk ${SECONDS} s per run, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end), CLI ${CLI.replace(/^.*\/(dist\/)/, '$1')}, data in ${process.env.HUB_WRK_DATA_ROOT ?? tmpdir()}.`,
     '',
   );
   out.push(
@@ -208,6 +251,27 @@ async function main() {
     out.push(
       `Store writes, --sync ${r.sync} (${r.pushes} pushes incl. warm-up, plus setup): ${r.writes.transactions} lmdb write transactions (${(r.writes.transactions / r.pushes).toFixed(2)} per push), ${r.writes.puts} puts and ${r.writes.removes} removes (${((r.writes.puts + r.writes.removes) / r.pushes).toFixed(2)} per push).`,
     );
+  }
+  out.push(
+    '',
+    'CPU per push during each run (ms of CPU / pushes; share of the 2 cores in brackets):',
+    '',
+    '| --sync | run | hub | relay | devices (bench process) | wrk | all |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of runs) {
+    for (const [name, w] of [
+      ['1 connection', r.seq],
+      ['32 connections', r.par],
+    ] as const) {
+      const c = w.cpu;
+      if (!c) continue;
+      const cores = cpus().length;
+      const cell = (ms: number) => `${((1000 * ms) / w.requests).toFixed(0)} µs (${((100 * ms) / (c.wallMs * cores)).toFixed(0)} %)`;
+      out.push(
+        `| ${r.sync} | ${name} | ${cell(c.hub)} | ${cell(c.relay)} | ${cell(c.devices)} | ${cell(c.wrk)} | ${cell(c.hub + c.relay + c.devices + c.wrk)} |`,
+      );
+    }
   }
   for (const r of runs) {
     out.push('', `Hub CPU profile (--cpu-prof), --sync ${r.sync}, top self time:`, '', '| function | self % |', '| --- | ---: |');

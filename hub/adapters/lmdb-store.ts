@@ -7,7 +7,9 @@
  * background. With `sync: 'flush'` (the hub's default) every write also awaits `db.flushed`,
  * so a push is on stable storage before the HTTP API answers 2xx: it survives a power loss
  * too. `sync: 'commit'` skips that wait (process crashes are still safe, an OS crash may lose
- * the last writes). BENCHMARKS.md has the cost of each.
+ * the last writes). BENCHMARKS.md has the cost of each. Measured (lmdb-js 2.9, hub-wrk): a
+ * commit waits for the previous transaction's fsync, so every commit a push waits for costs
+ * about one fsync in either mode; hence the fewer commits on a push's path, the better.
  *
  * In 'flush' mode only the writes that a crash must not undo wait for the fsync: a new push
  * (the API has said 2xx), a push reaching its end (its result was reported), a new agent (its
@@ -15,6 +17,16 @@
  * and lastSeenAt) are still committed atomically, but if a power cut loses them the push is
  * simply dispatched again (the relay dedupes by pushId) and connections are cleared at start
  * anyway. That keeps one fsync per push off the dispatch path.
+ *
+ * Push markers are kept in memory first. A marker (an update from one open status to another:
+ * `sent`, a retry time) on a push with no write in flight is decided at once, in the main
+ * thread, against the latest state (the hub is the store's only writer, see data-lock.ts), and
+ * `get` and later updates read it from memory. It is written only if it is still the push's
+ * latest state after `markerWriteDelayMs` (and at close): a push whose result comes back
+ * sooner goes from its accepted record straight to its result, two write transactions
+ * instead of three, and its dispatch waits for no commit at all. A kill -9 loses the markers
+ * of that last second, which is what a power cut already did: the push is sent again (the
+ * relay dedupes by pushId). Accepted pushes and results are never kept back.
  *
  * Atomicity. Conditional updates and idempotent creates run inside `db.transaction`, whose
  * callback executes in lmdb's single write transaction: the read-check-write cannot interleave
@@ -49,9 +61,12 @@ export interface LmdbStoreOptions {
   reserveBytes?: number;
   /** Where a full disk or a failing store is reported (once per episode). */
   log?: Log;
+  /** How long a push marker stays in memory only before it is written (see above). Default 1 s. */
+  markerWriteDelayMs?: number;
 }
 
 export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MARKER_WRITE_DELAY_MS = 1000;
 
 /** A push as stored: `seq` orders acceptance, so a rebuilt queue keeps per-destination order. */
 interface StoredPush {
@@ -59,7 +74,16 @@ interface StoredPush {
   push: PushRecord;
 }
 
+/** A push written by a transaction: what get() shows until it commits, and the marker it replaced. */
+interface WrittenPush {
+  pushId: string;
+  shown: StoredPush | undefined;
+  replaced: StoredPush | undefined;
+}
+
 const SEQ_KEY = 'seq';
+/** Agents kept decoded (agentCache); past it the cache starts over. */
+const AGENT_CACHE_MAX = 1000;
 /** Pushes deleted per retention transaction: a few milliseconds of holding lmdb's single writer. */
 const PURGE_BATCH = 500;
 /** Set once the open-push counters exist (stores from before them are counted at first open). */
@@ -82,10 +106,24 @@ export class LmdbStore implements PushStore {
   /** Open pushes per ['d', agent, destination] and ['a', agent]; destinations with any per ['g', agent]. */
   private readonly counts: Database<number, CountKey>;
   private readonly sync: SyncMode;
+  private readonly markerWriteDelayMs: number;
+  /** Push markers decided and not handed to a transaction yet: the pushes' latest state. */
+  private readonly unwritten = new Map<string, StoredPush>();
+  /** What get() shows of a push whose write is decided but not committed yet. */
+  private readonly shown = new Map<string, StoredPush>();
+  /** Pushes written by a transaction that has not settled yet, with how many such transactions. */
+  private readonly writing = new Map<string, number>();
+  /** The transaction callback running now records its push writes here (see commit()). */
+  private recording: WrittenPush[] | undefined;
+  private markerTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  /** Decoded agent records: every push reads its agent three times. Emptied after every agent write. */
+  private readonly agentCache = new Map<string, AgentRecord>();
   readonly health: StoreHealth;
 
   constructor(options: LmdbStoreOptions) {
     this.sync = options.sync ?? 'flush';
+    this.markerWriteDelayMs = options.markerWriteDelayMs ?? DEFAULT_MARKER_WRITE_DELAY_MS;
     this.root = open({ path: options.path, maxDbs: 16 });
     this.health = new StoreHealth({ path: options.path, reserveBytes: options.reserveBytes ?? DEFAULT_RESERVE_BYTES, log: options.log });
     this.pushes = this.root.openDB({ name: 'pushes' });
@@ -109,10 +147,10 @@ export class LmdbStore implements PushStore {
       (): CreatePushResult => {
         if (push.idempotencyKey !== undefined) {
           const earlierId = this.idempotency.get([push.agentId, push.idempotencyKey]);
-          const earlier = earlierId === undefined ? undefined : this.pushes.get(earlierId);
+          const earlier = earlierId === undefined ? undefined : this.latest(earlierId);
           if (earlier) return { push: earlier.push, created: false };
         }
-        const existing = this.pushes.get(push.pushId);
+        const existing = this.latest(push.pushId);
         if (existing) return { push: existing.push, created: false };
         if (!isTerminal(push.status)) {
           const full = limits && this.fullFor(push.agentId, push.destination, limits);
@@ -122,7 +160,7 @@ export class LmdbStore implements PushStore {
         if (push.idempotencyKey !== undefined) void this.idempotency.put([push.agentId, push.idempotencyKey], push.pushId);
         const seq = (this.meta.get(SEQ_KEY) ?? 0) + 1;
         void this.meta.put(SEQ_KEY, seq);
-        void this.pushes.put(push.pushId, { seq, push });
+        this.putPush(push.pushId, { seq, push }, undefined);
         void this.byCreated.put([push.createdAt, push.pushId], true);
         if (isTerminal(push.status)) void this.finished.put([push.completedAt ?? push.createdAt, push.pushId], true);
         else void this.open.put(seq, push.pushId);
@@ -135,7 +173,12 @@ export class LmdbStore implements PushStore {
   }
 
   get(pushId: string): Promise<PushRecord | undefined> {
-    return Promise.resolve(this.pushes.get(pushId)?.push);
+    return Promise.resolve(this.visible(pushId)?.push);
+  }
+
+  /** The push as readers see it: a marker as soon as it is decided, a write otherwise once committed. */
+  private visible(pushId: string): StoredPush | undefined {
+    return this.unwritten.get(pushId) ?? this.shown.get(pushId) ?? this.pushes.get(pushId);
   }
 
   async update(
@@ -144,14 +187,33 @@ export class LmdbStore implements PushStore {
     patch: Partial<PushRecord>,
     expectAttempts?: number,
   ): Promise<PushRecord | undefined> {
+    const applies = (stored: StoredPush | undefined): stored is StoredPush =>
+      stored !== undefined &&
+      from.includes(stored.push.status) &&
+      (expectAttempts === undefined || stored.push.attempts === expectAttempts);
+    if (!this.writing.has(pushId) && !this.closing) {
+      // A marker on a push with no write in flight: decided now, written later (see above).
+      const stored = this.unwritten.get(pushId) ?? this.pushes.get(pushId);
+      if (applies(stored) && !isTerminal(stored.push.status)) {
+        const next = patched(stored.push, patch);
+        if (!isTerminal(next.status)) {
+          this.unwritten.set(pushId, { seq: stored.seq, push: next });
+          this.armMarkerWrite();
+          return next;
+        }
+      }
+    }
     return this.commit(
       (): PushRecord | undefined => {
-        const stored = this.pushes.get(pushId);
-        if (!stored || !from.includes(stored.push.status)) return undefined;
-        if (expectAttempts !== undefined && stored.push.attempts !== expectAttempts) return undefined;
-        const next = applyPatch(stored.push, patch);
-        next.pushId = stored.push.pushId; // the key never changes
-        void this.pushes.put(pushId, { seq: stored.seq, push: next });
+        const stored = this.latest(pushId);
+        if (!applies(stored)) return undefined;
+        const next = patched(stored.push, patch);
+        // Until this commits, get() shows a marker as decided, a result not before it is durable.
+        this.putPush(
+          pushId,
+          { seq: stored.seq, push: next },
+          isTerminal(next.status) ? this.unwritten.get(pushId) : { seq: stored.seq, push: next },
+        );
         if (!isTerminal(stored.push.status) && isTerminal(next.status)) {
           this.count(stored.push.agentId, stored.push.destination, -1);
           void this.open.remove(stored.seq);
@@ -160,6 +222,42 @@ export class LmdbStore implements PushStore {
         return next;
       },
       (updated) => updated !== undefined && isTerminal(updated.status),
+    );
+  }
+
+  /** The push's latest state: its unwritten marker, else the record. Inside a write transaction. */
+  private latest(pushId: string): StoredPush | undefined {
+    return this.unwritten.get(pushId) ?? this.pushes.get(pushId);
+  }
+
+  /** Writes a push record and tracks it until its transaction settles (commit()). Inside a write transaction. */
+  private putPush(pushId: string, stored: StoredPush, shown: StoredPush | undefined): void {
+    void this.pushes.put(pushId, stored);
+    const replaced = this.unwritten.get(pushId);
+    this.unwritten.delete(pushId);
+    if (shown) this.shown.set(pushId, shown);
+    this.writing.set(pushId, (this.writing.get(pushId) ?? 0) + 1);
+    this.recording?.push({ pushId, shown, replaced });
+  }
+
+  private armMarkerWrite(): void {
+    if (this.markerTimer || this.closing) return;
+    this.markerTimer = setTimeout(() => {
+      this.markerTimer = undefined;
+      // A failure is reported by `health`; the pushes concerned are sent again later.
+      this.writeMarkers().catch(() => undefined);
+    }, this.markerWriteDelayMs);
+    this.markerTimer.unref();
+  }
+
+  /** Writes every marker still kept in memory, in one transaction. */
+  private async writeMarkers(): Promise<void> {
+    if (this.unwritten.size === 0) return;
+    await this.commit(
+      () => {
+        for (const [pushId, stored] of [...this.unwritten]) this.putPush(pushId, stored, stored);
+      },
+      () => false,
     );
   }
 
@@ -221,7 +319,7 @@ export class LmdbStore implements PushStore {
         const [createdAt, pushId] = key;
         // A reverse range starts at its start key inclusive: skip the cursor's own push.
         if (after && createdAt === after.createdAt && pushId === after.pushId) continue;
-        const stored = this.pushes.get(pushId);
+        const stored = this.visible(pushId);
         if (stored) yield toSummary(stored.push);
       }
     };
@@ -276,38 +374,61 @@ export class LmdbStore implements PushStore {
   // ---- AgentStore ----
 
   async createAgent(agent: AgentRecord): Promise<boolean> {
-    return this.commit(
-      () => {
-        if (this.agents.get(agent.agentId)) return false;
-        void this.agents.put(agent.agentId, agent);
-        return true;
-      },
-      (created) => created,
+    return this.agentWrite(() =>
+      this.commit(
+        () => {
+          if (this.agents.get(agent.agentId)) return false;
+          void this.agents.put(agent.agentId, agent);
+          return true;
+        },
+        (created) => created,
+      ),
     );
   }
 
   getAgent(agentId: string): Promise<AgentRecord | undefined> {
-    return Promise.resolve(this.agents.get(agentId));
+    let agent = this.agentCache.get(agentId);
+    if (!agent) {
+      agent = this.agents.get(agentId);
+      if (!agent) return Promise.resolve(undefined);
+      if (this.agentCache.size >= AGENT_CACHE_MAX) this.agentCache.clear();
+      this.agentCache.set(agentId, agent);
+    }
+    return Promise.resolve({ ...agent }); // a copy: the cached record is never handed out
+  }
+
+  /**
+   * Runs an agent write and empties the agent cache once it has settled (a read meanwhile may
+   * have cached the record as it was before the write).
+   */
+  private async agentWrite<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.agentCache.clear();
+    }
   }
 
   /** One relay per agent: the check and the write run in lmdb's single write transaction. */
   claimConnection(agentId: string, claim: ConnectionClaim): Promise<ClaimResult> {
-    return this.root.transaction((): ClaimResult => {
-      const current = this.agents.get(agentId);
-      if (!current) return { outcome: 'unknown-agent' };
-      const live = current.connectionId;
-      const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
-      const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
-      if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
-        void this.agents.put(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
-        return { outcome: 'refused', liveConnectionId: live };
-      }
-      const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
-      if (claim.relayInstance === undefined) delete next.relayInstance;
-      else next.relayInstance = claim.relayInstance;
-      void this.agents.put(agentId, next);
-      return live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live };
-    });
+    return this.agentWrite(() =>
+      this.root.transaction((): ClaimResult => {
+        const current = this.agents.get(agentId);
+        if (!current) return { outcome: 'unknown-agent' };
+        const live = current.connectionId;
+        const heard = Math.max(current.lastSeenAt ?? 0, current.connectedAt ?? 0);
+        const sameRelay = claim.relayInstance !== undefined && claim.relayInstance === current.relayInstance;
+        if (live !== undefined && heard >= claim.staleBefore && !sameRelay) {
+          void this.agents.put(agentId, { ...current, conflictAt: claim.at, conflictCount: (current.conflictCount ?? 0) + 1 });
+          return { outcome: 'refused', liveConnectionId: live };
+        }
+        const next: AgentRecord = { ...current, connectionId: claim.connectionId, connectedAt: claim.at, lastSeenAt: claim.at };
+        if (claim.relayInstance === undefined) delete next.relayInstance;
+        else next.relayInstance = claim.relayInstance;
+        void this.agents.put(agentId, next);
+        return live === undefined ? { outcome: 'claimed' } : { outcome: 'claimed', replaced: live };
+      }),
+    );
   }
 
   async clearConnection(agentId: string, connectionId: string): Promise<boolean> {
@@ -339,11 +460,13 @@ export class LmdbStore implements PushStore {
   }
 
   async deleteAgent(agentId: string): Promise<boolean> {
-    const deleted = await this.root.transaction(() => {
-      if (!this.agents.get(agentId)) return false;
-      void this.agents.remove(agentId);
-      return true;
-    });
+    const deleted = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        if (!this.agents.get(agentId)) return false;
+        void this.agents.remove(agentId);
+        return true;
+      }),
+    );
     if (deleted) await this.durable();
     return deleted;
   }
@@ -353,17 +476,19 @@ export class LmdbStore implements PushStore {
    * GET /agents/{id} tells the truth before a stale connection id is ever posted to.
    */
   async clearAllConnections(): Promise<number> {
-    const cleared = await this.root.transaction(() => {
-      let count = 0;
-      for (const { key, value } of this.agents.getRange()) {
-        if (value.connectionId === undefined) continue;
-        const next = { ...value };
-        delete next.connectionId;
-        void this.agents.put(key, next);
-        count++;
-      }
-      return count;
-    });
+    const cleared = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        let count = 0;
+        for (const { key, value } of this.agents.getRange()) {
+          if (value.connectionId === undefined) continue;
+          const next = { ...value };
+          delete next.connectionId;
+          void this.agents.put(key, next);
+          count++;
+        }
+        return count;
+      }),
+    );
     if (cleared) await this.durable();
     return cleared;
   }
@@ -389,19 +514,26 @@ export class LmdbStore implements PushStore {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.markerTimer);
+    this.markerTimer = undefined;
+    // The markers still in memory: a clean stop loses none (a failure is reported by `health`).
+    await this.writeMarkers().catch(() => undefined);
     await this.root.flushed;
     await this.root.close();
   }
 
   private async updateAgent(agentId: string, change: (a: AgentRecord) => AgentRecord | undefined): Promise<boolean> {
-    const done = await this.root.transaction(() => {
-      const current = this.agents.get(agentId);
-      if (!current) return false;
-      const next = change(current);
-      if (!next) return false;
-      void this.agents.put(agentId, next);
-      return true;
-    });
+    const done = await this.agentWrite(() =>
+      this.root.transaction(() => {
+        const current = this.agents.get(agentId);
+        if (!current) return false;
+        const next = change(current);
+        if (!next) return false;
+        void this.agents.put(agentId, next);
+        return true;
+      }),
+    );
     // Connection and liveness fields only: rebuilt at start and on the relay's next hello.
     return done;
   }
@@ -412,9 +544,25 @@ export class LmdbStore implements PushStore {
    * reported once by `health`, instead of an lmdb error the callers cannot tell apart.
    */
   private async commit<T>(txn: () => T, mustSurvive: (result: T) => boolean): Promise<T> {
+    const written: WrittenPush[] = [];
+    let failed = true;
     let result: T;
     try {
-      result = await this.root.transaction(txn);
+      result = await this.root.transaction(() => {
+        this.recording = written;
+        try {
+          return txn();
+        } finally {
+          this.recording = undefined;
+        }
+      });
+      failed = false;
+    } catch (err) {
+      throw await this.health.failed(err);
+    } finally {
+      this.settled(written, failed);
+    }
+    try {
       if (mustSurvive(result)) await this.durable();
     } catch (err) {
       throw await this.health.failed(err);
@@ -422,17 +570,49 @@ export class LmdbStore implements PushStore {
     return result;
   }
 
+  /**
+   * The transaction that wrote these pushes has committed, or failed: reads go to the store
+   * again. A failed one wrote nothing, so a marker it replaced is the push's latest state again.
+   */
+  private settled(written: WrittenPush[], failed: boolean): void {
+    for (const { pushId, shown, replaced } of written) {
+      const left = (this.writing.get(pushId) ?? 1) - 1;
+      if (left > 0) this.writing.set(pushId, left);
+      else this.writing.delete(pushId);
+      if (shown && this.shown.get(pushId) === shown) this.shown.delete(pushId);
+      if (failed && replaced && !this.unwritten.has(pushId)) {
+        this.unwritten.set(pushId, replaced);
+        this.armMarkerWrite();
+      }
+    }
+  }
+
   private async durable(): Promise<void> {
     if (this.sync === 'flush') await this.root.flushed;
   }
 }
 
-/** Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute. */
+/** The push with `patch` applied; its key never changes. */
+function patched(push: PushRecord, patch: Partial<PushRecord>): PushRecord {
+  const next = applyPatch(push, patch);
+  next.pushId = push.pushId;
+  return next;
+}
+
+/**
+ * Copies `base` with `patch` applied; a patch value of `undefined` removes that attribute.
+ * Built key by key rather than with `delete` (every dispatch and result clears retryAt), which
+ * would turn each record into a slow dictionary-mode object for the encoder; the key order
+ * stays as before, so the stored record shapes (msgpack structures) do not change.
+ */
 function applyPatch<T extends object>(base: T, patch: Partial<T>): T {
-  const next = { ...base } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete next[key];
-    else next[key] = value;
+  const from = base as Record<string, unknown>;
+  const changes = patch as Record<string, unknown>;
+  const next: Record<string, unknown> = {};
+  for (const key in from) {
+    if (!(key in changes)) next[key] = from[key];
+    else if (changes[key] !== undefined) next[key] = changes[key];
   }
+  for (const key in changes) if (!(key in from) && changes[key] !== undefined) next[key] = changes[key];
   return next as T;
 }

@@ -97,6 +97,10 @@ export interface ConnectionInfo {
 interface Connection {
   id: string;
   ws: WebSocket;
+  /** The upgraded socket under `ws`: corked while this turn's frames gather (post()). */
+  socket: Duplex;
+  /** Set while `socket` is corked until the end of this turn. */
+  corked: boolean;
   ctx: ConnectionContext;
   lastActiveAt: number;
   /** Resolves once the backend's connect() finished: messages and disconnect wait for it. */
@@ -183,6 +187,16 @@ export class WsGateway {
       );
       this.closeConnection(conn, 1008, 'not reading');
       return 'gone';
+    }
+    if (!conn.corked) {
+      // Under load many pushes and resultAcks go to one relay in the same turn (one store commit
+      // answers a batch): one writev for all of them instead of one syscall per frame.
+      conn.corked = true;
+      conn.socket.cork();
+      process.nextTick(() => {
+        conn.corked = false;
+        conn.socket.uncork();
+      });
     }
     try {
       await this.sendFragmented(conn.ws, data, bytes);
@@ -274,6 +288,8 @@ export class WsGateway {
     const conn: Connection = {
       id,
       ws,
+      socket,
+      corked: false,
       ctx,
       lastActiveAt: ctx.connectedAt,
       ready: Promise.resolve(false),

@@ -51,6 +51,37 @@ describe('LmdbStore', () => {
     expect(await store.get(push.pushId)).toEqual(push);
   });
 
+  it('applies a patch in place: undefined removes an attribute, the others keep their order', async () => {
+    const push = newPush({ status: 'queued', retryAt: 5000, error: 'device down' });
+    await store.create(push);
+    const updated = await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, retryAt: undefined, connectionId: 'c1' });
+    const { retryAt: _gone, ...rest } = push;
+    const expected = { ...rest, status: 'sent', attempts: 1, connectionId: 'c1' };
+    expect(updated).toStrictEqual(expected);
+    expect(Object.keys((await store.get(push.pushId)) ?? {})).toStrictEqual(Object.keys(expected));
+  });
+
+  it('reads an agent back as written, after every kind of agent write, and hands out copies', async () => {
+    const agents = store.agentStore();
+    const agent = newAgent();
+    await agents.create(agent);
+    const read = await agents.get(agent.agentId);
+    expect(read).toEqual(agent);
+    read!.secretHash = 'changed by a caller';
+    expect((await agents.get(agent.agentId))?.secretHash).toBe(agent.secretHash);
+
+    await agents.touch(agent.agentId, { lastSeenAt: 7, devices: ['lab'] });
+    expect(await agents.get(agent.agentId)).toMatchObject({ lastSeenAt: 7, devices: ['lab'] });
+    await agents.claimConnection(agent.agentId, { connectionId: 'c1', at: 8, staleBefore: 0 });
+    expect((await agents.get(agent.agentId))?.connectionId).toBe('c1');
+    await agents.clearConnection(agent.agentId, 'c1');
+    expect((await agents.get(agent.agentId))?.connectionId).toBeUndefined();
+    await agents.setDisabled(agent.agentId, true);
+    expect((await agents.get(agent.agentId))?.disabled).toBe(true);
+    await agents.delete(agent.agentId);
+    expect(await agents.get(agent.agentId)).toBeUndefined();
+  });
+
   it('lists open pushes in acceptance order, dropping those that became terminal', async () => {
     const pushes = Array.from({ length: 5 }, (_, i) => newPush({ createdAt: 1000, destination: `d${i % 2}` }));
     for (const p of pushes) await store.create(p);
@@ -94,10 +125,41 @@ describe('LmdbStore', () => {
     expect(await store.get(finished[2999].pushId)).toBeUndefined();
   });
 
-  it('loses no resolved write when its process is killed with SIGKILL', async () => {
+  it('keeps a marker in memory, where reads see it, and writes it after markerWriteDelayMs', async () => {
+    await store.close();
+    store = new LmdbStore({ path: join(dir.path, 'markers'), markerWriteDelayMs: 100 });
+    const push = newPush();
+    await store.create(push);
+    const sent = await store.update(push.pushId, ['queued'], { status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' }, 0);
+    expect(await store.get(push.pushId)).toStrictEqual(sent);
+    expect(store.listOpen().map((p) => p.status)).toStrictEqual(['queued']); // not on disk yet
+    // A second marker on top of the first, decided against it.
+    expect(await store.update(push.pushId, ['queued'], { status: 'sent' })).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(store.listOpen().map((p) => ({ ...p }))).toStrictEqual([sent]);
+  });
+
+  it('writes a result over an unwritten marker with the marker fields, and the other markers at close', async () => {
+    const [answered, inFlight] = [newPush(), newPush()];
+    for (const p of [answered, inFlight]) {
+      await store.create(p);
+      await store.update(p.pushId, ['queued'], { status: 'sent', attempts: 1, sentAt: 5, connectionId: 'c1' }, 0);
+    }
+    const acked = await store.update(answered.pushId, ['sent'], { status: 'acked', ackCode: 'AA', completedAt: 9 });
+    expect(acked).toMatchObject({ status: 'acked', attempts: 1, sentAt: 5, connectionId: 'c1' });
+    // A repeated result finds it acked.
+    expect(await store.update(answered.pushId, ['sent'], { status: 'nacked', completedAt: 10 })).toBeUndefined();
+    await store.close();
+
+    store = new LmdbStore({ path: join(dir.path, 'store') });
+    expect({ ...(await store.get(answered.pushId)) }).toStrictEqual(acked);
+    expect(await store.get(inFlight.pushId)).toMatchObject({ status: 'sent', attempts: 1, connectionId: 'c1' });
+  });
+
+  it('loses no accepted push when its process is killed with SIGKILL; markers younger than the delay are lost', async () => {
     await store.close();
     const path = join(dir.path, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'lmdb-writer.child.ts'), path, '20', '600000'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const written: string[] = [];
@@ -122,6 +184,7 @@ describe('LmdbStore', () => {
     expect(written).toHaveLength(20);
     const open = store.listOpen();
     expect(open.map((p) => p.pushId)).toEqual(written);
-    expect(open.filter((p) => p.status === 'sent')).toHaveLength(10);
+    // The `sent` markers were still in memory: those pushes are queued again, to be re-sent.
+    expect(open.map((p) => p.status)).toStrictEqual(written.map(() => 'queued'));
   }, 20000);
 });
