@@ -195,6 +195,12 @@ export interface PushMessage {
 
 /** The relay's reason for a push it did not start because its time was up. */
 export const EXPIRED_BEFORE_DELIVERY = 'expired before delivery';
+/**
+ * How a relay's retryable failure starts when the push never reached its device because the
+ * push before it on the same destination was not delivered (pipelined pushes, in order). The
+ * cloud does not count such a bounce as a delivery attempt.
+ */
+export const NOT_SENT_BEHIND = 'not sent: the push before it was not delivered';
 
 export interface HelloAckMessage {
   type: 'helloAck';

@@ -9,7 +9,7 @@
  * fails retryably too, unsent; otherwise they would reach the device before its retry.
  * Expiry is checked when a push's turn comes, not only on arrival: it may wait here behind others.
  */
-import { EXPIRED_BEFORE_DELIVERY, type PushMessage, type ResultMessage } from '../../protocol/messages';
+import { EXPIRED_BEFORE_DELIVERY, NOT_SENT_BEHIND, type PushMessage, type ResultMessage } from '../../protocol/messages';
 import { failed } from './outcome';
 
 interface Job {
@@ -88,5 +88,5 @@ export class PushLanes {
 
 /** The reason a push fails, unsent, when the push before it was not delivered. */
 export function notSentBehind(pushId: string): string {
-  return `not sent: the push before it (${pushId}) was not delivered; the cloud sends them again in order`;
+  return `${NOT_SENT_BEHIND} (${pushId}); the cloud sends them again in order`;
 }

@@ -208,7 +208,9 @@ async function send(
     attempt: sent.attempts,
     connectionId,
   });
-  return waiting(config.resultTimeoutMs);
+  // A push sent again after a failed attempt opens no window: while its device refuses, the
+  // pushes behind it would only bounce off the relay, a message each way per retry.
+  return push.error === undefined ? waiting(config.resultTimeoutMs) : retry(config.resultTimeoutMs);
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   AGENT_CONNECTED_CLOSE,
   BASE_MESSAGE_VERSION,
   EXPIRED_BEFORE_DELIVERY,
+  NOT_SENT_BEHIND,
   ProtocolError,
   type CloudMessage,
   type ResultMessage,
@@ -167,11 +168,27 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
   const push = await ports.pushes.get(msg.pushId);
   // Only pushes that were dispatched to this agent can be answered by it. Same error whether
   // the push does not exist or belongs to someone else, so ids can't be probed.
-  if (!push || push.agentId !== agentId || push.attempts === 0) {
+  const bounced = msg.status === 'failed' && msg.retryable && msg.error?.startsWith(NOT_SENT_BEHIND) === true;
+  // A bounce undoes its attempt (below), so a repeat of it may find none left.
+  if (!push || push.agentId !== agentId || (push.attempts === 0 && !bounced)) {
     throw new ProtocolError('UNKNOWN_PUSH', `push ${msg.pushId} was not dispatched to this agent`);
   }
   if (push.status === 'expired') return recordLateResult(ports, agentId, push, msg);
   if (isTerminal(push.status)) return; // a repeat of a result already recorded
+  if (bounced) {
+    // Sent ahead, it never left the relay: the push before it failed first. Not an attempt
+    // and no backoff of its own; the queue brings it back after that push, in order.
+    if (push.status === 'sent') {
+      await ports.pushes.update(
+        push.pushId,
+        ['sent'],
+        { status: 'queued', error: msg.error, connectionId: undefined, attempts: Math.max(0, push.attempts - 1) },
+        push.attempts,
+      );
+    }
+    await wake(ports, agentId, 'retry');
+    return;
+  }
 
   if (msg.status === 'failed') {
     if (msg.retryable) {

@@ -9,6 +9,7 @@ import { loadOrCreateKeys } from '../../hub/keys';
 import { mintToken } from '../../hub/tokens';
 import { tempDir } from '../hub/fixtures';
 import { ScriptedRelay } from './scripted-relay';
+import { NOT_SENT_BEHIND } from '../../protocol/messages';
 
 const MSG = (id: string) => `MSH|^~\\&|EHR|HOSP|LAB|DEV|20260101000000||ADT^A01|${id}|P|2.5.1\rPID|1||123\r`;
 
@@ -161,6 +162,35 @@ describe('push lifecycle under a misbehaving relay', () => {
     relay.send({ action: 'result', v: 1, pushId: second.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C5' });
     await waitForStatus(p2.body.pushId, 'acked');
     expect((await api('GET', `/pushes/${p1.body.pushId}`)).body).toMatchObject({ status: 'acked' });
+    await relay.kill();
+  });
+
+  it('does not count a push the relay bounced unsent behind a failed one, and takes repeats of that bounce', async () => {
+    const secret = await createAgent('site-b2');
+    const relay = await ScriptedRelay.connect(hub.wsUrl, 'site-b2', secret);
+    const accepted = await api('POST', '/agents/site-b2/push', { destination: 'lab', body: MSG('C7'), waitForResponse: false });
+    const first = await relay.nextPush();
+    const bounce = {
+      action: 'result',
+      v: 1,
+      pushId: first.pushId,
+      status: 'failed',
+      error: `${NOT_SENT_BEHIND} (some-earlier-push); the cloud sends them again in order`,
+      retryable: true,
+    };
+    // Twice, as a relay whose resultAck was lost sends it again: both acknowledged, none refused.
+    relay.send(bounce);
+    relay.send(bounce);
+    await relay.next((m) => m.type === 'resultAck' && m.pushId === first.pushId);
+    await relay.next((m) => m.type === 'resultAck' && m.pushId === first.pushId);
+    expect(relay.received.filter((m) => m.type === 'error')).toStrictEqual([]);
+
+    // Sent again at once (no backoff of its own), and the bounce was not an attempt.
+    const again = await relay.nextPush();
+    expect(again.pushId).toBe(accepted.body.pushId);
+    relay.send({ action: 'result', v: 1, pushId: again.pushId, status: 'acked', ackCode: 'AA', response: 'MSH|^~\\&|\rMSA|AA|C7' });
+    const done = await waitForStatus(again.pushId, 'acked');
+    expect(done.attempts).toBe(1);
     await relay.kill();
   });
 

@@ -93,7 +93,7 @@ describe('relay: pushes of one device sent ahead', () => {
     cloud.push({ pushId: 'x2', body: adt('C-x2'), after: 'x1' });
     await cloud.waitFor(() => cloud.results('x2').length === 1, 5_000, 'result');
     expect(cloud.results('x2')[0]).toMatchObject({ status: 'failed', retryable: true });
-    expect(cloud.results('x2')[0].error).toContain('not sent: the push before it (x1)');
+    expect(cloud.results('x2')[0].error).toContain('not sent: the push before it was not delivered (x1)');
     expect(lab.seen).toHaveLength(0);
   });
 
