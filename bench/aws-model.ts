@@ -177,7 +177,7 @@ export const DESIGNS: Design[] = [
     built: false,
     inlineDispatch: true,
     whyNot:
-      'changes latency, not cost: the SQS message is still sent as the retry path, and received once by the dispatcher (which finds the push sent); idle detection needs a conditional write on the destination, and the per-device work (pipelining) owns the dispatch path',
+      'changes latency, not cost: the SQS message is still sent as the retry path, and received once by the dispatcher (which finds the push sent); idle detection needs a conditional write on the destination per push, and a second dispatch path beside the FIFO one whose order against it must hold through every failure; the typical p50 already meets its goal, so the 8 ms of best case did not justify that risk',
   }),
   design({
     id: 'levers',
