@@ -346,25 +346,29 @@ describe('MemoryQueue pipelining window', () => {
     expect(d.calls.slice(3)).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1']);
   });
 
-  it('expires an item waiting beyond the window behind a stuck head on time', async () => {
+  it('expires items behind a stuck head on time, in the window (sent ahead) and beyond it', async () => {
     const expired: string[] = [];
     queue = new MemoryQueue({
       window: 2,
-      onExpire: (i) => {
-        expired.push(i.pushId);
+      onExpire: (i, sentAhead) => {
+        expired.push(`${i.pushId}:${sentAhead ? 'sent ahead' : 'queued'}`);
         return queue.release(newPush({ pushId: i.pushId, status: 'expired' }));
       },
     });
     const d = recordingDispatch(() => WAITING);
     queue.start(d.fn);
     await queue.enqueue({ ...item('head'), expiresAt: Date.now() + 60_000 });
-    await queue.enqueue({ ...item('second'), expiresAt: Date.now() + 60_000 });
+    await queue.enqueue({ ...item('second'), expiresAt: Date.now() + 50 });
     await queue.enqueue({ ...item('behind'), expiresAt: Date.now() + 50 });
     await queue.enqueue({ ...item('later'), expiresAt: Date.now() + 30_000 });
-    await waitFor(() => expired.length === 1);
-    await sleep(20);
-    expect(expired).toStrictEqual(['behind']);
-    expect(queue.size()).toBe(3);
+    await waitFor(() => d.calls.length === 2);
     expect(d.calls).toStrictEqual(['head<-', 'second<head']);
+    await waitFor(() => expired.length === 2);
+    expect(expired).toStrictEqual(['second:sent ahead', 'behind:queued']);
+    // The window moved on past the expired one: the next item goes right after the head.
+    await waitFor(() => d.calls.length === 3);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['head<-', 'second<head', 'later<head']);
+    expect(queue.size()).toBe(2);
   });
 });
