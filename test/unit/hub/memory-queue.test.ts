@@ -281,8 +281,8 @@ describe('MemoryQueue pipelining window', () => {
     queue.start(d.fn);
     await queue.enqueue(item('p0'));
     await queue.enqueue(item('p1'));
-    await waitFor(() => d.calls.length === 4);
-    expect(d.calls).toStrictEqual(['p0<-', 'p1<p0', 'p0<-', 'p1<p0']);
+    await waitFor(() => d.calls.length >= 4);
+    expect(d.calls.slice(0, 4)).toStrictEqual(['p0<-', 'p1<p0', 'p0<-', 'p1<p0']);
   });
 
   it('after a retryable failure, the head waits out its backoff and the bounced pushes behind it go again only after it, in order', async () => {
@@ -307,8 +307,8 @@ describe('MemoryQueue pipelining window', () => {
     await waitFor(() => posts.length === 4);
     expect(posts).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1', 'p3<p2']);
     await acked('p0');
-    // The device refuses p1 (retry in 60 ms); the relay bounces p2 and p3, unsent.
-    state.set('p1', { status: 'queued', error: 'device down', retryAt: Date.now() + 60 });
+    // The device refuses p1 (retry in 300 ms); the relay bounces p2 and p3, unsent.
+    state.set('p1', { status: 'queued', error: 'device down', retryAt: Date.now() + 300 });
     state.set('p2', { status: 'queued', error: 'not sent: the push before it was not delivered' });
     state.set('p3', { status: 'queued', error: 'not sent: the push before it was not delivered' });
     await queue.wake('agent-1');
@@ -358,8 +358,10 @@ describe('MemoryQueue pipelining window', () => {
     const d = recordingDispatch(() => WAITING);
     queue.start(d.fn);
     await queue.enqueue({ ...item('head'), expiresAt: Date.now() + 60_000 });
-    await queue.enqueue({ ...item('second'), expiresAt: Date.now() + 50 });
-    await queue.enqueue({ ...item('behind'), expiresAt: Date.now() + 50 });
+    // The same instant, so one timer turn finds both where they stand.
+    const expiresAt = Date.now() + 50;
+    await queue.enqueue({ ...item('second'), expiresAt });
+    await queue.enqueue({ ...item('behind'), expiresAt });
     await queue.enqueue({ ...item('later'), expiresAt: Date.now() + 30_000 });
     await waitFor(() => d.calls.length === 2);
     expect(d.calls).toStrictEqual(['head<-', 'second<head']);
