@@ -46,6 +46,8 @@ export interface HubOptions {
   logger?: Logger;
   /** Store durability, see lmdb-store.ts. Default 'flush'. */
   sync?: SyncMode;
+  /** Pushes of one destination sent ahead to the relay at once (memory-queue.ts); 1 = one at a time. Default 8. */
+  dispatchWindow?: number;
   /** Finished pushes older than this are deleted. Default 30 days; 0 keeps them forever. */
   retentionDays?: number;
   core?: Partial<CoreConfig>;
@@ -115,7 +117,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       // The store reports its own failure once; one line per retry would flood the log.
       if (!(err instanceof StoreUnavailableError)) logger.error({ err, pushId: item.pushId }, 'dispatch failed');
     },
-    onExpire: (item) => core.expireQueued(item.pushId),
+    onExpire: (item, sentAhead) => core.expireQueued(item.pushId, sentAhead),
+    window: options.dispatchWindow,
   });
   const watcher = new EventWatcher(store);
   const inboundQueue = new InboundMemoryQueue({
@@ -194,7 +197,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
   const open = store.listOpen();
   queue.start(
-    (item) => core.dispatch(item),
+    (item, dispatchOptions) => core.dispatch(item, undefined, dispatchOptions),
     open.map((p) => ({ pushId: p.pushId, agentId: p.agentId, destination: p.destination, expiresAt: p.expiresAt })),
   );
   const pendingInbound = inboundStore.listPending();

@@ -1,6 +1,7 @@
 /** `edgepush hub`: the local cloud side (HTTP API + relay WebSocket on one port). */
 import type { Command } from 'commander';
 import pino from 'pino';
+import { DEFAULT_HUB_DISPATCH_WINDOW } from '../../hub/adapters/memory-queue';
 import { startHub } from '../../hub/hub';
 import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { startupBanner } from '../../hub/banner';
@@ -16,6 +17,7 @@ interface HubFlags {
   logLevel: string;
   logFormat?: string;
   sync: string;
+  dispatchWindow: string;
   retentionDays: string;
   storeReserveMb: string;
   maxQueuedPerDestination: string;
@@ -41,6 +43,11 @@ export function registerHubCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
     .addOption(logFormatOption())
     .option('--sync <mode>', 'flush (fsync each write, default) or commit (survives a process crash, not a power cut)', 'flush')
+    .option(
+      '--dispatch-window <n>',
+      "pushes of one device sent ahead to its relay while the one before waits for the device's answer (1: one at a time)",
+      String(DEFAULT_HUB_DISPATCH_WINDOW),
+    )
     .option('--retention-days <days>', 'delete finished pushes after this many days (0 keeps them)', '30')
     .option('--max-queued-per-destination <n>', 'open pushes per device before new ones get 429 TOO_MANY_QUEUED', '1000')
     .option('--max-queued-per-agent <n>', 'open pushes per agent before new ones get 429 TOO_MANY_QUEUED', '10000')
@@ -103,6 +110,7 @@ export function registerHubCommand(program: Command): void {
           webhookTimeoutMs: positiveDuration('--webhook-timeout', flags.webhookTimeout),
           inboundDedupeWindowMs: parseDuration('--inbound-dedupe-window', flags.inboundDedupeWindow, 's'),
         };
+        const dispatchWindow = positiveInt('--dispatch-window', flags.dispatchWindow);
         if (core.maxBodyBytes > MAX_BODY_BYTES)
           throw new UsageError(`--max-body-kb must be at most ${MAX_BODY_BYTES / 1024}, got ${flags.maxBodyKb}`);
         const reserveMb = Number(flags.storeReserveMb);
@@ -117,6 +125,7 @@ export function registerHubCommand(program: Command): void {
           dataDir: flags.data,
           logger,
           sync: flags.sync,
+          dispatchWindow,
           retentionDays,
           tls,
           storeReserveBytes: Math.round(reserveMb * 1024 * 1024),

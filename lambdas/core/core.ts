@@ -38,8 +38,11 @@ export interface EdgePushCore {
   readForDispatch(items: readonly QueueItem[]): Promise<Map<string, DispatchRead>>;
   /** The queue gave up on this push (dead-letter queue): end it as failed or expired. */
   abandon(item: QueueItem): Promise<void>;
-  /** A push waiting behind its group's head reached expiresAt: expire it if it is still queued. */
-  expireQueued(pushId: string): Promise<void>;
+  /**
+   * A push waiting behind its group's head reached expiresAt: expire it if it is still queued,
+   * or `sent` ahead to the relay behind a push still waiting for its result (`sentAhead`).
+   */
+  expireQueued(pushId: string, sentAhead?: boolean): Promise<void>;
   /**
    * One webhook delivery attempt of a queued inbound message (the head of its channel's group).
    * `done`: remove it, the channel's next may go; `retry`: hand it over again after delayMs.
@@ -62,7 +65,7 @@ export function createCore(ports: Ports, overrides: Partial<CoreConfig> = {}): E
     dispatch: (item, receipt, options) => dispatch(ports, config, item, receipt, options),
     readForDispatch: (items) => readForDispatch(ports, items),
     abandon: (item) => abandon(ports, item),
-    expireQueued: (pushId) => expireQueued(ports, pushId),
+    expireQueued: (pushId, sentAhead) => expireQueued(ports, pushId, sentAhead),
     deliverInbound: (item) => deliverInbound(ports, config, item),
   };
 }

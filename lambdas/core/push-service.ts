@@ -108,8 +108,20 @@ export async function getPush(ports: Ports, pushId: string): Promise<PushRecord>
   }
 }
 
-/** The hub's expiry timer: a push waiting behind its group's head has reached its expiresAt. */
-export async function expireQueued(ports: Ports, pushId: string): Promise<void> {
+/**
+ * The hub's expiry timer: a push waiting behind its group's head has reached its expiresAt.
+ * `sentAhead`: the queue sent it to the relay ahead, behind a push still waiting for its result
+ * (the hub's pipelining window). It waits there, unstarted, and the relay will not start it past
+ * its ttlMs, so it expires on time as a queued one does rather than stay `sent` until
+ * resultTimeout. Should its turn have come just before (the relay's clock, a result in transit),
+ * the device's answer is kept as the push's late result.
+ */
+export async function expireQueued(ports: Ports, pushId: string, sentAhead = false): Promise<void> {
   const push = await ports.pushes.get(pushId);
-  if (push) await expireIfOverdue(ports, push);
+  if (!push) return;
+  if (sentAhead && push.status === 'sent' && ports.clock.now() >= push.expiresAt) {
+    await finish(ports, push, ['sent'], 'expired', { error: 'expired before delivery, waiting at the relay behind earlier pushes' });
+    return;
+  }
+  await expireIfOverdue(ports, push);
 }

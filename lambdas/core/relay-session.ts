@@ -236,7 +236,8 @@ async function recordResult(ports: Ports, config: CoreConfig, agentId: string, m
  * than discard it, so a caller deciding whether to resend can see the device has it.
  */
 async function recordLateResult(ports: Ports, agentId: string, push: PushRecord, msg: ResultMessage): Promise<void> {
-  if (push.lateResult || (msg.status === 'failed' && msg.retryable)) return; // a repeat, or nothing reached the device
+  // A repeat, or nothing reached the device (a push sent ahead that expired waiting at the relay).
+  if (push.lateResult || (msg.status === 'failed' && (msg.retryable || msg.error === EXPIRED_BEFORE_DELIVERY))) return;
   if (msg.status !== 'failed' && msg.ackCode !== undefined && ackStatus(msg.ackCode) !== msg.status) {
     throw new ProtocolError('INVALID_RESULT', `ackCode ${msg.ackCode} does not match status ${msg.status}`);
   }

@@ -84,6 +84,7 @@ describe('exit codes', () => {
     [['relay', '--url', 'ws://127.0.0.1:1/ws'], /agent id is required/],
     [['hub', '--port', 'x'], /--port must be 0-65535/],
     [['hub', '--max-body-kb', '20480'], /--max-body-kb must be at most 10240/],
+    [['hub', '--dispatch-window', '0'], /--dispatch-window must be a whole number of 1 or more, got 0/],
     [['token', '--scope', 'edgepush/everything', '--init', '--data', '<tmp>'], /--scope: unknown scope edgepush\/everything/],
     [['push', 'a', 'lab', '--generate-example', '--return-ack', 'x', ...API], /--return-ack must be first or application/],
     [['nosuchcommand'], /unknown command 'nosuchcommand'/],

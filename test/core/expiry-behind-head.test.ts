@@ -1,7 +1,8 @@
 /**
  * A push expires at its expiresAt even while it waits behind another push of its destination
  * (issue 11, "A push expires on time"), on the hub and on the AWS path (emulators). The head
- * is a push the scripted relay never answers, so it stays `sent` for the whole test.
+ * is a push the scripted relay never answers, so it stays `sent` for the whole test. On the hub
+ * the pushes behind it are sent ahead to the relay (the pipelining window) and expire there.
  */
 import { CLOUD_KINDS, startCloud, type Cloud } from './clouds';
 import { ScriptedRelay } from './scripted-relay';
@@ -47,8 +48,29 @@ describe.each(CLOUD_KINDS)('a push behind a stuck head, on the %s', (kind) => {
     expect(statusOf(listed.body.pushId)).toBe('expired');
     expect((await api('GET', '/pushes?agentId=stuck&status=queued')).body.pushes).toStrictEqual([]);
     expect((await api('GET', `/pushes/${unread.body.pushId}`)).body.status).toBe('expired');
-    // Neither ever went to the relay; the head is still waiting for its result.
-    expect(relay.received.filter((m) => m.type === 'push')).toHaveLength(0);
+    const ahead = relay.received.filter((m) => m.type === 'push');
+    if (kind === 'hub') {
+      // The hub sent them ahead (its pipelining window), each to go right after the one before
+      // and with its time left, so the relay never starts them past expiresAt.
+      const behind = [waited.body.pushId, unread.body.pushId, listed.body.pushId] as string[];
+      expect(ahead.map((m) => m.pushId).sort()).toStrictEqual([...behind].sort());
+      expect(ahead.map((m) => m.after)).toStrictEqual([head.body.pushId, ...ahead.slice(0, -1).map((m) => m.pushId)]);
+      for (const m of ahead) expect(m.ttlMs).toBeLessThanOrEqual(1000);
+      // The relay reports each as not started: nothing reached the device, so no late result.
+      for (const m of ahead) {
+        relay.send({ action: 'result', v: 1, pushId: m.pushId, status: 'failed', error: 'expired before delivery', retryable: false });
+        await relay.next((r) => r.type === 'resultAck' && r.pushId === m.pushId);
+      }
+      for (const id of behind) {
+        const push = (await api('GET', `/pushes/${id}`)).body;
+        expect(push.status).toBe('expired');
+        expect(push.lateResult).toBeUndefined();
+      }
+    } else {
+      // None ever went to the relay: SQS FIFO holds them behind the head in flight.
+      expect(ahead).toHaveLength(0);
+    }
+    // The head is still waiting for its result.
     expect((await api('GET', `/pushes/${head.body.pushId}`)).body.status).toBe('sent');
   });
 });

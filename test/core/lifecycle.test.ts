@@ -148,8 +148,21 @@ describe('push lifecycle under a misbehaving relay', () => {
 
     const first = await relay.nextPush();
     expect(first.pushId).toBe(p1.body.pushId);
+    // Sent ahead while the first waits (the hub's pipelining window), to go right after it.
+    const ahead = await relay.nextPush();
+    expect(ahead).toMatchObject({ pushId: p2.body.pushId, after: p1.body.pushId });
     relay.send({ action: 'result', v: 1, pushId: first.pushId, status: 'failed', error: 'device refused the connection', retryable: true });
-    await relay.next((m) => m.type === 'resultAck');
+    await relay.next((m) => m.type === 'resultAck' && m.pushId === first.pushId);
+    // As a real relay does (push-lanes.ts): the one behind a retryable failure comes back unsent.
+    relay.send({
+      action: 'result',
+      v: 1,
+      pushId: ahead.pushId,
+      status: 'failed',
+      error: `${NOT_SENT_BEHIND} (${first.pushId})`,
+      retryable: true,
+    });
+    await relay.next((m) => m.type === 'resultAck' && m.pushId === ahead.pushId);
     const queued = await waitForStatus(first.pushId, 'queued');
     expect(queued.error).toMatch(/refused/);
 

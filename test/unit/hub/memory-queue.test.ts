@@ -8,7 +8,7 @@ const item = (pushId: string, destination = 'lab', agentId = 'agent-1'): QueueIt
 /** A dispatcher whose answers the test decides, recording every call. */
 function scriptedDispatch(answer: (item: QueueItem, call: number) => DispatchOutcome | Promise<DispatchOutcome>) {
   const calls: string[] = [];
-  const fn = async (i: QueueItem): Promise<DispatchOutcome> => {
+  const fn = async (i: QueueItem, _options: { after?: string }): Promise<DispatchOutcome> => {
     calls.push(i.pushId);
     return answer(i, calls.length);
   };
@@ -205,5 +205,172 @@ describe('MemoryQueue', () => {
     expect(expired).toEqual(['behind']);
     expect(queue.size()).toBe(2);
     expect(d.calls).toEqual(['head']);
+  });
+});
+
+describe('MemoryQueue pipelining window', () => {
+  let queue: MemoryQueue;
+  afterEach(async () => {
+    await queue.stop();
+  });
+
+  /** Every dispatch with the `after` it was given ('-' for none). */
+  function recordingDispatch(answer: (item: QueueItem, after: string | undefined) => DispatchOutcome) {
+    const calls: string[] = [];
+    const fn = (i: QueueItem, options: { after?: string }): Promise<DispatchOutcome> => {
+      calls.push(`${i.pushId}<${options.after ?? '-'}`);
+      return Promise.resolve(answer(i, options.after));
+    };
+    return { calls, fn };
+  }
+  const WAITING: DispatchOutcome = { done: false, retryAfterMs: 60_000, inFlight: true };
+  const acked = (pushId: string) => queue.release(newPush({ pushId, status: 'acked' }));
+
+  it('sends the next items while the ones before wait at the relay, in order, each after the one before, up to the window', async () => {
+    queue = new MemoryQueue({ window: 3 });
+    const d = recordingDispatch(() => WAITING);
+    queue.start(d.fn);
+    for (let i = 0; i < 5; i++) await queue.enqueue(item(`p${i}`));
+    await waitFor(() => d.calls.length === 3);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1']);
+    // The head's result lets the window move by one.
+    await acked('p0');
+    await waitFor(() => d.calls.length === 4);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1', 'p3<p2']);
+    expect(queue.size()).toBe(4);
+  });
+
+  it('stops at the first outcome that is not inFlight, until that item is released', async () => {
+    queue = new MemoryQueue();
+    // p1 was sent again after a failed attempt: a plain retry, no window behind it.
+    const d = recordingDispatch((i) => (i.pushId === 'p1' ? { done: false, retryAfterMs: 60_000 } : WAITING));
+    queue.start(d.fn);
+    for (let i = 0; i < 4; i++) await queue.enqueue(item(`p${i}`));
+    await waitFor(() => d.calls.length === 2);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['p0<-', 'p1<p0']);
+    await acked('p1');
+    await waitFor(() => d.calls.length === 4);
+    expect(d.calls).toStrictEqual(['p0<-', 'p1<p0', 'p2<p0', 'p3<p2']);
+  });
+
+  it('window 1 dispatches one at a time, as before pipelining', async () => {
+    queue = new MemoryQueue({ window: 1 });
+    const d = recordingDispatch(() => WAITING);
+    queue.start(d.fn);
+    await queue.enqueue(item('p0'));
+    await queue.enqueue(item('p1'));
+    await waitFor(() => d.calls.length === 1);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['p0<-']);
+    await acked('p0');
+    await waitFor(() => d.calls.length === 2);
+    expect(d.calls).toStrictEqual(['p0<-', 'p1<-']);
+  });
+
+  it('refuses a window below 1', () => {
+    expect(() => new MemoryQueue({ window: 0 })).toThrow('window must be a whole number, 1 or more, got 0');
+    queue = new MemoryQueue();
+  });
+
+  it("starts over from the head when the head's wait for its result is over", async () => {
+    queue = new MemoryQueue();
+    const d = recordingDispatch((i) => (i.pushId === 'p0' ? { ...WAITING, retryAfterMs: 30 } : WAITING));
+    queue.start(d.fn);
+    await queue.enqueue(item('p0'));
+    await queue.enqueue(item('p1'));
+    await waitFor(() => d.calls.length >= 4);
+    expect(d.calls.slice(0, 4)).toStrictEqual(['p0<-', 'p1<p0', 'p0<-', 'p1<p0']);
+  });
+
+  it('after a retryable failure, the head waits out its backoff and the bounced pushes behind it go again only after it, in order', async () => {
+    queue = new MemoryQueue();
+    // What the core does, in miniature: a queued push is posted (sent); a sent one waits.
+    type State = { status: 'queued' | 'sent'; error?: string; retryAt?: number };
+    const state = new Map<string, State>();
+    const posts: string[] = [];
+    const d = recordingDispatch((i, after) => {
+      const s = state.get(i.pushId)!;
+      if (s.retryAt !== undefined && s.retryAt > Date.now()) return { done: false, retryAfterMs: s.retryAt - Date.now() };
+      if (s.status === 'sent') return WAITING;
+      s.status = 'sent';
+      posts.push(`${i.pushId}<${after ?? '-'}`);
+      return s.error === undefined ? WAITING : { done: false, retryAfterMs: 60_000 };
+    });
+    queue.start(d.fn);
+    for (let i = 0; i < 4; i++) {
+      state.set(`p${i}`, { status: 'queued' });
+      await queue.enqueue(item(`p${i}`));
+    }
+    await waitFor(() => posts.length === 4);
+    expect(posts).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1', 'p3<p2']);
+    await acked('p0');
+    // The device refuses p1 (retry in 300 ms); the relay bounces p2 and p3, unsent.
+    state.set('p1', { status: 'queued', error: 'device down', retryAt: Date.now() + 300 });
+    state.set('p2', { status: 'queued', error: 'not sent: the push before it was not delivered' });
+    state.set('p3', { status: 'queued', error: 'not sent: the push before it was not delivered' });
+    await queue.wake('agent-1');
+    await sleep(30);
+    expect(posts).toHaveLength(4); // nothing overtakes p1 during its backoff
+    await waitFor(() => posts.length === 5);
+    await sleep(20);
+    // Sent again after a failure: no window behind it.
+    expect(posts.slice(4)).toStrictEqual(['p1<-']);
+    await acked('p1');
+    await waitFor(() => posts.length === 6);
+    await acked('p2');
+    await waitFor(() => posts.length === 7);
+    expect(posts.slice(4)).toStrictEqual(['p1<-', 'p2<-', 'p3<-']);
+  });
+
+  it('re-dispatches a bounced push behind pushes still waiting, after them', async () => {
+    queue = new MemoryQueue();
+    const bounced = new Set<string>();
+    const posts: string[] = [];
+    const d = recordingDispatch((i, after) => {
+      if (!posts.some((p) => p.startsWith(`${i.pushId}<`)) || bounced.delete(i.pushId)) posts.push(`${i.pushId}<${after ?? '-'}`);
+      return WAITING;
+    });
+    queue.start(d.fn);
+    for (let i = 0; i < 3; i++) await queue.enqueue(item(`p${i}`));
+    await waitFor(() => posts.length === 3);
+    // p2 came back unsent (its predecessor's turn had not come on a relay that restarted, say).
+    bounced.add('p2');
+    await queue.wake('agent-1');
+    await waitFor(() => posts.length === 4);
+    await sleep(20);
+    expect(posts).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1', 'p2<p1']);
+    // The re-walk passed p0 and p1 first, in order.
+    expect(d.calls.slice(3)).toStrictEqual(['p0<-', 'p1<p0', 'p2<p1']);
+  });
+
+  it('expires items behind a stuck head on time, in the window (sent ahead) and beyond it', async () => {
+    const expired: string[] = [];
+    queue = new MemoryQueue({
+      window: 2,
+      onExpire: (i, sentAhead) => {
+        expired.push(`${i.pushId}:${sentAhead ? 'sent ahead' : 'queued'}`);
+        return queue.release(newPush({ pushId: i.pushId, status: 'expired' }));
+      },
+    });
+    const d = recordingDispatch(() => WAITING);
+    queue.start(d.fn);
+    await queue.enqueue({ ...item('head'), expiresAt: Date.now() + 60_000 });
+    // The same instant, so one timer turn finds both where they stand.
+    const expiresAt = Date.now() + 50;
+    await queue.enqueue({ ...item('second'), expiresAt });
+    await queue.enqueue({ ...item('behind'), expiresAt });
+    await queue.enqueue({ ...item('later'), expiresAt: Date.now() + 30_000 });
+    await waitFor(() => d.calls.length === 2);
+    expect(d.calls).toStrictEqual(['head<-', 'second<head']);
+    await waitFor(() => expired.length === 2);
+    expect(expired).toStrictEqual(['second:sent ahead', 'behind:queued']);
+    // The window moved on past the expired one: the next item goes right after the head.
+    await waitFor(() => d.calls.length === 3);
+    await sleep(20);
+    expect(d.calls).toStrictEqual(['head<-', 'second<head', 'later<head']);
+    expect(queue.size()).toBe(2);
   });
 });
